@@ -1,0 +1,30 @@
+"""tildeling – socio-economic need model, allocation key and absence analysis for Danish schools.
+
+The core (this package minus ``tildeling.io``, ``tildeling.workbook``, ``tildeling.xl``,
+``tildeling.addin`` and ``tildeling.cli``) knows nothing about Excel: it takes and
+returns pandas DataFrames and dataclasses.
+"""
+
+from __future__ import annotations
+
+try:
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("tildeling")
+except Exception:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0+ukendt"
+
+from .errors import InputError, ModelError, Source, TildelingError
+from .spec import Category, ModelSpec, Variable, VarType
+
+__all__ = [
+    "__version__",
+    "InputError",
+    "ModelError",
+    "Source",
+    "TildelingError",
+    "Category",
+    "ModelSpec",
+    "Variable",
+    "VarType",
+]

@@ -1,0 +1,51 @@
+"""Names of the columns in the core's data contracts (pupil data, coefficient table).
+
+These names are a contract: users' files and formulas rely on them. They are
+documented in the README; change them only with a migration note.
+"""
+
+from __future__ import annotations
+
+# --- Pupil data (one row per pupil) -----------------------------------------
+PUPIL_ID = "ElevID"
+DISTRICT = "Distrikt"
+GRADE = "Klassetrin"
+OUTCOME = "Segregeret"
+MUNICIPALITY = "Kommune"  # national data: the cluster for robust standard errors
+
+#: Grades included in the need model (grade 10 is excluded, as in the VIVE note).
+MODEL_GRADES = tuple(range(0, 10))
+
+# --- Coefficient table ---------------------------------------------------------
+VARIABLE = "Variabel"
+CATEGORY = "Kategori"
+COEF = "Koefficient"
+SE = "Standardfejl"
+Z = "z"
+P = "P-værdi"
+STARS = "Signifikans"
+CI_LOW = "95 % KI nedre"
+CI_HIGH = "95 % KI øvre"
+ODDS_RATIO = "Odds-ratio"
+WEIGHT = "Relativ vægt"
+WEIGHT_GROUP = "Relativ vægt (variabel i alt)"
+TYPE = "Type"
+REFERENCE = "Reference"
+LOWER = "Nedre grænse"
+UPPER = "Øvre grænse"
+LABEL = "Beskrivelse"
+GROUP = "Gruppe"
+UNIT = "Enhed"
+NATIONAL_MEAN = "Landsgennemsnit"
+DISPLAY_KEY = "Visningskolonne"
+DISPLAY_NATIONAL_MEAN = "Landsgennemsnit (visning)"
+
+#: Required columns of a coefficient table; the rest are optional.
+COEF_REQUIRED = (VARIABLE, CATEGORY, COEF)
+
+#: Column order of an exported coefficient table.
+COEF_COLUMNS = (
+    VARIABLE, CATEGORY, COEF, SE, Z, P, STARS, CI_LOW, CI_HIGH, ODDS_RATIO,
+    WEIGHT, WEIGHT_GROUP, TYPE, REFERENCE, LOWER, UPPER, LABEL, GROUP, UNIT,
+    NATIONAL_MEAN, DISPLAY_KEY, DISPLAY_NATIONAL_MEAN,
+)

@@ -1,0 +1,1 @@
+"""File adapters: reading pupil data and writing/reading coefficient workbooks."""

@@ -1,0 +1,300 @@
+"""The coefficient table: the model handed on from analyst to municipality.
+
+A coefficient table *defines* a model. One row per design column:
+
+* the intercept: ``Variabel`` = ``Konstant``, empty ``Kategori``;
+* a numeric or 0/1 variable: one row, empty ``Kategori``;
+* a categorical or banded variable: one row per non-reference category, with
+  ``Reference`` naming the reference category and, for a banded variable, the
+  band ``[Nedre grænse, Øvre grænse)`` of the row.
+
+Required columns: ``Variabel``, ``Kategori``, ``Koefficient``. ``Type`` is
+needed for categorical/banded variables (a row with a ``Kategori`` and no
+``Type`` is read as ``kategorisk``; a row without ``Kategori`` as ``numerisk``).
+The rest (standard errors, weights, national means, labels) is optional.
+
+Files: ``.xlsx`` with the sheets ``Koefficienter`` and ``Metadata`` (key/value);
+``.csv`` (semicolon-separated, decimal comma, UTF-8 with BOM so that Danish Excel
+opens it directly) with the metadata as leading ``# nøgle: værdi`` lines. Floats
+are written with 17 significant digits, so a reloaded table predicts exactly
+the same probabilities.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from .. import columns as col
+from ..errors import InputError, Source, format_names
+from ..spec import INTERCEPT, Category, ModelSpec, Variable, VarType
+from .design import design_matrix
+
+__all__ = ["CoefficientTable", "read_coefficients"]
+
+_TYPES = {t.value: t for t in VarType}
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and v.strip() == "") \
+        or v is pd.NA
+
+
+def _num_or_none(v):
+    return None if _blank(v) else float(v)
+
+
+@dataclass
+class CoefficientTable:
+    """A model: its specification, its coefficients and metadata.
+
+    Attributes
+    ----------
+    spec : ModelSpec
+    table : DataFrame
+        One row per design column in ``spec.design_columns()`` order, with at
+        least ``Variabel``, ``Kategori``, ``Koefficient``.
+    metadata : dict of str to str
+        ``Skoleår``, ``N``, ``Datakilde``, ``Pakkeversion`` …
+    """
+
+    spec: ModelSpec
+    table: pd.DataFrame
+    metadata: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, metadata: dict | None = None,
+                   source: Source | None = None) -> "CoefficientTable":
+        """Read a coefficient table from a DataFrame, checking it thoroughly."""
+        source = source or Source("Koefficienttabellen")
+        frame = frame.copy()
+        frame.columns = [str(c).strip() for c in frame.columns]
+        missing = [c for c in col.COEF_REQUIRED if c not in frame.columns]
+        if missing:
+            raise InputError(f"mangler {'kolonnen' if len(missing) == 1 else 'kolonnerne'} "
+                             f"{format_names(missing)}.", source=source)
+        frame = frame[~frame[col.VARIABLE].map(_blank)].reset_index(drop=True)
+        if frame.empty:
+            raise InputError("er tom – der skal mindst være en række med 'Konstant'.", source=source)
+        frame[col.VARIABLE] = frame[col.VARIABLE].astype(str).str.strip()
+        frame[col.CATEGORY] = frame[col.CATEGORY].map(lambda v: "" if _blank(v) else str(v).strip())
+        coef = pd.to_numeric(frame[col.COEF].map(lambda v: str(v).replace(",", ".") if isinstance(v, str) else v),
+                             errors="coerce")
+        bad = coef.isna().to_numpy()
+        if bad.any():
+            raise InputError("skal være et tal i alle rækker.", source=source, column=col.COEF,
+                             rows=source.rows(np.flatnonzero(bad)))
+        frame[col.COEF] = coef.astype(float)
+        dup = frame.duplicated([col.VARIABLE, col.CATEGORY], keep=False).to_numpy()
+        if dup.any():
+            raise InputError("samme variabel og kategori står flere gange.", source=source, column=col.VARIABLE,
+                             rows=source.rows(np.flatnonzero(dup)))
+        if INTERCEPT not in set(frame[col.VARIABLE]):
+            raise InputError(f"mangler konstantleddet (en række med Variabel = '{INTERCEPT}').", source=source)
+
+        variables: list[Variable] = []
+        for key, rows in frame.groupby(col.VARIABLE, sort=False):
+            if key == INTERCEPT:
+                continue
+            variables.append(_variable_from_rows(key, rows, source))
+        spec = ModelSpec(tuple(variables))
+        # reorder the table into design-column order
+        order = {k: i for i, k in enumerate(spec.design_columns())}
+        frame["_o"] = [order[(v, c)] for v, c in zip(frame[col.VARIABLE], frame[col.CATEGORY])]
+        frame = frame.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+        return cls(spec=spec, table=frame, metadata=dict(metadata or {}))
+
+    @classmethod
+    def from_fit(cls, spec: ModelSpec, fit, *, weights=None, national_means=None, display_means=None,
+                 metadata: dict | None = None) -> "CoefficientTable":
+        """Build the table from a :class:`~tildeling.model.fit.LogitFit`."""
+        names = spec.design_columns()
+        ci = fit.conf_int()
+        t = pd.DataFrame({
+            col.VARIABLE: [v for v, _ in names],
+            col.CATEGORY: [c for _, c in names],
+            col.COEF: fit.params,
+            col.SE: fit.bse,
+            col.Z: fit.zvalues,
+            col.P: fit.pvalues,
+            col.STARS: fit.stars,
+            col.CI_LOW: ci[:, 0],
+            col.CI_HIGH: ci[:, 1],
+            col.ODDS_RATIO: fit.odds_ratios,
+        })
+        if weights is not None:
+            t[col.WEIGHT] = np.concatenate([[np.nan], weights.table["Relativ vægt"].to_numpy()])
+            group = dict(zip(weights.groups["Variabel"], weights.groups["Relativ vægt"]))
+            t[col.WEIGHT_GROUP] = [np.nan if v == INTERCEPT else group[v] for v, _ in names]
+        t = _add_spec_columns(t, spec)
+        if national_means is not None:
+            t[col.NATIONAL_MEAN] = national_means
+        if display_means is not None:
+            t[col.DISPLAY_NATIONAL_MEAN] = [display_means.get(v, np.nan) for v, _ in names]
+        return cls(spec=spec, table=t, metadata=dict(metadata or {}))
+
+    # --------------------------------------------------------------- predict
+    @property
+    def coefficients(self) -> np.ndarray:
+        return self.table[col.COEF].to_numpy(dtype=float)
+
+    def linear_predictor(self, pupils: pd.DataFrame, source: Source | None = None) -> np.ndarray:
+        X = design_matrix(pupils, self.spec, source)
+        return X @ self.coefficients
+
+    def predict(self, pupils: pd.DataFrame, source: Source | None = None) -> np.ndarray:
+        """Each pupil's probability under the national average referral practice."""
+        return expit(self.linear_predictor(pupils, source))
+
+    # ----------------------------------------------------------------- files
+    def to_frame(self) -> pd.DataFrame:
+        cols = [c for c in col.COEF_COLUMNS if c in self.table.columns]
+        extra = [c for c in self.table.columns if c not in cols]
+        return self.table[cols + extra].copy()
+
+    def to_csv(self, path) -> None:
+        buf = io.StringIO()
+        for k, v in self.metadata.items():
+            buf.write(f"# {k}: {v}\n")
+        self.to_frame().to_csv(buf, sep=";", decimal=",", index=False, float_format="%.17g")
+        _atomic_write_bytes(path, buf.getvalue().encode("utf-8-sig"))
+
+    def to_xlsx(self, path) -> None:
+        from ..io.xlsx import write_coefficient_workbook  # adapter; the core stays Excel-free
+
+        write_coefficient_workbook(self, path)
+
+    def save(self, path) -> None:
+        """Write ``.csv`` or ``.xlsx`` depending on the suffix."""
+        suffix = Path(path).suffix.lower()
+        if suffix == ".csv":
+            self.to_csv(path)
+        elif suffix in (".xlsx", ".xlsm"):
+            self.to_xlsx(path)
+        else:
+            raise InputError(f"Ukendt filtype '{suffix}' – brug .xlsx eller .csv.")
+
+
+def _variable_from_rows(key: str, rows: pd.DataFrame, source: Source) -> Variable:
+    def first(name, default=None):
+        if name not in rows.columns:
+            return default
+        vals = [v for v in rows[name] if not _blank(v)]
+        return vals[0] if vals else default
+
+    cats = list(rows[col.CATEGORY])
+    type_text = first(col.TYPE)
+    if type_text is None:
+        vtype = VarType.CATEGORICAL if any(cats) else VarType.NUMERIC
+    else:
+        t = str(type_text).strip().lower()
+        if t not in _TYPES:
+            raise InputError(f"ukendt type '{type_text}' for variablen '{key}'. Brug {format_names(list(_TYPES))}.",
+                             source=source, column=col.TYPE)
+        vtype = _TYPES[t]
+    label = str(first(col.LABEL, key))
+    group = str(first(col.GROUP, ""))
+    unit = str(first(col.UNIT, ""))
+    display_key = first(col.DISPLAY_KEY)
+    if not vtype.is_categorical:
+        if len(rows) != 1 or cats[0] != "":
+            raise InputError(f"variablen '{key}' er {vtype.value} og skal have præcis én række uden kategori.",
+                             source=source, column=col.CATEGORY)
+        return Variable(key, label, vtype, group=group, unit=unit,
+                        display_key=None if display_key is None else str(display_key))
+    if any(c == "" for c in cats):
+        raise InputError(f"variablen '{key}' er {vtype.value}, så hver række skal have en kategori.",
+                         source=source, column=col.CATEGORY)
+    reference = first(col.REFERENCE)
+    if reference is None:
+        raise InputError(f"variablen '{key}' mangler sin referencekategori i kolonnen '{col.REFERENCE}'.",
+                         source=source, column=col.REFERENCE)
+    reference = str(reference).strip()
+    if reference in cats:
+        raise InputError(f"referencekategorien '{reference}' for '{key}' må ikke have sin egen række.",
+                         source=source, column=col.REFERENCE)
+    categories = []
+    for _, r in rows.iterrows():
+        lo = _num_or_none(r.get(col.LOWER)) if col.LOWER in rows.columns else None
+        hi = _num_or_none(r.get(col.UPPER)) if col.UPPER in rows.columns else None
+        if vtype is VarType.BANDED and lo is None and hi is None:
+            raise InputError(f"intervalvariablen '{key}', kategori '{r[col.CATEGORY]}', mangler "
+                             f"'{col.LOWER}' og/eller '{col.UPPER}'.", source=source, column=col.LOWER)
+        categories.append(Category(r[col.CATEGORY], lo, hi))
+    categories.append(Category(reference))
+    return Variable(key, label, vtype, tuple(categories), reference, group, unit)
+
+
+def _add_spec_columns(t: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
+    types, refs, lows, highs, labels, groups, units, disp = [], [], [], [], [], [], [], []
+    for v, c in zip(t[col.VARIABLE], t[col.CATEGORY]):
+        if v == INTERCEPT:
+            types.append(""); refs.append(""); lows.append(np.nan); highs.append(np.nan)
+            labels.append("Konstantled"); groups.append(""); units.append(""); disp.append("")
+            continue
+        var = spec[v]
+        types.append(var.type.value)
+        refs.append(var.reference or "")
+        cat = next((k for k in var.categories if k.label == c), None)
+        lows.append(np.nan if cat is None or cat.lower is None else cat.lower)
+        highs.append(np.nan if cat is None or cat.upper is None else cat.upper)
+        labels.append(var.label); groups.append(var.group); units.append(var.unit)
+        disp.append(var.display_key or "")
+    t[col.TYPE] = types
+    t[col.REFERENCE] = refs
+    t[col.LOWER] = lows
+    t[col.UPPER] = highs
+    t[col.LABEL] = labels
+    t[col.GROUP] = groups
+    t[col.UNIT] = units
+    t[col.DISPLAY_KEY] = disp
+    return t
+
+
+def _atomic_write_bytes(path, data: bytes) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_coefficients(path) -> CoefficientTable:
+    """Load a coefficient table from ``.xlsx`` or ``.csv``."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"Filen '{path}' findes ikke.")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        text = path.read_bytes().decode("utf-8-sig")
+        meta, body = {}, []
+        for line in text.splitlines(keepends=True):
+            if line.startswith("# ") and not body:
+                k, _, v = line[2:].rstrip("\r\n").partition(": ")
+                meta[k] = v
+            else:
+                body.append(line)
+        sep = ";" if body and body[0].count(";") >= body[0].count(",") else ","
+        frame = pd.read_csv(io.StringIO("".join(body)), sep=sep, decimal="," if sep == ";" else ".",
+                            dtype={col.VARIABLE: str, col.CATEGORY: str, col.REFERENCE: str, col.TYPE: str},
+                            keep_default_na=False, na_values=[""])
+        return CoefficientTable.from_frame(frame, meta, Source(f"Filen {path.name}", first_row=2 + len(meta)))
+    if suffix in (".xlsx", ".xlsm"):
+        from ..io.xlsx import read_coefficient_workbook
+
+        return read_coefficient_workbook(path)
+    raise InputError(f"Ukendt filtype '{suffix}' for koefficienttabellen – brug .xlsx eller .csv.")

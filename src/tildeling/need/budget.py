@@ -24,11 +24,13 @@ The rules
   all districts.
 * **Phase-in.** Over ``N`` years from the current budget ``C_d`` to the target
   ``T_d`` (the new budget): year ``t`` gets ``C_d + (T_d - C_d) * t / N``. The
-  year's total is interpolated linearly too, ``C + (B - C) * t / N``, rounded
-  half up to whole kroner, and the rows are rescaled to that total and rounded
-  as above. Year ``N`` equals the target exactly. Because each year is rounded
-  on its own, a district whose budget changes by fewer than ``N`` kroner in all
-  can move one krone against its trend between two years.
+  year's total is interpolated linearly too, ``C + (B - C) * t / N``, and
+  rounded half up to whole kroner. The interpolated rows sum exactly to the
+  interpolated total, so rescaling them to it changes nothing; they are rounded
+  to the rounded total as above. Year 0 is the current budget and year ``N``
+  the target, exactly; a district whose budget does not change stays the same
+  every year. Because each year is rounded on its own, a district can move one
+  krone against its trend between two years (never more).
 * All amounts given by the user (total, floors, current budgets) are rounded
   half up to whole kroner before use.
 """
@@ -405,7 +407,7 @@ def _read_districts(districts: pd.DataFrame, source: Source):
         lower = {str(c).strip().lower(): c for c in districts.columns}
         hints = [f"'{lower[m.lower()]}' skal hedde '{m}'" for m in missing if m.lower() in lower]
         msg = f"mangler {'kolonnen' if len(missing) == 1 else 'kolonnerne'} {format_names(missing)}."
-        msg += (" " + "; ".join(hints).capitalize() + ".") if hints else (
+        msg += (" " + "; ".join(hints) + ".") if hints else (
             " Tabellen skal have kolonnerne 'Distrikt', 'Elever' og 'Forventet andel'.")
         raise InputError(msg, source=source)
 
@@ -624,9 +626,10 @@ def allocate(districts: pd.DataFrame, options: BudgetOptions, source: Source | N
     if options.current is not None or years > 0:
         lacking = [i for i, c in enumerate(codes) if c not in current_map]
         if years > 0 and lacking:
+            where = "for alle distrikter" if len(lacking) == n else f"for {shown(lacking)}"
             raise InputError(
                 f"indfasning over {years} år kræver det nuværende budget for alle distrikter, men det mangler "
-                f"for {shown(lacking)} – udfyld '{CURRENT}' eller sæt '{SETTING_PHASE_IN_YEARS}' til 0.",
+                f"{where} – udfyld '{CURRENT}' eller sæt '{SETTING_PHASE_IN_YEARS}' til 0.",
                 column=CURRENT,
             )
         if lacking:
@@ -655,7 +658,9 @@ def allocate(districts: pd.DataFrame, options: BudgetOptions, source: Source | N
             step = Fraction(t, years)
             rows = [c + (int(b) - c) * step for c, b in zip(current, budget)]
             year_total = _round_half_up(sum(rows, Fraction(0)))
-            amounts_t = _split(rows, year_total, rank) if year_total > 0 else np.zeros(n, dtype=np.int64)
+            # The rows already sum to the interpolated total, so "rescaling to the year's
+            # total" only absorbs the rounding of that total: round the rows themselves.
+            amounts_t = _hamilton(rows, year_total, rank)
             frame[year_column(t)] = [int(x) for x in amounts_t] + [year_total]
         phase_in = pd.DataFrame(frame)
         phase_in[col.DISTRICT] = phase_in[col.DISTRICT].astype("str")

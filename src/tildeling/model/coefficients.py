@@ -204,12 +204,14 @@ def _variable_from_rows(key: str, rows: pd.DataFrame, source: Source) -> Variabl
     group = str(first(col.GROUP, ""))
     unit = str(first(col.UNIT, ""))
     display_key = first(col.DISPLAY_KEY)
+    display_unit = first(col.DISPLAY_UNIT)
     if not vtype.is_categorical:
         if len(rows) != 1 or cats[0] != "":
             raise InputError(f"variablen '{key}' er {vtype.value} og skal have præcis én række uden kategori.",
                              source=source, column=col.CATEGORY)
         return Variable(key, label, vtype, group=group, unit=unit,
-                        display_key=None if display_key is None else str(display_key))
+                        display_key=None if display_key is None else str(display_key),
+                        display_unit=None if display_unit is None else str(display_unit))
     if any(c == "" for c in cats):
         raise InputError(f"variablen '{key}' er {vtype.value}, så hver række skal have en kategori.",
                          source=source, column=col.CATEGORY)
@@ -229,16 +231,32 @@ def _variable_from_rows(key: str, rows: pd.DataFrame, source: Source) -> Variabl
             raise InputError(f"intervalvariablen '{key}', kategori '{r[col.CATEGORY]}', mangler "
                              f"'{col.LOWER}' og/eller '{col.UPPER}'.", source=source, column=col.LOWER)
         categories.append(Category(r[col.CATEGORY], lo, hi))
-    categories.append(Category(reference))
+    if vtype is VarType.BANDED:
+        # put the reference band back in its numeric place (the gap between the listed bands)
+        categories = _order_bands(categories + [Category(reference)], reference)
+    else:
+        categories = [Category(reference)] + categories  # text categories: the reference first
     return Variable(key, label, vtype, tuple(categories), reference, group, unit)
 
 
+def _order_bands(categories: list[Category], reference: str) -> list[Category]:
+    listed = sorted((c for c in categories if c.label != reference),
+                    key=lambda c: -math.inf if c.lower is None else c.lower)
+    ref = next(c for c in categories if c.label == reference)
+    for i, c in enumerate(listed):
+        prev_upper = -math.inf if i == 0 else (math.inf if listed[i - 1].upper is None else listed[i - 1].upper)
+        lower = -math.inf if c.lower is None else c.lower
+        if lower > prev_upper or (i == 0 and c.lower is not None):
+            return listed[:i] + [Category(reference, None if i == 0 else listed[i - 1].upper, c.lower)] + listed[i:]
+    return listed + [Category(reference, listed[-1].upper if listed else None, None)]
+
+
 def _add_spec_columns(t: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
-    types, refs, lows, highs, labels, groups, units, disp = [], [], [], [], [], [], [], []
+    types, refs, lows, highs, labels, groups, units, disp, dunit = [], [], [], [], [], [], [], [], []
     for v, c in zip(t[col.VARIABLE], t[col.CATEGORY]):
         if v == INTERCEPT:
             types.append(""); refs.append(""); lows.append(np.nan); highs.append(np.nan)
-            labels.append("Konstantled"); groups.append(""); units.append(""); disp.append("")
+            labels.append("Konstantled"); groups.append(""); units.append(""); disp.append(""); dunit.append("")
             continue
         var = spec[v]
         types.append(var.type.value)
@@ -248,6 +266,7 @@ def _add_spec_columns(t: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
         highs.append(np.nan if cat is None or cat.upper is None else cat.upper)
         labels.append(var.label); groups.append(var.group); units.append(var.unit)
         disp.append(var.display_key or "")
+        dunit.append(var.display_unit or "")
     t[col.TYPE] = types
     t[col.REFERENCE] = refs
     t[col.LOWER] = lows
@@ -256,6 +275,7 @@ def _add_spec_columns(t: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     t[col.GROUP] = groups
     t[col.UNIT] = units
     t[col.DISPLAY_KEY] = disp
+    t[col.DISPLAY_UNIT] = dunit
     return t
 
 

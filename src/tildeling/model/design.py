@@ -30,7 +30,8 @@ def check_required_columns(frame: pd.DataFrame, required, source: Source) -> Non
             hints.append(f"'{near}' skal hedde '{m}'")
     msg = f"mangler {'kolonnen' if len(missing) == 1 else 'kolonnerne'} {format_names(missing)}."
     if hints:
-        msg += " " + "; ".join(hints).capitalize() + "."
+        hint = "; ".join(hints)
+        msg += " Kolonnen " + hint + "."
     else:
         msg += " Tilføj kolonnen, eller brug en koefficienttabel uden variablen."
     raise InputError(msg, source=source)
@@ -99,7 +100,7 @@ def _categorical_codes(frame, var: Variable, source: Source) -> np.ndarray:
     text = s.astype(str).str.strip()
     labels = [c.label for c in var.non_reference]
     allowed = labels + [var.reference]
-    codes = pd.Categorical(text, categories=allowed).codes.astype(np.int64)
+    codes = pd.Index(allowed).get_indexer(text).astype(np.int64)
     unknown = codes < 0
     if unknown.any():
         pos = np.flatnonzero(unknown)

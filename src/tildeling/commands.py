@@ -1,0 +1,198 @@
+"""Need-model commands: ``synth``, ``fit``, ``apply`` (and the workbook commands).
+
+Commands parse options, call the core, print progress to stderr and write files
+atomically. They compute nothing themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import InputError
+
+__all__ = ["register"]
+
+
+class Progress:
+    """Prints numbered steps with elapsed time to stderr."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.t0:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def _out_path(value: str, suffixes=(".xlsx", ".csv")) -> Path:
+    path = Path(value)
+    if path.suffix.lower() not in suffixes and not (path.is_dir() or value.endswith(("/", "\\"))):
+        raise InputError(f"Uddatafilen '{value}' skal ende på {' eller '.join(suffixes)}.")
+    parent = path if path.suffix == "" else path.parent
+    if str(parent) and not parent.exists():
+        raise InputError(f"Mappen '{parent}' findes ikke.")
+    return path
+
+
+# ----------------------------------------------------------------- synth
+def cmd_synth(args) -> int:
+    from .synth.national import make_municipality, make_national
+
+    say = Progress(args.quiet)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    say(f"Danner syntetiske landsdata ({args.elever:,} elever, frø {args.seed}) …".replace(",", "."))
+    data = make_national(seed=args.seed, n_pupils=args.elever)
+    nat = out / f"landsdata.{args.format}"
+    _write_frame(data.pupils, nat)
+    say(f"Skrev {nat}")
+    say("Danner syntetisk kommune (Helsingør-spejl) …")
+    mun = make_municipality(seed=args.seed)
+    _write_frame(mun.pupils.drop(columns=["Kommune"], errors="ignore"), out / f"kommune_elever.{args.format}")
+    mun.districts[["Distrikt", "Navn"]].to_csv(out / "kommune_distrikter.csv", sep=";", index=False,
+                                               encoding="utf-8-sig")
+    data.true_coefficients.to_csv(out / "sande_koefficienter.csv", sep=";", decimal=",", index=False,
+                                  encoding="utf-8-sig", float_format="%.17g")
+    say(f"Færdig: {out}")
+    return 0
+
+
+def _write_frame(frame, path: Path) -> None:
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if path.suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# ------------------------------------------------------------------- fit
+def cmd_fit(args) -> int:
+    from .catalogue import NATIONAL_SPEC
+    from .io.tables import read_table
+    from .model.coefficients import read_coefficients
+    from .model.national import fit_national
+
+    say = Progress(args.quiet)
+    out = _out_path(args.out)
+    say(f"Læser {args.data} …")
+    pupils, source = read_table(args.data, sheet=args.ark)
+    spec = NATIONAL_SPEC
+    if args.spec:
+        spec = read_coefficients(args.spec).spec
+        say(f"Bruger variablerne fra {args.spec} ({len(spec)} variable).")
+    model = fit_national(pupils, spec, source=source, school_year=args.skoleaar,
+                         data_source=args.datakilde or Path(args.data).name, progress=say)
+    for w in model.fit.warnings:
+        say(f"Advarsel: {w}")
+    model.coefficients.save(out)
+    f = model.fit
+    say(f"N = {f.nobs:,}, McFadden R² = {f.prsquared:.3f}, laveste/højeste 10 %: "
+        f"{model.power.lowest:.1%} / {model.power.highest:.1%}".replace(",", "."))
+    say(f"Skrev koefficienttabellen til {out}")
+    return 0
+
+
+# ----------------------------------------------------------------- apply
+def _budget_options(args, districts):
+    from .need.budget import BudgetOptions
+
+    if args.budget is None:
+        return None
+    floors = current = None
+    if districts is not None:
+        from .need.apply import normalise_code
+
+        codes = districts["Distrikt"].map(normalise_code)
+        if "Gulv (kr.)" in districts:
+            floors = {c: v for c, v in zip(codes, districts["Gulv (kr.)"]) if v == v and v not in ("", None)}
+        if "Nuværende budget (kr.)" in districts:
+            current = {c: v for c, v in zip(codes, districts["Nuværende budget (kr.)"])
+                       if v == v and v not in ("", None)}
+    return BudgetOptions(total=args.budget, head_count_weight=args.andel_elevtal, floors=floors or None,
+                         current=current or None, phase_in_years=args.indfasning)
+
+
+def cmd_apply(args) -> int:
+    from .io.tables import read_table
+    from .io.results import write_results
+    from .model.coefficients import read_coefficients
+    from .need.apply import apply_model
+    from .need.budget import allocate
+    from .report import result_tables
+
+    say = Progress(args.quiet)
+    out = _out_path(args.out)
+    say(f"Læser koefficienter fra {args.koefficienter} …")
+    coefs = read_coefficients(args.koefficienter)
+    say(f"Læser elever fra {args.elever} …")
+    pupils, source = read_table(args.elever, sheet=args.ark)
+    districts = dsource = None
+    if args.distrikter:
+        districts, dsource = read_table(args.distrikter)
+    say("Beregner sandsynligheder, distriktstabel og benchmarks …")
+    result = apply_model(pupils, coefs, districts, source=source, district_source=dsource)
+    allocation = None
+    opts = _budget_options(args, districts)
+    if opts is not None:
+        say("Fordeler budgettet …")
+        allocation = allocate(result.districts, opts)
+    for w in result.warnings:
+        say(f"Advarsel: {w}")
+    tables = result_tables(result, allocation, include_pupils=args.med_elever)
+    write_results(tables, out)
+    say(f"Skrev resultaterne til {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("synth", help="dan syntetiske lands- og kommunedata",
+                       description="Danner syntetiske registerdata: landsdata (til 'fit') og en kommune, "
+                                   "der spejler Helsingør (til 'apply').")
+    p.add_argument("--out", default="syntetiske_data", help="mappe til filerne (standard: syntetiske_data)")
+    p.add_argument("--seed", type=int, default=2016, help="frø for tilfældighedsgeneratoren")
+    p.add_argument("--elever", type=int, default=668_338, help="elever i 0.-9. klasse på landsplan")
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("fit", help="estimér den nationale model → koefficienttabel",
+                       description="Estimerer logitmodellen på elevdata (CSV, Parquet eller xlsx) med "
+                                   "klyngerobuste standardfejl efter kommune og skriver koefficienttabellen.")
+    p.add_argument("data", help="elevdata med Kommune, Klassetrin, Segregeret og modellens variable")
+    p.add_argument("--out", required=True, help="koefficienttabel (.xlsx eller .csv)")
+    p.add_argument("--ark", help="ark i en xlsx-fil (standard: det første)")
+    p.add_argument("--spec", help="brug variablerne fra en eksisterende koefficienttabel")
+    p.add_argument("--skoleaar", default="", help="skoleår, fx 2015/16")
+    p.add_argument("--datakilde", default="", help="beskrivelse af datakilden")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("apply", help="anvend en koefficienttabel på kommunens elever",
+                       description="Beregner sandsynligheder, distriktstabel (Tabel 5.1), benchmarks, "
+                                   "forklaringskraft, beskrivende tabeller og evt. budgetfordeling.")
+    p.add_argument("elever", help="kommunens elever (CSV, Parquet eller xlsx)")
+    p.add_argument("koefficienter", help="koefficienttabel (.xlsx eller .csv)")
+    p.add_argument("--out", required=True, help="resultater: .xlsx (et ark pr. tabel) eller en mappe til CSV")
+    p.add_argument("--ark", help="ark i en xlsx-fil med elever")
+    p.add_argument("--distrikter", help="fil med Distrikt, Navn og evt. 'Nuværende budget (kr.)', 'Gulv (kr.)'")
+    p.add_argument("--budget", type=float, help="samlet budget i kr. der skal fordeles")
+    p.add_argument("--andel-elevtal", type=float, default=0.0,
+                   help="blandet nøgle: andel (0-1) der fordeles efter elevtal")
+    p.add_argument("--indfasning", type=int, default=0, help="indfas over N år fra det nuværende budget")
+    p.add_argument("--med-elever", action="store_true",
+                   help="medtag elevniveau (persondata!) i resultatfilen – aldrig i filer der deles")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_apply)

@@ -1,0 +1,75 @@
+"""Write named result tables to one .xlsx (a sheet per table) or a folder of CSV files."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .xlsx import _clean, atomic_save
+
+__all__ = ["write_results", "number_format_for"]
+
+_SHARE_WORDS = ("andel", "sandsynlighed", "nøgle", "vægt", "procentpoint", "i % af")
+
+
+def number_format_for(column: str) -> str | None:
+    """Excel number format from a column's Danish name (shares are fractions shown as %)."""
+    low = column.lower()
+    if "(kr.)" in low:
+        return '#,##0 "kr."'
+    if low == "indeks":
+        return "0.0"
+    if any(w in low for w in _SHARE_WORDS):
+        return "0.0%"
+    return None
+
+
+def _sheet_name(name: str) -> str:
+    return re.sub(r"[\[\]\*\?/\\:]", "-", name)[:31]
+
+
+def write_results(tables: dict[str, pd.DataFrame], out) -> None:
+    out = Path(out)
+    if out.suffix.lower() == ".xlsx":
+        _write_xlsx(tables, out)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in tables.items():
+            path = out / f"{re.sub(r'[^0-9A-Za-zæøåÆØÅ_-]+', '_', name)}.csv"
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".csv", dir=out)
+            os.close(fd)
+            try:
+                frame.to_csv(tmp, sep=";", decimal=",", index=False, encoding="utf-8-sig", float_format="%.10g")
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+
+
+def _write_xlsx(tables, out: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in tables.items():
+        ws = wb.create_sheet(_sheet_name(name))
+        ws.append([str(c) for c in frame.columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in frame.itertuples(index=False):
+            ws.append([_clean(v) for v in row])
+        for j, c in enumerate(frame.columns, start=1):
+            letter = get_column_letter(j)
+            ws.column_dimensions[letter].width = max(10, min(45, len(str(c)) + 3))
+            fmt = number_format_for(str(c))
+            if fmt:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cell.number_format = fmt
+        ws.freeze_panes = "A2"
+    atomic_save(wb, out)

@@ -1,0 +1,309 @@
+"""Apply a coefficient table to a municipality's pupils: every result of domain.md Part 1.
+
+Pupils are assigned to the district they *live* in (column ``Distrikt``); grade
+10 is excluded. The result tables are plain DataFrames with the Danish column
+names of the workbook contract; shares are fractions (0.184), not percentages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from .. import columns as col
+from ..errors import InputError, Source, format_names
+from ..model.coefficients import CoefficientTable
+from ..model.design import check_required_columns, design_matrix, numeric_column, outcome
+from ..model.national import model_rows
+from ..model.power import Power, explanatory_power
+from ..spec import INTERCEPT
+
+__all__ = ["NeedResult", "apply_model", "district_table", "municipal_benchmark", "normalise_code",
+           "DISTRICT_COLUMNS"]
+
+#: Columns of the district need table (Tabel 5.1), a workbook contract (tblDistriktsbehov).
+DISTRICT_COLUMNS = ["Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af SU-elever",
+                    "Forudsagt sandsynlighed", "Indeks", "Forventet andel"]
+
+
+def normalise_code(value) -> str:
+    """District codes as text: ``1``, ``1.0`` and ``'1'`` are the same district."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return str(value).strip()
+
+
+@dataclass
+class NeedResult:
+    """Everything the municipality's run produces.
+
+    ``pupils`` is pupil level (sensitive): never write it into a shared copy.
+    """
+
+    pupils: pd.DataFrame
+    districts: pd.DataFrame
+    municipal: pd.DataFrame
+    external: pd.DataFrame
+    internal: pd.DataFrame
+    power: Power
+    descriptives: pd.DataFrame
+    district_descriptives: pd.DataFrame
+    coefficients: CoefficientTable
+    excluded_grade10: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def district_table(agg: pd.DataFrame) -> pd.DataFrame:
+    """Tabel 5.1 from per-district aggregates.
+
+    Parameters
+    ----------
+    agg : DataFrame
+        ``Distrikt``, optional ``Navn``, ``Elever`` (n_d), ``Forudsagt sandsynlighed`` (p̄_d)
+        and optionally ``Faktiske SU-elever`` (A_d).
+
+    Returns
+    -------
+    DataFrame with :data:`DISTRICT_COLUMNS` (plus ``Faktiske SU-elever``,
+    ``Forventede SU-elever``): index_d = p̄_d/p̄·100 with p̄ the pupil-weighted
+    mean, expected share k_d = n_d·p̄_d / Σ n_e·p̄_e (the allocation key).
+    """
+    n = agg["Elever"].to_numpy(dtype=float)
+    pbar = agg["Forudsagt sandsynlighed"].to_numpy(dtype=float)
+    expected = n * pbar
+    total_n = n.sum()
+    mean_all = expected.sum() / total_n if total_n else np.nan
+    out = pd.DataFrame({
+        "Distrikt": agg["Distrikt"].to_numpy(),
+        "Navn": agg["Navn"].to_numpy() if "Navn" in agg else agg["Distrikt"].to_numpy(),
+        "Elever": n.astype(np.int64),
+        "Andel af elever": n / total_n,
+    })
+    if "Faktiske SU-elever" in agg:
+        actual = agg["Faktiske SU-elever"].to_numpy(dtype=float)
+        tot = actual.sum()
+        out["Faktisk andel af SU-elever"] = actual / tot if tot else np.nan
+    else:
+        actual = None
+        out["Faktisk andel af SU-elever"] = np.nan
+    out["Forudsagt sandsynlighed"] = pbar
+    out["Indeks"] = pbar / mean_all * 100
+    out["Forventet andel"] = expected / expected.sum()
+    if actual is not None:
+        out["Faktiske SU-elever"] = actual.astype(np.int64)
+    out["Forventede SU-elever"] = expected
+    return out
+
+
+def municipal_benchmark(n: int, actual: float, expected: float, national_rate: float | None = None) -> pd.DataFrame:
+    """Tabel 4.1 as a key/value table (``Nøgletal``, ``Værdi``, ``Enhed``)."""
+    rows = []
+    if national_rate is not None and np.isfinite(national_rate):
+        rows.append(("Henvisningsandel, hele landet", national_rate, "andel"))
+    rows += [
+        ("Elever i 0.-9. klasse", n, "elever"),
+        ("Faktisk antal segregerede elever", actual, "elever"),
+        ("Faktisk henvisningsandel", actual / n, "andel"),
+        ("Forventet antal segregerede elever", expected, "elever"),
+        ("Forventet henvisningsandel", expected / n, "andel"),
+        ("Forskel, elever (faktisk − forventet)", actual - expected, "elever"),
+        ("Forskel, procentpoint", (actual - expected) / n, "procentpoint"),
+        ("Forskel i % af forventet", actual / expected - 1, "andel"),
+    ]
+    return pd.DataFrame(rows, columns=["Nøgletal", "Værdi", "Enhed"])
+
+
+def _check_ids(pupils: pd.DataFrame, source: Source) -> None:
+    ids = pupils[col.PUPIL_ID]
+    blank = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
+    if blank.any():
+        raise InputError("tom celle – alle elever skal have et ElevID.", source=source, column=col.PUPIL_ID,
+                         rows=source.rows(np.flatnonzero(blank)))
+    keys = ids.map(normalise_code)
+    dup = keys.duplicated(keep=False).to_numpy()
+    if dup.any():
+        pos = np.flatnonzero(dup)
+        examples = sorted(set(keys.iloc[pos[:20]]))
+        raise InputError(f"ElevID {format_names(examples)} står flere gange – hver elev må kun have én række.",
+                         source=source, column=col.PUPIL_ID, rows=source.rows(pos))
+
+
+def apply_model(
+    pupils: pd.DataFrame,
+    coefs: CoefficientTable,
+    districts: pd.DataFrame | None = None,
+    *,
+    source: Source | None = None,
+    district_source: Source | None = None,
+) -> NeedResult:
+    """Compute every Part 1 result for one municipality.
+
+    Parameters
+    ----------
+    pupils : DataFrame
+        ``ElevID``, ``Distrikt``, ``Klassetrin``, ``Segregeret`` and the model's variables.
+    coefs : CoefficientTable
+    districts : DataFrame, optional
+        ``Distrikt`` (code) and ``Navn``. When given, every pupil's district must be
+        listed, and the tables follow its order; districts without pupils are reported.
+    """
+    source = source or Source("Elevdata")
+    district_source = district_source or Source("Distriktstabellen")
+    if len(pupils) == 0:
+        raise InputError("indeholder ingen elever – indsæt mindst én elev.", source=source)
+    check_required_columns(pupils, [col.PUPIL_ID, col.DISTRICT, col.GRADE, col.OUTCOME], source)
+    _check_ids(pupils, source)
+    data, src, excluded = model_rows(pupils, source)
+    if len(data) == 0:
+        raise InputError("indeholder ingen elever i 0.-9. klasse.", source=source, column=col.GRADE)
+    dcode = data[col.DISTRICT].map(normalise_code)
+    blank = (dcode == "").to_numpy()
+    if blank.any():
+        raise InputError("tom celle – alle elever skal have et distrikt.", source=src, column=col.DISTRICT,
+                         rows=src.rows(np.flatnonzero(blank)))
+    warnings: list[str] = []
+    if districts is not None:
+        check_required_columns(districts, ["Distrikt"], district_source)
+        dlist = districts["Distrikt"].map(normalise_code)
+        dblank = (dlist == "").to_numpy()
+        if dblank.any():
+            raise InputError("tom distriktskode.", source=district_source, column="Distrikt",
+                             rows=district_source.rows(np.flatnonzero(dblank)))
+        ddup = dlist.duplicated(keep=False).to_numpy()
+        if ddup.any():
+            raise InputError("samme distriktskode står flere gange.", source=district_source, column="Distrikt",
+                             rows=district_source.rows(np.flatnonzero(ddup)))
+        known = set(dlist)
+        unknown = ~dcode.isin(known).to_numpy()
+        if unknown.any():
+            pos = np.flatnonzero(unknown)
+            codes = sorted(set(dcode.iloc[pos]))
+            raise InputError(
+                f"ukendt distrikt {format_names(codes)} – tilføj det i distriktstabellen eller ret koden. "
+                f"Kendte distrikter: {format_names(sorted(known), limit=10)}.",
+                source=src, column=col.DISTRICT, rows=src.rows(pos))
+        names = dict(zip(dlist, districts["Navn"].astype(str) if "Navn" in districts else dlist))
+        order = list(dlist)
+        empty = [c for c in order if c not in set(dcode)]
+        if empty:
+            warnings.append(f"Distrikt {format_names(empty)} har ingen elever i 0.-9. klasse og får nøgle 0.")
+    else:
+        order = sorted(set(dcode), key=lambda c: (len(c), c))
+        names = {c: c for c in order}
+    if excluded:
+        warnings.append(f"{excluded} elever i 10. klasse er udeladt, som i VIVE-notatet.")
+
+    X = design_matrix(data, coefs.spec, src)
+    y = outcome(data, src)
+    p = expit(X @ coefs.coefficients)
+
+    frame = pd.DataFrame({"Distrikt": dcode.to_numpy(), "p": p, "y": y})
+    g = frame.groupby("Distrikt", sort=False).agg(n=("p", "size"), psum=("p", "sum"), ysum=("y", "sum"))
+    g = g.reindex(order).fillna(0.0)
+    agg = pd.DataFrame({
+        "Distrikt": order,
+        "Navn": [names[c] for c in order],
+        "Elever": g["n"].to_numpy(),
+        "Forudsagt sandsynlighed": np.divide(g["psum"].to_numpy(), g["n"].to_numpy(),
+                                             out=np.zeros(len(order)), where=g["n"].to_numpy() > 0),
+        "Faktiske SU-elever": g["ysum"].to_numpy(),
+    })
+    dist = district_table(agg)
+
+    n_all, A, E = len(p), float(y.sum()), float(p.sum())
+    nat = coefs.metadata.get("Landsandel segregerede")
+    national_rate = _intercept_mean(coefs) if nat is None else _to_float(nat)
+    municipal = municipal_benchmark(n_all, A, E, national_rate)
+
+    rate_actual = np.divide(agg["Faktiske SU-elever"].to_numpy(), agg["Elever"].to_numpy(),
+                            out=np.full(len(order), np.nan), where=agg["Elever"].to_numpy() > 0)
+    external = pd.DataFrame({
+        "Distrikt": order, "Navn": agg["Navn"],
+        "Elever": dist["Elever"],
+        "Forventet henvisningsandel": dist["Forudsagt sandsynlighed"],
+        "Faktisk henvisningsandel": rate_actual,
+        "Forskel (procentpoint)": rate_actual - dist["Forudsagt sandsynlighed"].to_numpy(),
+    })
+    internal = pd.DataFrame({
+        "Distrikt": order, "Navn": agg["Navn"],
+        "Forventet andel": dist["Forventet andel"],
+        "Faktisk andel": dist["Faktisk andel af SU-elever"],
+        "Forskel (procentpoint)": dist["Faktisk andel af SU-elever"] - dist["Forventet andel"],
+    })
+    power = explanatory_power(y, p)
+    desc, ddesc = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src)
+
+    pupil_out = pd.DataFrame({
+        col.PUPIL_ID: data[col.PUPIL_ID].map(normalise_code).to_numpy(),
+        col.DISTRICT: dcode.to_numpy(),
+        col.GRADE: numeric_column(data, col.GRADE, src).astype(np.int64),
+        col.OUTCOME: y.astype(np.int64),
+        "Sandsynlighed": p,
+    })
+    return NeedResult(pupil_out, dist, municipal, external, internal, power, desc, ddesc, coefs, excluded, warnings)
+
+
+def _to_float(v) -> float | None:
+    try:
+        return float(str(v).replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _intercept_mean(coefs: CoefficientTable) -> float | None:
+    t = coefs.table
+    if col.NATIONAL_MEAN not in t:
+        return None
+    row = t[(t[col.VARIABLE] == INTERCEPT)]
+    v = row[col.NATIONAL_MEAN].iloc[0] if len(row) else np.nan
+    return _to_float(v)
+
+
+def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, top: int = 10):
+    """Tabel 3.3 (municipality vs nation) and Bilag 3 (per district) on the top design columns."""
+    t = coefs.table.reset_index(drop=True)
+    rows = list(range(1, len(t)))  # skip intercept
+    if col.WEIGHT in t and t[col.WEIGHT].notna().any():
+        w = pd.to_numeric(t[col.WEIGHT], errors="coerce").fillna(0.0).to_numpy()
+        rows = sorted(rows, key=lambda i: -w[i])
+    rows = rows[:top]
+    has_nat = col.NATIONAL_MEAN in t
+    has_disp = col.DISPLAY_NATIONAL_MEAN in t
+    recs, per_district = [], []
+    for i in rows:
+        var_key, cat = t.at[i, col.VARIABLE], t.at[i, col.CATEGORY]
+        var = coefs.spec[var_key]
+        values = X[:, i]
+        unit = "Andel" if (cat or var.type.value == "binær") else (var.unit or "")
+        label = var.label + (f": {cat}" if cat else "")
+        national = _to_float(t.at[i, col.NATIONAL_MEAN]) if has_nat else None
+        if var.display_key and var.display_key in data.columns and has_disp:
+            disp_nat = _to_float(t.at[i, col.DISPLAY_NATIONAL_MEAN])
+            if disp_nat is not None and np.isfinite(disp_nat):
+                values = numeric_column(data, var.display_key, src, allow_missing=True)
+                national = disp_nat
+                unit = var.display_unit or unit
+                label = label.replace("alderskorrigerede ", "")
+        mean = float(np.nanmean(values))
+        diff = mean - national if national is not None and np.isfinite(national) else np.nan
+        recs.append({
+            "Variabel": var_key, "Kategori": cat, "Beskrivelse": label, "Enhed": unit,
+            "Kommunen": mean, "Hele landet": national if national is not None else np.nan,
+            "Forskel (i enheden)": diff,
+            "Forskel (i % af landstal)": diff / national if national else np.nan,
+        })
+        s = pd.Series(values).groupby(dcode).mean().reindex(order)
+        per_district.append(s.to_numpy())
+    desc = pd.DataFrame(recs)
+    ddesc = pd.DataFrame(np.array(per_district).reshape(len(rows), len(order)),
+                         columns=[names[c] for c in order])
+    ddesc.insert(0, "Enhed", desc["Enhed"] if len(desc) else [])
+    ddesc.insert(0, "Beskrivelse", desc["Beskrivelse"] if len(desc) else [])
+    return desc, ddesc

@@ -1,0 +1,38 @@
+"""File helpers: atomic save (write a temp file next to the target, then os.replace).
+
+Candidate for a shared ``tildeling.io`` helper.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import InputError
+
+__all__ = ["atomic_save"]
+
+
+def atomic_save(workbook, path) -> None:
+    """Save an openpyxl workbook to ``path`` so that the old file survives any failure."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem, suffix=path.suffix, dir=path.parent or ".")
+    os.close(fd)
+    try:
+        workbook.save(tmp)
+        os.replace(tmp, path)
+    except PermissionError:
+        _remove(tmp)
+        raise InputError(f"Filen {path.name} kan ikke gemmes – den er måske åben i Excel. Luk den og prøv igen.") \
+            from None
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(tmp) -> None:
+    try:
+        os.remove(tmp)
+    except OSError:
+        pass

@@ -30,7 +30,7 @@ Public Sub ImportUdfs(control As IRibbonControl)
         MsgBox "Excel skal have tillid til adgang til VBA-projektobjektmodellen, før funktionerne kan importeres." & _
                vbNewLine & vbNewLine & _
                "Vælg Filer > Indstillinger > Center for sikkerhed og rettighedsadministration > " & _
-               "Indstillinger for Center for sikkerhed og rettighedsadministration > Indstillinger for makroer, " & _
+               "Indstillinger for Center for sikkerhed og rettighedsadministration > Makroindstillinger, " & _
                "og sæt hak ved 'Hav tillid til adgang til VBA-projektobjektmodellen'. Prøv derefter igen.", _
                vbExclamation, TITLE
         Exit Sub

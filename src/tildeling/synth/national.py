@@ -22,6 +22,7 @@ from scipy.special import expit, logit
 
 from .. import columns as col
 from ..catalogue import NATIONAL_SPEC
+from ..errors import InputError
 from ..spec import VarType
 from . import _geography as geo
 from ._population import draw_population
@@ -227,10 +228,10 @@ def make_national(seed: int = 2016, n_pupils: int = 668_338, *, n_municipalities
     """
     n_other = n_pupils - geo.HELSINGOER_N
     if not 2 <= n_municipalities <= len(geo.MUNICIPALITIES):
-        raise ValueError(f"n_municipalities skal være mellem 2 og {len(geo.MUNICIPALITIES)}.")
+        raise InputError(f"Antallet af kommuner skal være mellem 2 og {len(geo.MUNICIPALITIES)}.")
     if n_other < 20 * (n_municipalities - 1):
-        raise ValueError(f"n_pupils skal være mindst {geo.HELSINGOER_N + 20 * (n_municipalities - 1)} "
-                         f"(Helsingør alene har {geo.HELSINGOER_N} elever).")
+        raise InputError(f"Antallet af elever skal være mindst {geo.HELSINGOER_N + 20 * (n_municipalities - 1)} "
+                         f"(Helsingør alene har {geo.HELSINGOER_N} elever i 0.-9. klasse).")
     seqs = _rngs(seed)
     rng_geo = np.random.default_rng(seqs[_GEO])
     slopes = true_slopes()
@@ -373,7 +374,7 @@ def make_municipality(seed: int = 2016, *, kind: str = "helsingoer", n_pupils: i
     b0 = REFERENCE_INTERCEPT
     if kind == "helsingoer":
         if n_pupils is not None or n_districts is not None:
-            raise ValueError("Helsingør-spejlet har faste elevtal og distrikter; brug kind='generic'.")
+            raise InputError("Helsingør-spejlet har faste elevtal og distrikter. Brug kind='generic' for at vælge dem.")
         grade, dist = _helsingoer_grades(seqs[_HEL_GRADES], 0.03)
         pop, p, _ = _helsingoer_population(seqs[_HEL_POP], grade, dist, b0, slopes)
         if practice:
@@ -391,12 +392,12 @@ def make_municipality(seed: int = 2016, *, kind: str = "helsingoer", n_pupils: i
                                                               "Navn": "str"})
         return SynthData(pupils, coefficient_table(b0, slopes), municipalities, districts)
     if kind != "generic":
-        raise ValueError(f"kind skal være 'helsingoer' eller 'generic', ikke {kind!r}.")
+        raise InputError(f"Ukendt kommunetype {kind!r}. Vælg 'helsingoer' eller 'generic'.")
 
     n = 60_000 if n_pupils is None else int(n_pupils)
     k = max(1, int(round(n / geo.DISTRICT_SIZE))) if n_districts is None else int(n_districts)
     if n < k or k < 1:
-        raise ValueError("n_pupils skal være mindst n_districts, og n_districts mindst 1.")
+        raise InputError("Der skal være mindst ét distrikt og mindst én elev pr. distrikt.")
     rng_geo = np.random.default_rng(seqs[_GEO])
     d_count = geo.largest_remainder(rng_geo.gamma(4.0, 1.0, size=k), n)
     d_ses = 0.3 * rng_geo.standard_normal(k)

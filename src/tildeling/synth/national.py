@@ -170,6 +170,7 @@ def _exact_draw(rng: np.random.Generator, p: np.ndarray, group: np.ndarray, k: n
 
 def _frame(pop: dict[str, np.ndarray], ids_from: int, kommune: np.ndarray, distrikt: np.ndarray,
            grade: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    """The pupil frame; consumes ``pop`` (emptied to free memory)."""
     n = len(grade)
     num = np.arange(ids_from, ids_from + n).astype("U7")
     data: dict[str, object] = {
@@ -184,14 +185,15 @@ def _frame(pop: dict[str, np.ndarray], ids_from: int, kommune: np.ndarray, distr
         if var.type is VarType.CATEGORICAL:
             data[var.key] = pd.Categorical.from_codes(v, categories=[c.label for c in var.categories])
         elif var.type is VarType.BINARY:
-            data[var.key] = v.astype(np.int8)
+            data[var.key] = v.astype(np.int8, copy=False)
         elif var.key == "boern_hjemme":
-            data[var.key] = v.astype(np.int64)
+            data[var.key] = v.astype(np.int64, copy=False)
         else:
-            data[var.key] = v.astype(np.float64)
+            data[var.key] = v.astype(np.float64, copy=False)
     for k in DISPLAY_COLUMNS:
-        data[k] = pop[k].astype(np.float64)
-    return pd.DataFrame(data)
+        data[k] = pop[k].astype(np.float64, copy=False)
+    pop.clear()
+    return pd.DataFrame(data, copy=False)
 
 
 def _str_codes(codes: list[str], idx: np.ndarray) -> pd.Series:
@@ -301,6 +303,7 @@ def make_national(seed: int = 2016, n_pupils: int = 668_338, *, n_municipalities
                                d_num[dist_r[cut:]].astype(str)])
     sl = [slice(0, cut), slice(cut, None)]
     pop = _concat([{k: v[sl[0]] for k, v in pop_r.items()}, pop_h, {k: v[sl[1]] for k, v in pop_r.items()}])
+    del pop_r, pop_h
     grade = np.concatenate([grade_r[:cut], grade_h, grade_r[cut:]])
     y = np.concatenate([y_r[:cut], y_h, y_r[cut:]])
     kommune = _str_codes(mun_codes, muni_all)

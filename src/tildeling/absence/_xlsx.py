@@ -21,6 +21,7 @@ def atomic_save(workbook, path) -> None:
     os.close(fd)
     try:
         workbook.save(tmp)
+        _copy_mode(path, tmp)
         os.replace(tmp, path)
     except PermissionError:
         _remove(tmp)
@@ -29,6 +30,17 @@ def atomic_save(workbook, path) -> None:
     except BaseException:
         _remove(tmp)
         raise
+
+
+def _copy_mode(path: Path, tmp: str) -> None:
+    """Give the new file the old file's permissions, or the usual ones for a new file."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
 
 
 def _remove(tmp) -> None:

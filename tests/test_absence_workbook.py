@@ -1,0 +1,257 @@
+"""Absence workbook: template, run in place, bad input, shared copy, drill-down in LibreOffice, CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import uuid
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from tildeling.absence import contract as c
+from tildeling.absence.workbook import (build_template, is_absence_workbook, run_workbook, share,
+                                        write_input_workbook)
+from tildeling.cli import main
+from tildeling.errors import InputError
+from tildeling.synth.absence import generate_absence_data
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "workbook_templates" / "fravaer.xlsx"
+INPUT_SHEETS = [d.sheet for d in c.INPUT_DOMAINS]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return generate_absence_data(n_pupils=800, n_schools=4, missing_family=6, missing_language=4,
+                                 missing_absence=2, orphans=3, seed=7)
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory, data):
+    d = tmp_path_factory.mktemp("absence")
+    src = write_input_workbook(d / "input.xlsx", data)
+    out = d / "analyse.xlsx"
+    shutil.copy(src, out)
+    res = run_workbook(out)
+    return src, out, res
+
+
+def sheet_values(ws):
+    return [[cell.value for cell in row] for row in ws.iter_rows()]
+
+
+def structure(wb):
+    out = {"sheets": wb.sheetnames, "names": {k: str(v.attr_text) for k, v in wb.defined_names.items()}}
+    for ws in wb.worksheets:
+        out[ws.title] = {
+            "values": sheet_values(ws),
+            "tables": dict(ws.tables.items()),
+            "validations": sorted((str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation),
+            "charts": len(ws._charts),
+            "state": ws.sheet_state,
+        }
+    return out
+
+
+# --- Template --------------------------------------------------------------------------------
+def test_committed_template_equals_generator(tmp_path):
+    fresh = tmp_path / "fravaer.xlsx"
+    build_template().save(fresh)
+    assert structure(openpyxl.load_workbook(TEMPLATE)) == structure(openpyxl.load_workbook(fresh)), \
+        "workbook_templates/fravaer.xlsx is stale: regenerate it with tildeling.absence.workbook.new_template"
+
+
+def test_template_has_model_type_tables_and_dropdowns():
+    wb = openpyxl.load_workbook(TEMPLATE)
+    assert is_absence_workbook(wb) and is_absence_workbook(TEMPLATE)
+    tables = {name for ws in wb.worksheets for name in ws.tables}
+    assert {d.table for d in c.INPUT_DOMAINS} <= tables
+    hyp = wb[c.HYPOTESER.sheet]
+    assert {dv.formula1 for dv in hyp.data_validations.dataValidation} == {"=lstFaktorer", "=lstRetninger"}
+    assert [hyp.cell(row=4 + i, column=2).value for i in range(10)] == list(c.FACTOR_NAMES)
+
+
+# --- Run in place ------------------------------------------------------------------------------
+def test_run_writes_results_and_never_touches_input_sheets(ran):
+    src, out, res = ran
+    before, after = openpyxl.load_workbook(src), openpyxl.load_workbook(out)
+    for name in INPUT_SHEETS:
+        assert sheet_values(before[name]) == sheet_values(after[name]), name
+        assert dict(before[name].tables.items()) == dict(after[name].tables.items())
+    for name in c.RESULT_SHEETS:
+        assert name in after.sheetnames
+    assert is_absence_workbook(after)
+    assert after.active.title == c.SHEET_OVERVIEW
+    assert len(after[c.SHEET_CROSSTABS]._charts) == len(res.strongest) > 0
+    assert len(after[c.SHEET_TREND]._charts) == 1 and len(after[c.SHEET_DRILL]._charts) == 1
+    banner = after[c.SHEET_CASEWORKER]["A2"].value
+    assert banner.startswith("PERSONFØLSOMME OPLYSNINGER")
+    assert after[c.SHEET_UNMATCHED]["A2"].value == banner
+
+
+def test_run_twice_replaces_results(ran, tmp_path):
+    src, out, res = ran
+    again = tmp_path / "again.xlsx"
+    run_workbook(out, again)
+    assert openpyxl.load_workbook(again).sheetnames == openpyxl.load_workbook(out).sheetnames
+
+
+def test_link_report_in_workbook(ran, data):
+    _, out, _ = ran
+    ws = openpyxl.load_workbook(out)[c.SHEET_LINK]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
+    assert rows[c.FAMILIE.label][4] == 6 and rows[c.SOCIAL.label][5] == 3
+    um = openpyxl.load_workbook(out)[c.SHEET_UNMATCHED]
+    ids = {r[0] for r in um.iter_rows(min_row=5, values_only=True)}
+    assert set(data.missing["familie"]) <= ids and set(data.orphans["social"]) <= ids
+
+
+def _md5(p):
+    return hashlib.md5(Path(p).read_bytes()).hexdigest()
+
+
+def test_bad_input_stops_with_danish_message_and_leaves_file_byte_for_byte(ran, tmp_path):
+    src, _, _ = ran
+    bad = tmp_path / "bad.xlsx"
+    wb = openpyxl.load_workbook(src)
+    ws = wb[c.FRAVAER.sheet]
+    ws.cell(row=10, column=3, value="tyve")   # Skoledage
+    wb.save(bad)
+    digest = _md5(bad)
+    with pytest.raises(InputError) as exc:
+        run_workbook(bad)
+    msg = str(exc.value)
+    assert "Arket 'Fravær' (tabellen tblFravaer)" in msg and "kolonne 'Skoledage'" in msg and "række 10" in msg
+    assert _md5(bad) == digest
+    # and through the CLI: exit code 2, message on stderr, file unchanged
+    assert main(["absence", str(bad)]) == 2
+    assert _md5(bad) == digest
+
+
+def test_bad_rule_in_workbook_names_sheet_and_row(ran, tmp_path):
+    src, _, _ = ran
+    bad = tmp_path / "badrule.xlsx"
+    wb = openpyxl.load_workbook(src)
+    wb[c.SEGMENTER.sheet].cell(row=6, column=2, value="import os")
+    wb.save(bad)
+    digest = _md5(bad)
+    with pytest.raises(InputError, match=r"Arket 'Segmentering'.*kolonne 'Betingelse', række 6"):
+        run_workbook(bad)
+    assert _md5(bad) == digest
+
+
+def test_not_an_absence_workbook_is_refused(tmp_path):
+    p = tmp_path / "other.xlsx"
+    openpyxl.Workbook().save(p)
+    with pytest.raises(InputError, match="ikke en fraværsanalyse"):
+        run_workbook(p)
+    with pytest.raises(InputError, match="ikke en fraværsanalyse"):
+        share(p, tmp_path / "x.xlsx")
+
+
+# --- Shared copy --------------------------------------------------------------------------------
+def test_shared_copy_has_no_personal_data_in_any_package_part(ran, data, tmp_path):
+    _, out, _ = ran
+    shared = share(out, tmp_path / "delbar.xlsx")
+    wb = openpyxl.load_workbook(shared)
+    for name in (*c.PERSONAL_SHEETS, *c.PUPIL_LEVEL_SHEETS):
+        assert name not in wb.sheetnames
+    assert is_absence_workbook(wb)
+    ids = set(data.elever[c.PUPIL]) | set(data.orphans["social"])
+    with zipfile.ZipFile(shared) as z:
+        names = z.namelist()
+        blob = {n: z.read(n).decode("utf-8", errors="replace") for n in names}
+    workbook_xml = blob["xl/workbook.xml"]
+    assert c.SHEET_CASEWORKER not in workbook_xml and c.SHEET_UNMATCHED not in workbook_xml
+    assert not [n for n in names if "tblSagsbehandler" in blob[n] or "tblIkkeKoblede" in blob[n]]
+    assert "PERSONFØLSOMME" not in "".join(blob.values())
+    leaked = [(n, pid) for n, text in blob.items() for pid in ids if pid in text]
+    assert not leaked, leaked[:5]
+    # drill-down data: no small counts left in the shared copy
+    dd = wb[c.SHEET_DRILLDATA]
+    n_col = [cell.value for cell in dd[1]].index("Elever")
+    small = [r[n_col] for r in dd.iter_rows(min_row=2, values_only=True)
+             if isinstance(r[n_col], (int, float)) and 0 < r[n_col] < c.SMALL_CELL]
+    assert not small
+
+
+def test_share_never_overwrites_the_original(ran):
+    _, out, _ = ran
+    with pytest.raises(InputError):
+        share(out, out)
+
+
+# --- Drill-down recalculated by LibreOffice ----------------------------------------------------------
+def _recalc(path: Path, tmp: Path) -> openpyxl.Workbook:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.skip("LibreOffice (soffice) is not on PATH")
+    outdir = tmp / "lo_out"
+    outdir.mkdir()
+    profile = Path("/tmp") / f"lo_{uuid.uuid4().hex}"
+    try:
+        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+                        "--convert-to", "xlsx", "--outdir", str(outdir), str(path)],
+                       check=True, capture_output=True, timeout=180)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    return openpyxl.load_workbook(outdir / path.name, data_only=True)
+
+
+def test_drilldown_recalculates_in_libreoffice_after_a_new_selection(ran, tmp_path):
+    _, out, res = ran
+    d = res.drill.set_index([c.SCHOOL, c.GRADE, "Faktor", "Niveau"])
+    school = sorted(res.pupils[c.SCHOOL].unique())[1]
+    big = (school, c.ALL, "Forældre bor ikke sammen")
+    # a selection where one group is small: find one in the data
+    small_sel = next(k[:3] for k, n in d["Elever"].items()
+                     if k[0] != c.ALL and k[1] != c.ALL and k[3] == c.YES and 0 < n < c.SMALL_CELL)
+    results = {}
+    for tag, (s, g, f) in (("big", big), ("small", small_sel)):
+        wb = openpyxl.load_workbook(out)
+        ws = wb[c.SHEET_DRILL]
+        ws["B4"], ws["B5"], ws["B6"] = s, g, f
+        p = tmp_path / f"{tag}.xlsx"
+        wb.save(p)
+        (tmp_path / tag).mkdir()
+        results[tag] = _recalc(p, tmp_path / tag)[c.SHEET_DRILL]
+    ws = results["big"]
+    yes, no = d.loc[big + (c.YES,)], d.loc[big + (c.NO,)]
+    assert ws["B9"].value == yes["Elever"] and ws["B10"].value == no["Elever"]
+    assert ws["C9"].value == yes["Bekymrende fravær"]
+    assert ws["D9"].value == pytest.approx(yes["Bekymrende fravær"] / yes["Elever"])
+    assert ws["E10"].value == pytest.approx(100 * no[c.ABSENCE_DAYS] / no[c.SCHOOL_DAYS])
+    assert ws["F9"].value == pytest.approx(yes[c.BANDS[0]] / yes["Elever"])
+    assert ws["D12"].value == pytest.approx(100 * (ws["D9"].value - ws["D10"].value))
+    total = d.loc[(school, c.ALL, c.ALL_PUPILS, c.ALL)]
+    assert ws["B11"].value == total["Elever"]
+    assert not ws["A14"].value
+    ws = results["small"]
+    assert ws["B9"].value == "<5" and ws["B10"].value == "<5"      # the partner group is hidden too
+    assert ws["C9"].value in (None, "") and ws["D10"].value in (None, "") and ws["F9"].value in (None, "")
+    assert ws["D12"].value in (None, "")
+
+
+# --- CLI -----------------------------------------------------------------------------------------------
+def test_cli_absence_with_out(ran, tmp_path, capsys):
+    src, _, _ = ran
+    digest = _md5(src)
+    other = tmp_path / "res.xlsx"
+    assert main(["absence", str(src), "--out", str(other)]) == 0
+    assert _md5(src) == digest
+    assert c.SHEET_HYPOTHESES in openpyxl.load_workbook(other, read_only=True).sheetnames
+    assert "Fraværsanalysen er kørt" in capsys.readouterr().out
+
+
+def test_new_template_function(tmp_path):
+    from tildeling.absence.commands import new_template
+
+    p = new_template(tmp_path / "ny.xlsx")
+    assert is_absence_workbook(p)
+    with pytest.raises(InputError, match="tabellen er tom"):
+        run_workbook(p)

@@ -1,0 +1,291 @@
+"""xlwings macros for the absence analysis (ribbon: "Ny fraværsanalyse", "Kør fraværsanalyse").
+
+Each macro resolves the calling workbook, reads, calls the core, writes, and
+shows problems as a Danish message box – never a traceback. The layout of the
+result sheets is the one :mod:`tildeling.absence.workbook` renders; this module
+only copies that rendering into the live workbook through xlwings (values,
+formulas, number formats, colours, column widths, defined names). Charts and the
+drill-down dropdowns need desktop Excel; they are added best-effort and skipped
+where the engine cannot (xlwings' remote engine).
+
+Nothing is written before the whole analysis has succeeded, and input sheets are
+never touched: only the result sheets are replaced.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..absence import contract as c
+from ..errors import TildelingError
+
+__all__ = ["new_absence_workbook", "run_absence_analysis", "read_tables"]
+
+TITLE = "Fraværsanalyse"
+
+
+def _caller(book=None):
+    if book is not None:
+        return book
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def _status(book, text) -> None:
+    """Status bar text; silently skipped where unsupported (remote engine)."""
+    try:
+        book.app.status_bar = text
+    except Exception:  # noqa: BLE001 - NotImplementedError on the remote engine, COM errors elsewhere
+        pass
+
+
+def _alert(book, text, mode="info") -> None:
+    try:
+        book.app.alert(text, title=TITLE, mode=mode)
+    except Exception:  # noqa: BLE001 - last resort: no message box available
+        print(text, file=sys.stderr)
+
+
+def _macro(fn):
+    """Resolve the caller; show TildelingError (and anything else) as a Danish message box."""
+
+    @functools.wraps(fn)
+    def wrapper(book=None):
+        book = _caller(book)
+        try:
+            return fn(book)
+        except TildelingError as exc:
+            _alert(book, str(exc), mode="critical")
+        except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
+            traceback.print_exc(file=sys.stderr)
+            _alert(book, f"Der skete en uventet fejl ({type(exc).__name__}: {exc}). Intet er ændret i "
+                         "input-arkene. Prøv igen, eller kør 'tildeling absence' på kommandolinjen for at se mere.",
+                   mode="critical")
+        finally:
+            _status(book, False)
+        return None
+
+    return wrapper
+
+
+# ------------------------------------------------------------------------------------------------
+# Reading
+# ------------------------------------------------------------------------------------------------
+def read_tables(book) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """The input tables of the live workbook as raw DataFrames (+ first data row per table)."""
+    found = {}
+    for sheet in book.sheets:
+        for t in sheet.tables:
+            found[t.name] = t
+    raw, first_rows = {}, {}
+    for d in c.INPUT_DOMAINS:
+        t = found.get(d.table)
+        if t is None:
+            if d.key == "indstillinger":
+                continue
+            raise TildelingError(f"Tabellen {d.table} (arket '{d.sheet}') findes ikke. Brug en projektmappe lavet "
+                                 "med 'Ny fraværsanalyse', og lad tabellerne blive stående.")
+        values = t.range.value
+        if not isinstance(values, list) or not values or not isinstance(values[0], list):
+            values = [values] if isinstance(values, list) else [[values]]
+        header = [str(h).strip() if h is not None else "" for h in values[0]]
+        body = [[None if (isinstance(v, str) and v == "") else v for v in row] for row in values[1:]]
+        raw[d.key] = pd.DataFrame(body, columns=header, dtype=object)
+        first_rows[d.key] = t.header_row_range.row + 1
+    return raw, first_rows
+
+
+# ------------------------------------------------------------------------------------------------
+# Writing: copy the openpyxl rendering into the live book
+# ------------------------------------------------------------------------------------------------
+def _plain(v):
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    return v
+
+
+def _runs(values):
+    """(start, end, value) runs of equal consecutive values (end exclusive)."""
+    out, start = [], 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start]:
+            out.append((start, i, values[start]))
+            start = i
+    return out
+
+
+def _copy_sheet(xl_sheet, ws) -> None:
+    from openpyxl.utils import get_column_letter
+
+    nrow, ncol = ws.max_row, ws.max_column
+    grid = [[cell for cell in row] for row in ws.iter_rows(min_row=1, max_row=nrow, max_col=ncol)]
+    values = [[None if isinstance(cell.value, str) and cell.value.startswith("=") else _plain(cell.value)
+               for cell in row] for row in grid]
+    if values:
+        xl_sheet.range((1, 1)).value = values
+    for row in grid:
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                xl_sheet.range(cell.coordinate).formula = cell.value
+    for j in range(ncol):
+        fmts = [grid[i][j].number_format for i in range(nrow)]
+        for s, e, fmt in _runs(fmts):
+            if fmt and fmt != "General":
+                xl_sheet.range((s + 1, j + 1), (e, j + 1)).number_format = fmt
+    for i in range(nrow):
+        fills = [(grid[i][j].fill.fgColor.rgb if grid[i][j].fill and grid[i][j].fill.fill_type == "solid" else None)
+                 for j in range(ncol)]
+        for s, e, rgb in _runs(fills):
+            if isinstance(rgb, str) and len(rgb) >= 6:
+                xl_sheet.range((i + 1, s + 1), (i + 1, e)).color = "#" + rgb[-6:]
+        bold = [bool(grid[i][j].font and grid[i][j].font.bold) for j in range(ncol)]
+        for s, e, b in _runs(bold):
+            if b:
+                xl_sheet.range((i + 1, s + 1), (i + 1, e)).font.bold = True
+    for letter, dim in ws.column_dimensions.items():
+        if dim.width:
+            try:
+                xl_sheet.range(f"{letter}:{letter}").column_width = dim.width
+            except Exception:  # noqa: BLE001 - cosmetic
+                pass
+    del get_column_letter
+
+
+_CHART_TYPES = {("bar", "percentStacked"): "bar_stacked_100", ("col", "clustered"): "column_clustered",
+                ("col", "standard"): "column_clustered"}
+
+
+def _add_charts(xl_sheet, ws) -> None:
+    """Best effort: native charts in desktop Excel; skipped where xlwings cannot add charts."""
+    for ch in getattr(ws, "_charts", []):
+        try:
+            refs = []
+            for s in ch.series:
+                if s.val is not None and s.val.numRef is not None:
+                    refs.append(s.val.numRef.f.split("!")[-1].replace("$", ""))
+            if not refs:
+                continue
+            kind = "line" if ch.tagname == "lineChart" else _CHART_TYPES.get(
+                (getattr(ch, "type", "col"), getattr(ch, "grouping", "clustered")), "column_clustered")
+            anchor = ch.anchor._from
+            cell = xl_sheet.range((anchor.row + 1, anchor.col + 1))
+            chart = xl_sheet.charts.add(left=cell.left, top=cell.top, width=ch.width * 28, height=ch.height * 28)
+            chart.chart_type = kind
+            chart.set_source_data(xl_sheet.range(",".join(refs)))
+        except Exception:  # noqa: BLE001 - remote engine / Mac differences: the numbers are there anyway
+            continue
+
+
+def _add_validation(xl_sheet, address, list_name) -> None:
+    try:
+        v = xl_sheet.range(address).api.Validation
+        v.Delete()
+        v.Add(3, 1, 1, f"={list_name}")  # xlValidateList, xlValidAlertStop, xlBetween
+    except Exception:  # noqa: BLE001 - not available on the remote engine / macOS
+        pass
+
+
+def _set_name(book, name, refers_to) -> None:
+    try:
+        if name in [n.name for n in book.names]:
+            book.names[name].delete()
+    except Exception:  # noqa: BLE001
+        pass
+    book.names.add(name, refers_to)
+
+
+def _render(book, res) -> None:
+    import openpyxl
+
+    from ..absence.workbook import write_results
+
+    wb = openpyxl.Workbook()
+    write_results(wb, res)
+    order = [n for n in wb.sheetnames if n in c.RESULT_SHEETS]
+    existing = [s.name for s in book.sheets]
+    for name in order:
+        if name in existing:
+            book.sheets[name].delete()
+    for k, name in enumerate(order):
+        _status(book, f"{TITLE}: skriver arket '{name}' ({k + 1} af {len(order)}) …")
+        xl_sheet = book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
+        _copy_sheet(xl_sheet, wb[name])
+        _add_charts(xl_sheet, wb[name])
+        if name == c.SHEET_LISTS:
+            try:
+                xl_sheet.visible = False
+            except Exception:  # noqa: BLE001
+                pass
+    for name, col in (("lstSkoler", "A"), ("lstKlassetrin", "B"), ("lstFaktorer", "C"), ("lstRetninger", "D")):
+        _set_name(book, name, f"=OFFSET('{c.SHEET_LISTS}'!${col}$2,0,0,COUNTA('{c.SHEET_LISTS}'!${col}:${col})-1,1)")
+    _set_name(book, c.MODELTYPE_NAME, f'="{c.MODELTYPE_VALUE}"')
+    drill = book.sheets[c.SHEET_DRILL]
+    for address, lst in (("B4", "lstSkoler"), ("B5", "lstKlassetrin"), ("B6", "lstFaktorer")):
+        _add_validation(drill, address, lst)
+    try:
+        book.sheets[c.SHEET_OVERVIEW].activate()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+# ------------------------------------------------------------------------------------------------
+# Macros
+# ------------------------------------------------------------------------------------------------
+@_macro
+def run_absence_analysis(book):
+    """Kør fraværsanalyse: read the input tables, analyse, replace the result sheets."""
+    from ..absence.analysis import analyse
+
+    _status(book, f"{TITLE}: læser tabellerne …")
+    raw, first_rows = read_tables(book)
+    _status(book, f"{TITLE}: kobler og analyserer …")
+    res = analyse(raw, first_rows)       # compute first …
+    _render(book, res)                   # … write last
+    v = res.hypotheses["Vurdering"].value_counts()
+    _alert(book, f"Fraværsanalysen er færdig. Hypoteser: {v.get(c.CONFIRMED, 0)} bekræftet, "
+                 f"{v.get(c.REJECTED, 0)} afkræftet, {v.get(c.UNRESOLVED, 0)} ikke afklaret. "
+                 f"Arket '{c.SHEET_CASEWORKER}' indeholder personoplysninger – del kun en delbar kopi.")
+    return res
+
+
+def _unique_path(folder: Path, stem: str) -> Path:
+    p = folder / f"{stem}.xlsx"
+    k = 2
+    while p.exists():
+        p = folder / f"{stem} ({k}).xlsx"
+        k += 1
+    return p
+
+
+@_macro
+def new_absence_workbook(book):
+    """Ny fraværsanalyse: save a new absence workbook from the template and open it."""
+    from ..absence.workbook import new_template
+
+    folder = None
+    try:
+        full = Path(book.fullname)
+        if full.parent.is_dir() and str(full.parent) not in ("", "."):
+            folder = full.parent
+    except Exception:  # noqa: BLE001 - unsaved or remote book
+        folder = None
+    if folder is None:
+        docs = Path.home() / "Documents"
+        folder = docs if docs.is_dir() else Path.home()
+    path = _unique_path(folder, "Fraværsanalyse")
+    new_template(path)
+    try:
+        book.app.books.open(str(path))
+    except Exception:  # noqa: BLE001 - the remote engine cannot open files
+        _alert(book, f"En ny fraværsanalyse er gemt som {path}. Åbn den i Excel.")
+        return path
+    return path

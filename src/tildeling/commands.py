@@ -196,3 +196,82 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="medtag elevniveau (persondata!) i resultatfilen – aldrig i filer der deles")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_apply)
+
+    register_workbook_commands(sub)
+
+
+# ------------------------------------------------------------ workbook commands
+def cmd_new(args) -> int:
+    out = _out_path(args.out, (".xlsx",))
+    if args.type == "fravaer":
+        from .absence.commands import new_template
+
+        new_template(out)
+    else:
+        from .workbook.template import write_template
+
+        write_template(out)
+    print(f"Skrev skabelonen {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .workbook.run import run_workbook
+
+    out = _out_path(args.out, (".xlsx",)) if args.out else None
+    run_workbook(args.file, out, progress=Progress(args.quiet))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .workbook.demo import make_demo
+
+    out = _out_path(args.out, (".xlsx",))
+    make_demo(out, seed=args.seed, progress=Progress(args.quiet))
+    return 0
+
+
+def cmd_share(args) -> int:
+    from .workbook.share import assert_kind, share_workbook
+
+    out = _out_path(args.out, (".xlsx",))
+    if Path(out).resolve() == Path(args.file).resolve():
+        raise InputError("Den delbare kopi skal have et andet filnavn end originalen.")
+    if not Path(args.file).exists():
+        raise InputError(f"Filen '{args.file}' findes ikke.")
+    if assert_kind(args.file) == "fravaer":
+        from .absence.commands import share
+
+        share(Path(args.file), out)
+    else:
+        share_workbook(args.file, out, progress=Progress(args.quiet))
+    return 0
+
+
+def register_workbook_commands(sub) -> None:
+    p = sub.add_parser("new", help="ny projektmappe fra skabelon",
+                       description="Laver en ny projektmappe: 'behovsmodel' (fordeling af specialundervisning) "
+                                   "eller 'fravaer' (fraværsanalyse).")
+    p.add_argument("type", choices=["behovsmodel", "fravaer"])
+    p.add_argument("--out", required=True, help="filnavn (.xlsx)")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("run", help="beregn alle resultater i en projektmappe",
+                       description="Læser inputarkene, beregner alt og skriver resultatarkene (erstatter en "
+                                   "tidligere kørsel). Inputark ændres aldrig; ved fejl røres filen ikke.")
+    p.add_argument("file", help="projektmappen (.xlsx)")
+    p.add_argument("--out", help="skriv resultatet til en anden fil i stedet for at opdatere FILE")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="lav en demo-projektmappe med en syntetisk kommune og kør den")
+    p.add_argument("--out", default="tildeling-demo.xlsx", help="filnavn (standard: tildeling-demo.xlsx)")
+    p.add_argument("--seed", type=int, default=2016)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("share", help="lav en delbar kopi uden elevdata og med skjulte små tal")
+    p.add_argument("file", help="projektmappen (.xlsx)")
+    p.add_argument("--out", required=True, help="den delbare kopi (.xlsx)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_share)

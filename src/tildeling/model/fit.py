@@ -100,15 +100,15 @@ class LogitFit:
     @property
     def prsquared(self) -> float:
         """McFadden's pseudo-R² = 1 − ℓ(model)/ℓ(intercept only)."""
-        return 1.0 - self.llf / self.llnull
+        return float(1.0 - self.llf / self.llnull)
 
     @property
     def aic(self) -> float:
-        return -2.0 * self.llf + 2.0 * len(self.params)
+        return float(-2.0 * self.llf + 2.0 * len(self.params))
 
     @property
     def bic(self) -> float:
-        return -2.0 * self.llf + np.log(self.nobs) * len(self.params)
+        return float(-2.0 * self.llf + np.log(self.nobs) * len(self.params))
 
 
 def _label(names, j) -> str:

@@ -675,3 +675,12 @@ def allocate(districts: pd.DataFrame, options: BudgetOptions, source: Source | N
         )
 
     return Allocation(table=out, phase_in=phase_in, explanations=explanations, options=options)
+
+
+def tie_break_ranks(codes: Sequence[Any]) -> list[int]:
+    """1-based place of each district code in the tie-break order of :func:`allocate`.
+
+    Live Excel formulas use this as their tie-breaker, so they round exactly
+    like Python does.
+    """
+    return [r + 1 for r in _ranks([_code_sort_key(_district_code(c)) for c in codes])]

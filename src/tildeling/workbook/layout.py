@@ -1,0 +1,152 @@
+"""Output sheets described as plain data, rendered by openpyxl (files) or xlwings (live Excel).
+
+A :class:`Sheet` is a list of blocks placed top-down: :class:`Text` lines,
+:class:`TableBlock` (an Excel Table from a DataFrame, with number formats and
+optional live formulas) and :class:`Chart`. The builders here turn core results
+into sheets; they compute no statistics. Formulas are plain A1 formulas (no
+structured references), so Excel, LibreOffice and Excel on the web evaluate them
+alike; each formula cell also carries its Python-computed value, written as the
+cached value so that viewers that do not recalculate show the right number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+__all__ = ["Text", "TableBlock", "Chart", "Sheet", "place"]
+
+
+@dataclass
+class Text:
+    text: str
+    style: str = "normal"   # title | subtitle | normal | note | warning | personal
+    formula: str | None = None  # optional formula in the cell to the right of the label
+    formula_format: str | None = None
+    value: object = None        # cached value of the formula
+
+
+@dataclass
+class TableBlock:
+    name: str
+    frame: pd.DataFrame
+    formats: dict[str, str] = field(default_factory=dict)
+    #: column → function(row_number, columns: dict[name → letter], first, last) → formula text
+    formulas: dict[str, Callable] = field(default_factory=dict)
+    helper_columns: tuple[str, ...] = ()
+    #: column → one number format per row (overrides ``formats``; for key/value tables)
+    row_formats: dict[str, list] = field(default_factory=dict)
+    title: str | None = None
+    widths: dict[str, float] = field(default_factory=dict)
+    # filled in by place():
+    top: int = 0
+    left: int = 1
+
+    @property
+    def header_row(self) -> int:
+        return self.top
+
+    @property
+    def first_row(self) -> int:
+        return self.top + 1
+
+    @property
+    def last_row(self) -> int:
+        return self.top + max(len(self.frame), 1)
+
+    def letter(self, column: str) -> str:
+        return get_column_letter(self.left + list(self.frame.columns).index(column))
+
+    @property
+    def letters(self) -> dict[str, str]:
+        return {c: self.letter(c) for c in self.frame.columns}
+
+    @property
+    def ref(self) -> str:
+        return (f"{get_column_letter(self.left)}{self.top}:"
+                f"{get_column_letter(self.left + self.frame.shape[1] - 1)}{self.last_row}")
+
+    def column_range(self, column: str, absolute: bool = True) -> str:
+        L = self.letter(column)
+        d = "$" if absolute else ""
+        return f"{d}{L}{d}{self.first_row}:{d}{L}{d}{self.last_row}"
+
+    def formula(self, column: str, i: int) -> str | None:
+        fn = self.formulas.get(column)
+        if fn is None:
+            return None
+        return fn(self.first_row + i, self)
+
+
+@dataclass
+class Chart:
+    kind: str                      # bar | bar_line
+    title: str
+    table: str                     # name of a TableBlock on the same sheet
+    categories: str                # column with category labels
+    series: tuple[str, ...]        # columns with values (bar_line: last one drawn as line/markers)
+    y_title: str = ""
+    number_format: str = "0.0%"
+    width_cm: float = 20
+    height_cm: float = 11
+    anchor: str = ""               # filled in by place()
+
+
+@dataclass
+class Sheet:
+    name: str
+    blocks: list = field(default_factory=list)
+    landscape: bool = True
+    tab_color: str | None = None
+    charts_right: bool = True      # put charts to the right of the tables
+
+
+def place(sheet: Sheet, left: int = 1) -> Sheet:
+    """Assign rows to the blocks (top-down, one blank row between tables)."""
+    row = 1
+    tables: dict[str, TableBlock] = {}
+    widest = 0
+    for block in sheet.blocks:
+        if isinstance(block, Text):
+            block_row = row
+            block.__dict__["row"] = block_row
+            row += 1
+        elif isinstance(block, TableBlock):
+            if block.title:
+                block.__dict__["title_row"] = row
+                row += 1
+            block.top = row
+            block.left = left
+            row = block.last_row + 2
+            tables[block.name] = block
+            widest = max(widest, block.frame.shape[1])
+    chart_col = get_column_letter(left + widest + 1)
+    chart_row = 1
+    for block in sheet.blocks:
+        if isinstance(block, Chart):
+            if sheet.charts_right:
+                block.anchor = f"{chart_col}{chart_row}"
+                chart_row += int(block.height_cm * 2) + 2
+            else:
+                block.anchor = f"A{row}"
+                row += int(block.height_cm * 2) + 2
+    return sheet
+
+
+def cell_value(v):
+    """A Python value as it should go into a cell (NaN → empty)."""
+    if v is None:
+        return None
+    if isinstance(v, (float, np.floating)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v

@@ -1,0 +1,201 @@
+"""Read a need-model workbook's inputs (fast: python-calamine) without changing the file."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from lxml import etree
+from openpyxl.utils import column_index_from_string, range_boundaries
+
+from ..errors import InputError, Source, format_names
+from ..model.coefficients import CoefficientTable
+from . import contract as c
+from .graft import NS, _Package
+
+__all__ = ["WorkbookTables", "NeedInputs", "read_tables", "read_need_inputs", "defined_names"]
+
+
+@dataclass
+class WorkbookTables:
+    """The Excel Tables of a workbook as DataFrames, with Sources for messages."""
+
+    name: str
+    frames: dict[str, pd.DataFrame]
+    sources: dict[str, Source]
+    sheets: dict[str, str]            # table → sheet
+    names: dict[str, object]          # defined names → value
+    sheet_names: list[str]
+
+    def require(self, table: str, sheet: str) -> pd.DataFrame:
+        if table not in self.frames:
+            if sheet not in self.sheet_names:
+                raise InputError(f"Projektmappen {self.name} mangler arket '{sheet}' (med tabellen {table}). "
+                                 "Lav en ny projektmappe med 'tildeling new behovsmodel', og kopiér dine data over.")
+            raise InputError(f"Arket '{sheet}' mangler tabellen {table}. Gør området til en tabel (Ctrl+T) og "
+                             f"giv den navnet {table} (Tabeldesign → Tabelnavn).")
+        return self.frames[table]
+
+
+def defined_names(pkg: _Package) -> dict[str, str]:
+    wb = etree.fromstring(pkg.parts[pkg.workbook_part])
+    out = {}
+    dn = wb.find("m:definedNames", NS)
+    if dn is not None:
+        for d in dn:
+            if d.get("localSheetId") is None and d.text:
+                out[d.get("name")] = d.text
+    return out
+
+
+_REF = re.compile(r"^'?(?P<sheet>[^'!]+(?:''[^'!]*)*)'?!\$?(?P<col>[A-Z]+)\$?(?P<row>\d+)$")
+
+
+def _resolve_name(text: str, grids: dict, wb) -> object:
+    text = text.strip()
+    if text.startswith('"') and text.endswith('"'):
+        return text[1:-1]
+    m = _REF.match(text)
+    if not m:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    sheet = m.group("sheet").replace("''", "'")
+    if sheet not in grids:
+        if sheet not in wb.sheet_names:
+            return None
+        grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    grid = grids[sheet]
+    r, col = int(m.group("row")) - 1, column_index_from_string(m.group("col")) - 1
+    if r < len(grid) and col < len(grid[r]):
+        return grid[r][col]
+    return None
+
+
+def _error_cells(pkg: _Package, sheet_part: str, ref: str) -> list[tuple[int, int, str]]:
+    """(row, col, error text) of cells with an Excel error value inside ``ref``."""
+    data = pkg.parts.get(sheet_part, b"")
+    if b't="e"' not in data:
+        return []
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    out = []
+    for m in re.finditer(rb'<c r="([A-Z]+)(\d+)"([^>]*)>(.*?)</c>', data, re.S):
+        if b't="e"' not in m.group(3):
+            continue
+        col, row = column_index_from_string(m.group(1).decode()), int(m.group(2))
+        if min_col <= col <= max_col and min_row < row <= max_row:
+            v = re.search(rb"<v>([^<]*)</v>", m.group(4))
+            out.append((row, col, v.group(1).decode() if v else "#FEJL"))
+    return out
+
+
+def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
+    """Every Excel Table of the package as a DataFrame (blank trailing rows dropped)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        pkg = _Package(data)
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data), load_tables=True)
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InputError(f"{name} er ikke en gyldig Excel-projektmappe (.xlsx): {exc}") from exc
+    sheet_parts = pkg.sheets()
+    table_refs = {}
+    for sheet, part in sheet_parts.items():
+        for t in pkg.related(part):
+            if "/tables/" in t:
+                root = etree.fromstring(pkg.parts[t])
+                table_refs[root.get("displayName")] = (sheet, root.get("ref"), part)
+    frames, sources, sheets = {}, {}, {}
+    for tname in wb.table_names:
+        t = wb.get_table_by_name(tname)
+        rows = t.to_python()
+        cols = [str(x).strip() for x in t.columns]
+        frame = pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
+        frame = frame.replace({"": None}) if len(frame) else frame
+        # drop blank rows at the end of the table
+        if len(frame):
+            filled = frame.notna().any(axis=1).to_numpy()
+            last = np.flatnonzero(filled)
+            frame = frame.iloc[: (last[-1] + 1 if len(last) else 0)]
+        first_row = t.start[0] + 1
+        src = Source(f"Arket '{t.sheet}' (tabellen {tname})", first_row=first_row)
+        if tname in table_refs:
+            sheet, ref, part = table_refs[tname]
+            errors = _error_cells(pkg, part, ref)
+            if errors:
+                min_col = range_boundaries(ref)[0]
+                row, col, text = errors[0]
+                column = cols[col - min_col] if 0 <= col - min_col < len(cols) else None
+                rows_with = [r for r, cc, _ in errors if cc == col]
+                raise InputError(f"fejlværdien '{text}' – ret formlen eller skriv en værdi.", source=src,
+                                 column=column, rows=rows_with)
+        frames[tname], sources[tname], sheets[tname] = frame, src, t.sheet
+    grids: dict = {}
+    names = {k: _resolve_name(v, grids, wb) for k, v in defined_names(pkg).items()}
+    return WorkbookTables(name, frames, sources, sheets, names, list(wb.sheet_names))
+
+
+@dataclass
+class NeedInputs:
+    pupils: pd.DataFrame
+    pupil_source: Source
+    districts: pd.DataFrame
+    district_source: Source
+    coefficients: CoefficientTable
+    settings: dict
+    tables: WorkbookTables
+    warnings: list = field(default_factory=list)
+
+
+def _setting_value(setting: c.Setting, value, source: Source):
+    if setting.kind == "text":
+        return "" if value is None else str(value).strip()
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputError(f"'{setting.label}' er tom – skriv en værdi.", source=source)
+    if isinstance(value, str):
+        try:
+            value = float(value.replace(".", "").replace(",", ".")) if setting.kind == "number" else \
+                float(value.replace(",", ".").rstrip("%")) / (100 if value.strip().endswith("%") else 1)
+        except ValueError:
+            raise InputError(f"'{setting.label}' skal være et tal, ikke '{value}'.", source=source) from None
+    value = float(value)
+    if setting.kind == "int":
+        if not value.is_integer():
+            raise InputError(f"'{setting.label}' skal være et helt tal.", source=source)
+        return int(value)
+    return value
+
+
+def read_need_inputs(data: bytes, name: str = "projektmappen") -> NeedInputs:
+    """Inputs of a need-model workbook, checked for presence and shape (values are checked by the core)."""
+    tables = read_tables(data, name)
+    kind = tables.names.get(c.KIND_NAME)
+    if kind not in (None, c.KIND):
+        raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")
+    pupils = tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
+    districts = tables.require(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)
+    coef_frame = tables.require(c.TBL_COEFS, c.SHEET_COEFS)
+    dsrc = tables.sources[c.TBL_DISTRICTS]
+    from ..model.design import check_required_columns
+
+    check_required_columns(districts, list(c.DISTRICT_REQUIRED), dsrc)
+    meta = {}
+    if c.TBL_MODEL_INFO in tables.frames:
+        m = tables.frames[c.TBL_MODEL_INFO]
+        if {"Nøgle", "Værdi"} <= set(m.columns):
+            meta = {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
+    coefs = CoefficientTable.from_frame(coef_frame, meta, tables.sources[c.TBL_COEFS])
+    settings = {}
+    ssrc = Source(f"Arket '{c.SHEET_SETTINGS}'")
+    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text"]
+    if missing:
+        raise InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
+                         f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'.")
+    for s in c.SETTINGS:
+        settings[s.name] = _setting_value(s, tables.names.get(s.name, s.default), ssrc)
+    return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables)

@@ -1,0 +1,71 @@
+"""The shareable copy of a need-model workbook (``tildeling share``).
+
+The copy is a *new* workbook rendered from the computed results – nothing of
+the original package is copied, so no pupil-level sheet, hidden sheet, pivot
+cache, defined name or external link can travel along. Counts under five are
+suppressed (see :mod:`tildeling.privacy`), values are static (no formulas that
+would need the input sheets), and a first sheet says that it is a shared version.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from ..io.xlsx import atomic_save
+from ..privacy import SMALL_CELL
+from . import contract as c
+from .need_sheets import RunInfo
+from .reader import read_need_inputs
+from .render_xlsx import STYLES, render_sheets
+from .run import compute, fingerprint
+
+__all__ = ["share_workbook", "SHARED_NOTE_SHEET"]
+
+SHARED_NOTE_SHEET = "Om denne kopi"
+
+
+def share_workbook(path, out, *, progress=None) -> Path:
+    say = progress or (lambda m: None)
+    path, out = Path(path), Path(out)
+    data = path.read_bytes()
+    say(f"Læser {path.name} …")
+    inputs = read_need_inputs(data, path.name)
+    info = RunInfo(started=date.today().isoformat(), fingerprint=fingerprint(data),
+                   coefficient_source=inputs.coefficients.metadata.get("Datakilde", ""), settings={}, warnings=[])
+    say("Beregner og skjuler små tal …")
+    _, _, sheets = compute(inputs, info=info, shared=True)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHARED_NOTE_SHEET
+    lines = [
+        ("title", f"Delt version – {inputs.settings['Kommune']}, skoleåret {inputs.settings['Skoleaar']}"),
+        ("normal", "Denne projektmappe er en delbar kopi af resultaterne af den socioøkonomiske behovsmodel."),
+        ("normal", "Den indeholder ingen oplysninger om enkelte elever (intet elevark, ingen ElevID)."),
+        ("normal", f"Antal under {SMALL_CELL} personer er skjult og vist som '<{SMALL_CELL}', og tal beregnet ud "
+                   "fra dem er udeladt (Danmarks Statistiks praksis)."),
+        ("normal", "Tallene er faste værdier. Ændringer af budgettet skal laves i den oprindelige projektmappe."),
+        ("note", f"Lavet {date.today().isoformat()} af tildeling {info.version} fra en projektmappe med "
+                 f"fingeraftryk {info.fingerprint}."),
+    ]
+    for i, (style, text) in enumerate(lines, start=1):
+        ws.cell(row=i, column=1, value=text).font = STYLES[style]
+    ws.column_dimensions["A"].width = 110
+    ws.sheet_view.showGridLines = False
+    render_sheets(wb, sheets)
+    wb.properties.title = "Delt version – socioøkonomisk fordeling"
+    wb.properties.creator = "tildeling"
+    atomic_save(wb, out)
+    say(f"Skrev den delbare kopi: {out}")
+    return out
+
+
+def assert_kind(path) -> str:
+    """'behovsmodel', 'fravaer' or '' – the workbook's ``Modeltype``."""
+    from .graft import _Package
+    from .reader import defined_names
+
+    names = defined_names(_Package(Path(path).read_bytes()))
+    return names.get(c.KIND_NAME, "").strip('"')

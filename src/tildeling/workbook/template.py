@@ -1,0 +1,294 @@
+"""Generate the need-model workbook template (``tildeling new behovsmodel``)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from ..model.coefficients import CoefficientTable, read_coefficients
+from ..spec import VarType
+from . import contract as c
+from .layout import cell_value
+from .render_xlsx import HEADER_FILL, INPUT_FILL, PERSONAL_FILL, STYLES
+
+__all__ = ["demo_coefficients", "build_template", "write_template", "TABLE_TOP"]
+
+#: Row of the header of every input table (rows above hold a title and a note).
+TABLE_TOP = 3
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+INPUT_TAB = "FFC000"
+OUTPUT_TAB = "2E75B6"
+
+
+def demo_coefficients() -> CoefficientTable:
+    """The bundled demonstration coefficients (fitted on synthetic data, never register data)."""
+    ref = resources.files("tildeling").joinpath("data/demo_koefficienter.csv")
+    with resources.as_file(ref) as path:
+        return read_coefficients(path)
+
+
+def _table(ws, name: str, frame: pd.DataFrame, top: int = TABLE_TOP, left: int = 1, style="TableStyleMedium9",
+           fill_inputs: bool = False, formats: dict | None = None, min_rows: int = 1) -> str:
+    formats = formats or {}
+    cols = list(frame.columns)
+    for j, col in enumerate(cols):
+        cell = ws.cell(row=top, column=left + j, value=str(col))
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    values = frame.to_numpy(dtype=object)
+    nrows = max(len(frame), min_rows)
+    for i in range(nrows):
+        for j, col in enumerate(cols):
+            v = cell_value(values[i, j]) if i < len(frame) else None
+            cell = ws.cell(row=top + 1 + i, column=left + j, value=v)
+            if fill_inputs:
+                cell.fill = INPUT_FILL
+            if col in formats:
+                cell.number_format = formats[col]
+    ref = f"{get_column_letter(left)}{top}:{get_column_letter(left + len(cols) - 1)}{top + nrows}"
+    t = Table(displayName=name, ref=ref)
+    t.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True)
+    ws.add_table(t)
+    return ref
+
+
+def _title(ws, title: str, note: str, style: str = "title") -> None:
+    ws["A1"] = title
+    ws["A1"].font = STYLES[style]
+    if style == "personal":
+        ws["A1"].fill = PERSONAL_FILL
+    ws["A2"] = note
+    ws["A2"].font = STYLES["note"]
+
+
+def _guide(wb, municipality: str) -> None:
+    ws = wb.active
+    ws.title = c.SHEET_GUIDE
+    ws.sheet_properties.tabColor = "70AD47"
+    lines = [
+        ("title", "Socioøkonomisk fordeling af specialundervisningsbudgettet"),
+        ("note", "Behovsmodellen fra VIVE (2017): hver elev får en sandsynlighed for segregeret specialundervisning ud "
+                 "fra sin baggrund; distrikternes gennemsnit giver et indeks og en fordelingsnøgle."),
+        ("normal", ""),
+        ("subtitle", "Sådan gør du"),
+        ("normal", "1. Indstillinger: skriv kommune, skoleår og det samlede budget (de gule celler)."),
+        ("normal", "2. Distrikter: én række pr. skoledistrikt med kode og navn; evt. nuværende budget og gulv."),
+        ("normal", "3. Elever: én række pr. elev i 0.-10. klasse (bopælsdistrikt). 10. klasse tælles ikke med."),
+        ("normal", "4. Koefficienter: koefficienttabellen fra den nationale model. Demonstrationskoefficienterne "
+                   "skal erstattes (fanen Tildeling → Indlæs koefficienter)."),
+        ("normal", "5. Tryk Tildeling → Beregn fordeling (eller kør 'tildeling run FIL' på kommandolinjen)."),
+        ("normal", "6. Del resultatet med Tildeling → Lav delbar kopi: kopien har ingen elevdata og skjuler små tal."),
+        ("normal", ""),
+        ("subtitle", "Farver"),
+        ("normal", "Gule faner og gule celler er input, som du udfylder. Blå faner er resultater, som beregningen "
+                   "skriver – hver kørsel erstatter dem."),
+        ("normal", "Budgetkolonnerne på arket Fordeling er formler: ret det samlede budget på arket Indstillinger, "
+                   "og fordelingen opdateres uden Python."),
+        ("normal", ""),
+        ("subtitle", "Resultatark"),
+        ("normal", "Distriktsbehov (Tabel 5.1) · Fordeling (budget) · Benchmark (Tabel 4.1, Figur 5.1 og 5.2) · "
+                   "Model (tilpasning, forklaringskraft, variablenes betydning) · Beskrivende (Tabel 3.3, Bilag 3) · "
+                   "Kørselslog."),
+        ("normal", ""),
+        ("warning", "Persondata: arket Elever indeholder følsomme oplysninger om elever og forældre. Send aldrig "
+                    "denne projektmappe videre – del kun den delbare kopi."),
+        ("note", f"Skabelon for {municipality}. Kilde: VIVE (2017), Specialundervisningsbehov i Helsingør "
+                 "Kommunes skoledistrikter."),
+    ]
+    for i, (style, text) in enumerate(lines, start=1):
+        ws.cell(row=i, column=1, value=text).font = STYLES[style]
+    ws.column_dimensions["A"].width = 130
+    ws.sheet_view.showGridLines = False
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _settings(wb, values: dict) -> None:
+    ws = wb.create_sheet(c.SHEET_SETTINGS)
+    ws.sheet_properties.tabColor = INPUT_TAB
+    _title(ws, "Indstillinger", "Udfyld de gule celler. Navnene (fx SamletBudget) kan bruges i dine egne formler.")
+    frame = pd.DataFrame({
+        "Indstilling": [s.label for s in c.SETTINGS],
+        "Værdi": [values.get(s.name, s.default) for s in c.SETTINGS],
+        "Forklaring": [s.help for s in c.SETTINGS],
+        "Navn": [s.name for s in c.SETTINGS],
+    })
+    _table(ws, c.TBL_SETTINGS, frame)
+    for i, s in enumerate(c.SETTINGS):
+        row = TABLE_TOP + 1 + i
+        cell = ws.cell(row=row, column=2)
+        cell.fill = INPUT_FILL
+        if s.number_format:
+            cell.number_format = s.number_format
+        ref = f"{quote_sheetname(c.SHEET_SETTINGS)}!$B${row}"
+        wb.defined_names[s.name] = DefinedName(s.name, attr_text=ref)
+        dv = None
+        if s.choices:
+            dv = DataValidation(type="list", formula1='"' + ",".join(str(x) for x in s.choices) + '"',
+                                allow_blank=False)
+        elif s.kind == "number":
+            dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
+        elif s.kind == "fraction":
+            dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="1")
+        if dv is not None:
+            dv.error = "Ugyldig værdi – se forklaringen i kolonne C."
+            dv.errorTitle = "Tildeling"
+            dv.showErrorMessage = True
+            ws.add_data_validation(dv)
+            dv.add(cell.coordinate)
+    wb.defined_names[c.KIND_NAME] = DefinedName(c.KIND_NAME, attr_text=f'"{c.KIND}"')
+    for col, w in zip("ABCD", (34, 22, 70, 22)):
+        ws.column_dimensions[col].width = w
+    ws.freeze_panes = f"A{TABLE_TOP + 1}"
+
+
+def _lists(wb, coefs: CoefficientTable) -> dict[str, str]:
+    """Hidden sheet with the category lists behind the pupil dropdowns; returns key → range."""
+    ws = wb.create_sheet(c.SHEET_LISTS)
+    ws.sheet_state = "hidden"
+    ranges = {}
+    j = 1
+    for var in coefs.spec:
+        if var.type is not VarType.CATEGORICAL:
+            continue
+        ws.cell(row=1, column=j, value=var.key).font = Font(bold=True)
+        for i, cat in enumerate(var.categories, start=2):
+            ws.cell(row=i, column=j, value=cat.label)
+        L = get_column_letter(j)
+        ranges[var.key] = f"{quote_sheetname(c.SHEET_LISTS)}!${L}$2:${L}${len(var.categories) + 1}"
+        j += 1
+    return ranges
+
+
+def _districts(wb, districts: pd.DataFrame | None) -> None:
+    ws = wb.create_sheet(c.SHEET_DISTRICTS)
+    ws.sheet_properties.tabColor = INPUT_TAB
+    _title(ws, "Skoledistrikter", "Én række pr. distrikt. Koden skal svare til kolonnen Distrikt på arket Elever. "
+                                  "Nuværende budget bruges til sammenligning og indfasning; gulv er et minimumsbeløb.")
+    frame = districts if districts is not None else pd.DataFrame(columns=list(c.DISTRICT_COLUMNS))
+    for col in c.DISTRICT_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = None
+    frame = frame[list(c.DISTRICT_COLUMNS)]
+    _table(ws, c.TBL_DISTRICTS, frame, fill_inputs=True, min_rows=max(len(frame), 6),
+           formats={"Nuværende budget (kr.)": '#,##0 "kr."', "Gulv (kr.)": '#,##0 "kr."'})
+    for col, w in zip("ABCD", (12, 34, 24, 18)):
+        ws.column_dimensions[col].width = w
+    ws.freeze_panes = f"A{TABLE_TOP + 1}"
+
+
+def _pupils(wb, coefs: CoefficientTable, pupils: pd.DataFrame | None, lists: dict[str, str]) -> None:
+    ws = wb.create_sheet(c.SHEET_PUPILS)
+    ws.sheet_properties.tabColor = INPUT_TAB
+    _title(ws, "Elever – PERSONDATA, må ikke deles",
+           "Én række pr. elev. Kolonnenavnene er modellens variabelnøgler (se arket Koefficienter, kolonne "
+           "Variabel). Intervalvariable (fx alder ved skolestart, indkomst) skrives som tal.", "personal")
+    keys = list(c.PUPIL_FIXED_COLUMNS) + coefs.spec.keys
+    extra = [v.display_key for v in coefs.spec if v.display_key]
+    cols = keys + [k for k in extra if k not in keys]
+    if pupils is None:
+        frame = pd.DataFrame(columns=cols)
+    else:
+        frame = pupils[[col for col in cols if col in pupils.columns]
+                       + [col for col in pupils.columns if col not in cols and col != "Kommune"]]
+    _table(ws, c.TBL_PUPILS, frame, style="TableStyleLight9")
+    last = TABLE_TOP + max(len(frame), 1) + 1000
+    first = TABLE_TOP + 1
+    header = {name: get_column_letter(j + 1) for j, name in enumerate(frame.columns)}
+
+    def validate(col, **kw):
+        if col not in header:
+            return
+        dv = DataValidation(showErrorMessage=True, errorTitle="Tildeling", **kw)
+        ws.add_data_validation(dv)
+        dv.add(f"{header[col]}{first}:{header[col]}{last}")
+
+    validate("Klassetrin", type="whole", operator="between", formula1="0", formula2="10",
+             error="Klassetrin skal være et helt tal fra 0 til 10.")
+    validate("Segregeret", type="list", formula1='"0,1"', error="Segregeret skal være 0 eller 1.")
+    validate("Distrikt", type="list", formula1=f"{quote_sheetname(c.SHEET_DISTRICTS)}!$A${TABLE_TOP + 1}:$A$500",
+             error="Distriktet findes ikke på arket Distrikter.")
+    for var in coefs.spec:
+        if var.type is VarType.BINARY:
+            validate(var.key, type="list", formula1='"0,1"', error=f"{var.key} skal være 0 eller 1.")
+        elif var.type is VarType.CATEGORICAL and var.key in lists:
+            validate(var.key, type="list", formula1=lists[var.key], error=f"Ukendt kategori for {var.key}.")
+        elif var.type in (VarType.NUMERIC, VarType.BANDED):
+            validate(var.key, type="decimal", operator="between", formula1="-1E+12", formula2="1E+12",
+                     error=f"{var.key} skal være et tal.")
+    for j in range(1, len(frame.columns) + 1):
+        ws.column_dimensions[get_column_letter(j)].width = 14
+    ws.freeze_panes = f"C{TABLE_TOP + 1}"
+    ws.print_title_rows = f"{TABLE_TOP}:{TABLE_TOP}"
+
+
+def _coefficients(wb, coefs: CoefficientTable, demo: bool) -> None:
+    ws = wb.create_sheet(c.SHEET_COEFS)
+    ws.sheet_properties.tabColor = INPUT_TAB
+    if demo:
+        _title(ws, c.DEMO_COEF_LABEL, "Erstat tabellen med koefficienterne fra den nationale model (Tildeling → "
+                                      "Indlæs koefficienter, eller indsæt dem her). Formatet er beskrevet i README.")
+        ws["A1"].font = STYLES["warning"]
+    else:
+        _title(ws, "Koefficienter", "Koefficienttabellen definerer modellen. Metadata står til højre.")
+    frame = coefs.to_frame()
+    _table(ws, c.TBL_COEFS, frame, style="TableStyleMedium2",
+           formats={"Relativ vægt": "0.0%", "Relativ vægt (variabel i alt)": "0.0%", "P-værdi": "0.0000"})
+    meta = pd.DataFrame({"Nøgle": list(coefs.metadata.keys()),
+                         "Værdi": [str(v) for v in coefs.metadata.values()]})
+    left = frame.shape[1] + 2
+    _table(ws, c.TBL_MODEL_INFO, meta, left=left, style="TableStyleLight1")
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 26
+    ws.column_dimensions[get_column_letter(left)].width = 30
+    ws.column_dimensions[get_column_letter(left + 1)].width = 60
+    ws.freeze_panes = f"C{TABLE_TOP + 1}"
+
+
+def _placeholders(wb) -> None:
+    for name in c.OUTPUT_SHEETS:
+        ws = wb.create_sheet(name)
+        ws.sheet_properties.tabColor = OUTPUT_TAB
+        ws["A1"] = name
+        ws["A1"].font = STYLES["title"]
+        ws["A2"] = "Endnu ingen resultater. Tryk Tildeling → Beregn fordeling (eller kør 'tildeling run FIL')."
+        ws["A2"].font = STYLES["note"]
+
+
+def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFrame | None = None,
+                   districts: pd.DataFrame | None = None, settings: dict | None = None) -> Workbook:
+    """An openpyxl workbook of the template, optionally pre-filled."""
+    demo = coefs is None
+    coefs = coefs or demo_coefficients()
+    settings = dict(settings or {})
+    wb = Workbook()
+    _guide(wb, settings.get("Kommune", "kommunen"))
+    _settings(wb, settings)
+    _districts(wb, districts)
+    lists = _lists(wb, coefs)
+    _pupils(wb, coefs, pupils, lists)
+    _coefficients(wb, coefs, demo)
+    _placeholders(wb)
+    # the hidden list sheet last among the inputs is fine; keep the guide active
+    wb.active = 0
+    return wb
+
+
+def write_template(path, **kwargs) -> Path:
+    """Write the template to ``path`` atomically."""
+    from ..io.xlsx import atomic_save
+
+    path = Path(path)
+    atomic_save(build_template(**kwargs), path)
+    return path

@@ -17,7 +17,8 @@ from ..model.coefficients import CoefficientTable
 from . import contract as c
 from .graft import NS, _Package
 
-__all__ = ["WorkbookTables", "NeedInputs", "read_tables", "read_need_inputs", "defined_names"]
+__all__ = ["WorkbookTables", "NeedInputs", "read_tables", "read_need_inputs", "need_inputs_from_tables",
+           "defined_names", "error_value_error", "table_frame"]
 
 
 @dataclass
@@ -55,8 +56,11 @@ def defined_names(pkg: _Package) -> dict[str, str]:
 _REF = re.compile(r"^'?(?P<sheet>[^'!]+(?:''[^'!]*)*)'?!\$?(?P<col>[A-Z]+)\$?(?P<row>\d+)$")
 
 
-def _resolve_name(text: str, grids: dict, wb) -> object:
+def _resolve_name(text: str, cell) -> object:
+    """The value of a defined name's formula; ``cell(sheet, row, col)`` (1-based) reads a referenced cell."""
     text = text.strip()
+    if text.startswith("="):
+        text = text[1:].strip()
     if text.startswith('"') and text.endswith('"'):
         return text[1:-1]
     m = _REF.match(text)
@@ -66,15 +70,29 @@ def _resolve_name(text: str, grids: dict, wb) -> object:
         except ValueError:
             return text
     sheet = m.group("sheet").replace("''", "'")
-    if sheet not in grids:
-        if sheet not in wb.sheet_names:
-            return None
-        grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    grid = grids[sheet]
-    r, col = int(m.group("row")) - 1, column_index_from_string(m.group("col")) - 1
-    if r < len(grid) and col < len(grid[r]):
-        return grid[r][col]
-    return None
+    return cell(sheet, int(m.group("row")), column_index_from_string(m.group("col")))
+
+
+def _calamine_cells(wb):
+    grids: dict = {}
+
+    def cell(sheet: str, row: int, col: int):
+        if sheet not in grids:
+            if sheet not in wb.sheet_names:
+                return None
+            grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        grid = grids[sheet]
+        if row - 1 < len(grid) and col - 1 < len(grid[row - 1]):
+            return grid[row - 1][col - 1]
+        return None
+
+    return cell
+
+
+def error_value_error(text: str, source: Source, column: str | None, rows) -> InputError:
+    """The message for Excel error values (#DIV/0! …) inside an input table (files and live Excel)."""
+    return InputError(f"fejlværdien '{text}' – ret formlen eller skriv en værdi.", source=source, column=column,
+                      rows=rows)
 
 
 def _error_cells(pkg: _Package, sheet_part: str, ref: str) -> list[tuple[int, int, str]]:
@@ -92,6 +110,17 @@ def _error_cells(pkg: _Package, sheet_part: str, ref: str) -> list[tuple[int, in
             v = re.search(rb"<v>([^<]*)</v>", m.group(4))
             out.append((row, col, v.group(1).decode() if v else "#FEJL"))
     return out
+
+
+def table_frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    """A table body as a DataFrame: empty strings become missing, blank rows at the end are dropped."""
+    frame = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    frame = frame.replace({"": None}) if len(frame) else frame
+    if len(frame):
+        filled = frame.notna().any(axis=1).to_numpy()
+        last = np.flatnonzero(filled)
+        frame = frame.iloc[: (last[-1] + 1 if len(last) else 0)]
+    return frame
 
 
 def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
@@ -113,15 +142,8 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
     frames, sources, sheets = {}, {}, {}
     for tname in wb.table_names:
         t = wb.get_table_by_name(tname)
-        rows = t.to_python()
         cols = [str(x).strip() for x in t.columns]
-        frame = pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
-        frame = frame.replace({"": None}) if len(frame) else frame
-        # drop blank rows at the end of the table
-        if len(frame):
-            filled = frame.notna().any(axis=1).to_numpy()
-            last = np.flatnonzero(filled)
-            frame = frame.iloc[: (last[-1] + 1 if len(last) else 0)]
+        frame = table_frame(t.to_python(), cols)
         first_row = t.start[0] + 1
         src = Source(f"Arket '{t.sheet}' (tabellen {tname})", first_row=first_row)
         if tname in table_refs:
@@ -132,11 +154,10 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
                 row, col, text = errors[0]
                 column = cols[col - min_col] if 0 <= col - min_col < len(cols) else None
                 rows_with = [r for r, cc, _ in errors if cc == col]
-                raise InputError(f"fejlværdien '{text}' – ret formlen eller skriv en værdi.", source=src,
-                                 column=column, rows=rows_with)
+                raise error_value_error(text, src, column, rows_with)
         frames[tname], sources[tname], sheets[tname] = frame, src, t.sheet
-    grids: dict = {}
-    names = {k: _resolve_name(v, grids, wb) for k, v in defined_names(pkg).items()}
+    cell = _calamine_cells(wb)
+    names = {k: _resolve_name(v, cell) for k, v in defined_names(pkg).items()}
     return WorkbookTables(name, frames, sources, sheets, names, list(wb.sheet_names))
 
 
@@ -173,7 +194,12 @@ def _setting_value(setting: c.Setting, value, source: Source):
 
 def read_need_inputs(data: bytes, name: str = "projektmappen") -> NeedInputs:
     """Inputs of a need-model workbook, checked for presence and shape (values are checked by the core)."""
-    tables = read_tables(data, name)
+    return need_inputs_from_tables(read_tables(data, name))
+
+
+def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
+    """:class:`NeedInputs` from a workbook's tables and defined names (a file or a live Excel workbook)."""
+    name = tables.name
     kind = tables.names.get(c.KIND_NAME)
     if kind not in (None, c.KIND):
         raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")

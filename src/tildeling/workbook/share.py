@@ -18,22 +18,30 @@ from ..io.xlsx import atomic_save
 from ..privacy import SMALL_CELL
 from . import contract as c
 from .need_sheets import RunInfo
-from .reader import read_need_inputs
+from .reader import NeedInputs, read_need_inputs
 from .render_xlsx import STYLES, render_sheets
 from .run import compute, fingerprint
 
-__all__ = ["share_workbook", "SHARED_NOTE_SHEET"]
+__all__ = ["share_workbook", "share_inputs", "SHARED_NOTE_SHEET"]
 
 SHARED_NOTE_SHEET = "Om denne kopi"
 
 
 def share_workbook(path, out, *, progress=None) -> Path:
+    """Write the shareable copy of the workbook file ``path`` to ``out``."""
     say = progress or (lambda m: None)
     path, out = Path(path), Path(out)
     data = path.read_bytes()
     say(f"Læser {path.name} …")
     inputs = read_need_inputs(data, path.name)
-    info = RunInfo(started=date.today().isoformat(), fingerprint=fingerprint(data),
+    return share_inputs(inputs, out, fingerprint=fingerprint(data), progress=progress)
+
+
+def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) -> Path:
+    """Write the shareable copy computed from ``inputs`` (a file's or a live workbook's) to ``out``."""
+    say = progress or (lambda m: None)
+    out = Path(out)
+    info = RunInfo(started=date.today().isoformat(), fingerprint=fingerprint,
                    coefficient_source=inputs.coefficients.metadata.get("Datakilde", ""), settings={}, warnings=[])
     say("Beregner og skjuler små tal …")
     _, _, sheets = compute(inputs, info=info, shared=True)

@@ -1,0 +1,113 @@
+"""Read the need-model inputs from a live workbook through xlwings' ``Book`` API.
+
+The live-Excel twin of :func:`tildeling.workbook.reader.read_need_inputs`: the
+Excel Tables (``tblElever``, ``tblDistrikter``, ``tblKoefficienter``,
+``tblModelinfo`` …) and the defined names of :data:`contract.SETTINGS` become the
+same :class:`~tildeling.workbook.reader.NeedInputs`. Everything after the raw
+reading – which tables are required, the settings, the coefficient table – is
+shared with the file reader (:func:`~tildeling.workbook.reader.need_inputs_from_tables`),
+so both paths give the same Danish messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pandas as pd
+
+from ..errors import Source
+from ..workbook.reader import (
+    NeedInputs,
+    WorkbookTables,
+    _resolve_name,
+    error_value_error,
+    need_inputs_from_tables,
+    table_frame,
+)
+
+__all__ = ["read_book_tables", "read_book_inputs", "inputs_fingerprint", "EXCEL_ERRORS"]
+
+#: Excel error values as xlwings returns them with ``err_to_str=True``.
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+                          "#PYTHON!"})
+
+_A1 = re.compile(r"^\$?([A-Z]+)\$?(\d+)$")
+
+
+def _grid(values) -> list[list]:
+    """A range's value as a list of rows, whatever its shape."""
+    if not isinstance(values, list):
+        return [[values]]
+    if not values or not isinstance(values[0], list):
+        return [values]
+    return values
+
+
+def _book_name(book) -> str:
+    try:
+        return str(book.name)
+    except Exception:  # noqa: BLE001 - a name is only used in messages
+        return "projektmappen"
+
+
+def read_book_tables(book) -> WorkbookTables:
+    """Every Excel Table of a live workbook as a DataFrame, plus its defined names' values."""
+    frames, sources, sheets = {}, {}, {}
+    sheet_names = []
+    for sheet in book.sheets:
+        sheet_names.append(sheet.name)
+        for t in sheet.tables:
+            rng = t.range
+            grid = _grid(rng.options(err_to_str=True).value)
+            columns = [("" if h is None else str(h)).strip() for h in grid[0]]
+            body = grid[1:]
+            first_row = rng.row + 1
+            src = Source(f"Arket '{sheet.name}' (tabellen {t.name})", first_row=first_row)
+            for j, column in enumerate(columns):
+                bad = [first_row + i for i, row in enumerate(body)
+                       if j < len(row) and isinstance(row[j], str) and row[j].strip() in EXCEL_ERRORS]
+                if bad:
+                    text = body[bad[0] - first_row][j].strip()
+                    raise error_value_error(text, src, column, bad)
+            frames[t.name] = table_frame(body, columns)
+            sources[t.name] = src
+            sheets[t.name] = sheet.name
+    return WorkbookTables(_book_name(book), frames, sources, sheets, _book_names(book), sheet_names)
+
+
+def _book_names(book) -> dict[str, object]:
+    """Workbook-level defined names → their value (a referenced cell is read)."""
+
+    def cell(sheet: str, row: int, col: int):
+        try:
+            return book.sheets[sheet].range((row, col)).value
+        except Exception:  # noqa: BLE001 - a name pointing at a deleted sheet: treated as missing
+            return None
+
+    out = {}
+    for n in book.names:
+        try:
+            name, refers_to = n.name, n.refers_to
+        except Exception:  # noqa: BLE001 - a broken name: skip it, as Excel's name manager would show it
+            continue
+        if not name or "!" in name or refers_to is None:  # sheet-scoped names are not settings
+            continue
+        out[name] = _resolve_name(str(refers_to), cell)
+    return out
+
+
+def read_book_inputs(book) -> NeedInputs:
+    """The need-model inputs of a live workbook (same checks and messages as the file reader)."""
+    return need_inputs_from_tables(read_book_tables(book))
+
+
+def inputs_fingerprint(inputs: NeedInputs) -> str:
+    """A short SHA-256 of the inputs' content (the live-workbook counterpart of the file fingerprint)."""
+    h = hashlib.sha256()
+    for frame in (inputs.pupils, inputs.districts, inputs.coefficients.table):
+        h.update(",".join(map(str, frame.columns)).encode())
+        h.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
+    h.update(repr(sorted(inputs.settings.items())).encode())
+    return h.hexdigest()[:16]

@@ -138,8 +138,8 @@ def place(sheet: Sheet, left: int = 1) -> Sheet:
 
 
 def cell_value(v):
-    """A Python value as it should go into a cell (NaN → empty)."""
-    if v is None:
+    """A Python value as it should go into a cell (NaN and '' → empty)."""
+    if v is None or (isinstance(v, str) and v == ""):
         return None
     if isinstance(v, (float, np.floating)):
         return None if not np.isfinite(v) else float(v)

@@ -105,7 +105,7 @@ def _guide(wb, municipality: str) -> None:
                  "Kommunes skoledistrikter."),
     ]
     for i, (style, text) in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=text).font = STYLES[style]
+        ws.cell(row=i, column=1, value=text or None).font = STYLES[style]
     ws.column_dimensions["A"].width = 130
     ws.sheet_view.showGridLines = False
     ws.page_setup.orientation = "landscape"
@@ -279,6 +279,7 @@ def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFram
     lists = _lists(wb, coefs)
     _pupils(wb, coefs, pupils, lists)
     _coefficients(wb, coefs, demo)
+    wb.move_sheet(c.SHEET_LISTS, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(c.SHEET_LISTS))
     _placeholders(wb)
     # the hidden list sheet last among the inputs is fine; keep the guide active
     wb.active = 0

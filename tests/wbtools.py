@@ -1,0 +1,78 @@
+"""Helpers for workbook tests: build small workbooks, read tables, recalculate with LibreOffice."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from python_calamine import CalamineWorkbook
+
+from tildeling.synth.national import make_municipality
+from tildeling.workbook.template import write_template
+
+SETTINGS = {"Kommune": "Testkommune", "Skoleaar": "2015/16", "SamletBudget": 10_000_000}
+
+
+@lru_cache(maxsize=4)
+def municipality(n: int | None = None, seed: int = 2016):
+    m = make_municipality(seed=seed)
+    pupils = m.pupils.drop(columns=["Kommune"], errors="ignore")
+    if n is not None:
+        pupils = pupils.sample(n=n, random_state=seed).sort_values("ElevID").reset_index(drop=True)
+    districts = m.districts[["Distrikt", "Navn"]].copy()
+    return pupils, districts
+
+
+def make_workbook(path: Path, n: int | None = 400, pupils: pd.DataFrame | None = None, districts=None,
+                  settings=None) -> Path:
+    p, d = municipality(n)
+    write_template(path, pupils=p if pupils is None else pupils, districts=d if districts is None else districts,
+                   settings={**SETTINGS, **(settings or {})})
+    return path
+
+
+def table(path_or_bytes, name: str) -> pd.DataFrame:
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else Path(path_or_bytes).read_bytes()
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data), load_tables=True)
+    t = wb.get_table_by_name(name)
+    return pd.DataFrame(t.to_python(), columns=[str(c) for c in t.columns])
+
+
+def parts(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def error_cells(path) -> list[str]:
+    """Cells holding an Excel error value (t="e"), in any sheet."""
+    out = []
+    for name, data in parts(path).items():
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            for m in re.finditer(rb'<c r="([A-Z]+\d+)"[^>]*t="e"[^>]*>(?:.*?)<v>([^<]*)</v>', data, re.S):
+                out.append(f"{name}:{m.group(1).decode()}={m.group(2).decode()}")
+    return out
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def recalculate(path: Path, outdir: Path) -> Path:
+    """Open in LibreOffice headless, recalculate, save as .xlsx; returns the new file."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = Path(tempfile.mkdtemp(prefix="lo_profile_"))
+    cmd = [soffice(), "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+           "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(outdir), str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    out = outdir / (Path(path).stem + ".xlsx")
+    shutil.rmtree(profile, ignore_errors=True)
+    if proc.returncode != 0 or not out.exists():
+        raise RuntimeError(f"LibreOffice failed: {proc.stdout} {proc.stderr}")
+    return out

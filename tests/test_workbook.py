@@ -28,8 +28,8 @@ TEMPLATE = ROOT / "workbook_templates" / "behovsmodel.xlsx"
 
 
 def _v(value):
-    # openpyxl stores floats with 16 significant digits; compare at 15
-    return float(f"{value:.15g}") if isinstance(value, float) else value
+    # openpyxl stores floats with ~16 significant digits; compare at 12
+    return float(f"{value:.12g}") if isinstance(value, float) else value
 
 
 def describe(wb) -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pandas as pd
-from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
@@ -104,7 +104,9 @@ def _write_frame(ws, df: pd.DataFrame, row: int, col: int = 1, *, formats: dict 
     values = df.to_numpy(dtype=object)
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
-            ws.cell(row=r0 + i, column=col + j, value=_clean(values[i, j]))
+            cell = ws.cell(row=r0 + i, column=col + j, value=_clean(values[i, j]))
+            if values[i, j] == SUPPRESSED:
+                cell.alignment = Alignment(horizontal="right")
     for j, name in enumerate(df.columns):
         fmt = formats.get(name)
         if fmt:
@@ -344,7 +346,6 @@ def _drill_sheet(wb):
     data = Reference(ws, min_col=5, max_col=9, min_row=9, max_row=10)
     # series per group (rows 9 and 10), categories = band headers
     for r in (9, 10):
-        from openpyxl.chart import Series
         s = Series(Reference(ws, min_col=6, max_col=9, min_row=r, max_row=r), title_from_data=False,
                    title=ws.cell(row=r, column=1).value)
         chart.series.append(s)
@@ -493,7 +494,7 @@ def _link_sheet(ws, res: AbsenceResult):
            "Hvor mange elever fra elevlisten der blev fundet i hvert domæne. Kørslen stopper ikke, når en elev mangler. "
            f"Listen over elever, der ikke kunne kobles, står i arket '{c.SHEET_UNMATCHED}' (personoplysninger).")
     _write_frame(ws, res.linked.report, 4, 1, formats={k: "#,##0" for k in res.linked.report.columns[1:6]})
-    _widths(ws, {"A": 28, "B": 10, "C": 14, "D": 14, "E": 16, "F": 16, "G": 60})
+    _widths(ws, {"A": 28, "B": 10, "C": 14, "D": 14, "E": 16, "F": 18, "G": 60})
     ws.row_dimensions[4].height = 45
 
 
@@ -529,8 +530,11 @@ def _hypotheses_sheet(ws, res: AbsenceResult):
     for r in range(r0, last + 1):
         cell = ws.cell(row=r, column=vcol)
         cell.fill = VERDICT_FILL.get(cell.value, PatternFill())
-        ws.cell(row=r, column=vcol + 1).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.cell(row=r, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        for j in range(1, len(h.columns) + 1):
+            ws.cell(row=r, column=j).alignment = Alignment(vertical="top", wrap_text=j in (1, vcol + 1))
+        lines = max(-(-len(str(ws.cell(row=r, column=vcol + 1).value)) // 80),
+                    -(-len(str(ws.cell(row=r, column=1).value)) // 42), 1)
+        ws.row_dimensions[r].height = 15 * lines
     ws.row_dimensions[4].height = 60
     for j in range(1, len(h.columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 12
@@ -575,8 +579,8 @@ def _crosstab_sheet(ws, res: AbsenceResult):
         ch.grouping = "percentStacked"
         ch.overlap = 100
         ch.title = f"{t.factor}: fordeling på fraværsgrupper"
-        data = Reference(ws, min_col=7, max_col=10, min_row=r0 - 1, max_row=r0 + 1)
-        ch.add_data(data, titles_from_data=True)
+        for j, band in enumerate(c.BANDS):
+            ch.series.append(Series(Reference(ws, min_col=7 + j, min_row=r0, max_row=r0 + 1), title=band))
         ch.set_categories(Reference(ws, min_col=1, min_row=r0, max_row=r0 + 1))
         ch.x_axis.delete = False
         ch.y_axis.delete = False
@@ -597,6 +601,8 @@ def _trend_sheet(ws, res: AbsenceResult):
     ch.x_axis.title = "Måned"
     ch.add_data(Reference(ws, min_col=2, max_col=len(tr.columns), min_row=4, max_row=last), titles_from_data=True)
     ch.set_categories(Reference(ws, min_col=1, min_row=r0, max_row=last))
+    for series in ch.series:
+        series.smooth = False
     ch.x_axis.delete = False
     ch.y_axis.delete = False
     ch.height, ch.width = 10, 24
@@ -611,7 +617,9 @@ def _segments_sheet(ws, res: AbsenceResult):
     _title(ws, "Segmenter – elever med bekymrende fravær fordelt på årsag",
            "Hver elev med bekymrende fravær får kategorien fra den første regel (laveste prioritet), der passer. "
            f"'{SUPPRESSED}' = under {c.SMALL_CELL} elever.")
-    r0, last = _write_frame(ws, res.segment_rules, 4, 1)
+    rules = res.segment_rules
+    rules = rules[[k for k in rules.columns if k != c.SEG_CONDITION] + [c.SEG_CONDITION]]
+    r0, last = _write_frame(ws, rules, 4, 1)
     row = last + 2
     for title, (counts, mask) in (("Pr. skole", res.segments_by_school), ("Pr. klassetrin", res.segments_by_grade)):
         ws.cell(row=row, column=1, value=title).font = Font(bold=True, size=12)
@@ -619,7 +627,7 @@ def _segments_sheet(ws, res: AbsenceResult):
         shown = shown.rename(columns={shown.columns[0]: c.SCHOOL if title == "Pr. skole" else c.GRADE})
         r0, last = _write_frame(ws, shown, row + 1, 1)
         row = last + 2
-    _widths(ws, {"A": 20, "B": 22, "C": 50, "D": 14, "E": 14, "F": 12, "G": 12, "H": 14})
+    _widths(ws, {"A": 20, "B": 18, "C": 14, "D": 14, "E": 14, "F": 12, "G": 18, "H": 12})
 
 
 def _caseworker_sheet(ws, res: AbsenceResult):

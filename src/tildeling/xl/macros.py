@@ -3,12 +3,32 @@
 The ribbon's generic VBA callback runs
 ``RunPython "import tildeling.xl.macros as m; m.<tag>()"``.
 Each macro resolves the calling workbook, reads, calls the core, writes, and
-reports errors as a Danish message box.
+reports errors as a Danish message box – never a traceback.
+
+Every macro takes an optional ``book`` (default: ``xw.Book.caller()``), so tests
+and scripts can run it on any :class:`xlwings.Book`, e.g. one on xlwings' remote
+engine. Nothing is written before the computation has succeeded, and the input
+sheets are only touched by the two macros whose job it is (``fit_model`` and
+``load_coefficients`` replace the Koefficienter sheet).
 
 The names in :data:`RIBBON_MACROS` are a contract with ``addin/``.
 """
 
 from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import InputError, TildelingError
+from ..workbook import contract as c
+from .absence_macros import new_absence_workbook, run_absence_analysis
+
+__all__ = ["RIBBON_MACROS", "new_need_workbook", "validate_data", "fit_model", "load_coefficients",
+           "compute_allocation", "refresh_benchmarks", "make_shareable_copy", "show_help",
+           "new_absence_workbook", "run_absence_analysis", "readme_address"]
 
 #: Python macros the ribbon may call, by button tag.
 RIBBON_MACROS = (
@@ -23,3 +43,330 @@ RIBBON_MACROS = (
     "new_absence_workbook",   # Ny fraværsanalyse
     "run_absence_analysis",   # Kør fraværsanalyse
 )
+
+TITLE = "Tildeling"
+
+
+def readme_address() -> str:
+    """Where the README is: the package's project URL if it declares one, else the README file itself."""
+    from importlib import metadata
+
+    try:
+        for entry in metadata.metadata("tildeling").get_all("Project-URL") or []:
+            label, _, url = entry.partition(",")
+            if url.strip():
+                return url.strip()
+    except metadata.PackageNotFoundError:
+        pass
+    readme = Path(__file__).resolve().parents[3] / "README.md"
+    return str(readme) if readme.is_file() else "README.md i tildeling-projektet"
+
+
+# ------------------------------------------------------------------------------------------------
+# Danish texts the user sees
+# ------------------------------------------------------------------------------------------------
+MSG_UNEXPECTED = ("Der skete en uventet fejl ({kind}: {text}). Intet er ændret i input-arkene. Prøv igen; "
+                  "hvis fejlen bliver ved, så kør 'tildeling run FIL' på kommandolinjen og send beskeden til "
+                  "den, der vedligeholder værktøjet.")
+MSG_NO_KOMMUNE = ("mangler kolonnen 'Kommune'. Estimering af den nationale model kræver nationale elevdata med en "
+                  "kolonne 'Kommune' (kommunekoden bruges til klyngerobuste standardfejl). En kommune med kun egne "
+                  "elever skal i stedet indlæse koefficienter: Tildeling → Indlæs koefficienter.")
+MSG_NO_DIALOG = ("Der kan ikke vises en fildialog her. Indsæt koefficienttabellen på arket Koefficienter i hånden, "
+                 "eller kør 'tildeling new behovsmodel' med den rigtige koefficienttabel.")
+HELP_TEXT = (
+    "Tildeling – socioøkonomisk fordeling af specialundervisningsbudgettet\n\n"
+    "1. Ny behovsmodel: laver en ny projektmappe fra skabelonen.\n"
+    "2. Udfyld Indstillinger, Distrikter og Elever (gule faner og celler).\n"
+    "3. Indlæs koefficienter: hent koefficienttabellen fra den nationale model (.xlsx eller .csv).\n"
+    "4. Kontrollér data: tjekker alle input uden at skrive noget.\n"
+    "5. Beregn fordeling: skriver arkene Distriktsbehov, Fordeling, Benchmark, Model, Beskrivende og "
+    "Kørselslog (en ny kørsel erstatter dem).\n"
+    "6. Opdatér benchmarks: genberegner kun arket Benchmark.\n"
+    "7. Lav delbar kopi: gemmer '<navn> - delt.xlsx' uden elevdata og med små tal skjult.\n\n"
+    "Estimér model er til analytikeren med nationale data (kolonnen Kommune skal findes).\n"
+    "Funktionerne TILDELING_SANDSYNLIGHED, TILDELING_INDEKS, TILDELING_NOEGLE og TILDELING_BUDGET kan bruges "
+    "direkte i celler.\n\n"
+    "Vejledning: {readme}"
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# Caller, status bar, message boxes
+# ------------------------------------------------------------------------------------------------
+def _caller(book=None):
+    if book is not None:
+        return book
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def _status(book, text) -> None:
+    """Status bar text (``False`` gives it back to Excel); skipped on the remote engine."""
+    try:
+        book.app.status_bar = text
+    except NotImplementedError:
+        pass
+
+
+def _alert(book, text: str, mode: str = "info") -> None:
+    try:
+        book.app.alert(text, title=TITLE, mode=mode)
+    except Exception:  # noqa: BLE001 - last resort: no message box available
+        print(text, file=sys.stderr)
+
+
+def _macro(fn):
+    """Resolve the caller; show a TildelingError (and anything else) as a Danish message box."""
+
+    @functools.wraps(fn)
+    def wrapper(book=None, **kwargs):
+        book = _caller(book)
+        try:
+            return fn(book, **kwargs)
+        except TildelingError as exc:
+            _alert(book, str(exc), mode="critical")
+        except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
+            traceback.print_exc(file=sys.stderr)  # the console/log, not the user
+            _alert(book, MSG_UNEXPECTED.format(kind=type(exc).__name__, text=exc), mode="critical")
+        finally:
+            try:
+                _status(book, False)
+            except Exception:  # noqa: BLE001
+                pass
+        return None
+
+    return wrapper
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+# ------------------------------------------------------------------------------------------------
+# Reading and computing (no writing)
+# ------------------------------------------------------------------------------------------------
+def _read(book):
+    from .read import read_book_inputs
+
+    _status(book, f"{TITLE}: læser tabellerne …")
+    return read_book_inputs(book)
+
+
+def _compute(book, inputs, *, shared: bool = False):
+    from ..workbook.need_sheets import RunInfo
+    from ..workbook.run import compute
+    from .read import inputs_fingerprint
+
+    n = _count(len(inputs.pupils))
+    _status(book, f"{TITLE}: {n} elever, {len(inputs.districts)} distrikter – beregner …")
+    info = RunInfo(started=datetime.now().isoformat(timespec="seconds"), fingerprint=inputs_fingerprint(inputs),
+                   coefficient_source=inputs.coefficients.metadata.get("Datakilde", "arket Koefficienter"),
+                   settings={s.label: inputs.settings[s.name] for s in c.SETTINGS}, warnings=[])
+    return compute(inputs, info=info, shared=shared), info
+
+
+def _folder_of(book) -> Path | None:
+    """The folder of a saved workbook; None for an unsaved or remote one."""
+    try:
+        full = Path(book.fullname)
+    except Exception:  # noqa: BLE001
+        return None
+    if full.is_absolute() and full.parent.is_dir():
+        return full.parent
+    return None
+
+
+def _documents() -> Path:
+    docs = Path.home() / "Documents"
+    return docs if docs.is_dir() else Path.home()
+
+
+def _unique_path(folder: Path, stem: str) -> Path:
+    p = folder / f"{stem}.xlsx"
+    k = 2
+    while p.exists():
+        p = folder / f"{stem} ({k}).xlsx"
+        k += 1
+    return p
+
+
+# ------------------------------------------------------------------------------------------------
+# Macros
+# ------------------------------------------------------------------------------------------------
+@_macro
+def validate_data(book):
+    """Kontrollér data: read every input and run every check of a full run, without writing."""
+    inputs = _read(book)
+    (result, alloc, _), _ = _compute(book, inputs)
+    counted = int(result.power.n)
+    text = (f"Data er i orden: {_count(counted)} elever, {len(inputs.districts)} distrikter og "
+            f"{len(inputs.coefficients.table)} koefficienter. Samlet budget {_count(alloc.options.total_kroner)} kr.")
+    if result.warnings:
+        text += "\n\nBemærk:\n" + "\n".join(f"• {w}" for w in result.warnings)
+    if "DEMONSTRATION" in str(inputs.coefficients.metadata.get("Datakilde", "")).upper():
+        text += "\n\nKoefficienterne er demonstrationskoefficienter – indlæs den nationale models koefficienter."
+    _alert(book, text)
+    return result
+
+
+@_macro
+def fit_model(book):
+    """Estimér model: fit the national model on the pupil table (needs ``Kommune``) and write the coefficients."""
+    from ..catalogue import NATIONAL_SPEC
+    from ..model.coefficients import CoefficientTable
+    from ..model.national import fit_national
+    from .read import read_book_tables
+    from .render import coefficient_sheet, render_sheet
+
+    _status(book, f"{TITLE}: læser elevtabellen …")
+    tables = read_book_tables(book)
+    pupils = tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
+    source = tables.sources[c.TBL_PUPILS]
+    if "Kommune" not in pupils.columns:
+        raise InputError(MSG_NO_KOMMUNE, source=source)
+    spec = NATIONAL_SPEC
+    if c.TBL_COEFS in tables.frames:  # the workbook's own variables, when its coefficient table is readable
+        try:
+            spec = CoefficientTable.from_frame(tables.frames[c.TBL_COEFS]).spec
+        except TildelingError:
+            spec = NATIONAL_SPEC
+    year = str(tables.names.get("Skoleaar") or "")
+    model = fit_national(pupils, spec, source=source, school_year=year,
+                         data_source=f"arket {c.SHEET_PUPILS} i {tables.name}",
+                         progress=lambda m: _status(book, f"{TITLE}: {m}"))
+    _status(book, f"{TITLE}: skriver koefficienterne …")
+    render_sheet(book, coefficient_sheet(model.coefficients, title="Koefficienter",
+                                         note=f"Estimeret {datetime.now():%Y-%m-%d} på arket {c.SHEET_PUPILS} "
+                                              "med Tildeling → Estimér model. Metadata står til højre."))
+    f = model.fit
+    text = (f"Modellen er estimeret på {_count(f.nobs)} elever fra {f.n_clusters} kommuner. McFadden pseudo-R² = "
+            f"{f.prsquared:.3f}".replace(".", ",") + f". Koefficienterne står nu på arket {c.SHEET_COEFS}.")
+    if f.warnings:
+        text += "\n\nAdvarsler:\n" + "\n".join(f"• {w}" for w in f.warnings)
+    _alert(book, text)
+    return model
+
+
+def _ask_coefficient_file(book) -> str | None:
+    """A file dialog in desktop Excel; None when the user cancels."""
+    try:  # Windows: Excel's own dialog
+        chosen = book.app.api.GetOpenFilename("Koefficienttabel (*.xlsx;*.csv),*.xlsx;*.csv", 1,
+                                              "Vælg koefficienttabellen")
+        return chosen if isinstance(chosen, str) and chosen else None
+    except Exception:  # noqa: BLE001 - macOS or the remote engine: try Tk below
+        pass
+    try:
+        import tkinter
+        from tkinter import filedialog
+
+        root = tkinter.Tk()
+        root.withdraw()
+        root.attributes("-topmost", True)
+        chosen = filedialog.askopenfilename(title="Vælg koefficienttabellen",
+                                            filetypes=[("Koefficienttabel", "*.xlsx *.csv")])
+        root.destroy()
+        return chosen or None
+    except Exception:  # noqa: BLE001 - no display
+        raise InputError(MSG_NO_DIALOG) from None
+
+
+@_macro
+def load_coefficients(book, path=None):
+    """Indlæs koefficienter: read a coefficient table (.xlsx/.csv) and write it into the Koefficienter sheet."""
+    from ..model.coefficients import read_coefficients
+    from .render import coefficient_sheet, render_sheet
+
+    if path is None:
+        path = _ask_coefficient_file(book)
+        if path is None:
+            return None
+    path = Path(path)
+    _status(book, f"{TITLE}: læser {path.name} …")
+    coefs = read_coefficients(path)
+    render_sheet(book, coefficient_sheet(coefs, title="Koefficienter",
+                                         note=f"Indlæst {datetime.now():%Y-%m-%d} fra {path.name}. "
+                                              "Metadata står til højre."))
+    source = coefs.metadata.get("Datakilde") or path.name
+    _alert(book, f"Koefficienterne fra {path.name} er indlæst: {len(coefs.spec)} variable, "
+                 f"{len(coefs.table)} koefficienter (datakilde: {source}). Tryk Beregn fordeling for at bruge dem.")
+    return coefs
+
+
+@_macro
+def compute_allocation(book):
+    """Beregn fordeling: compute everything and replace all output sheets (like ``tildeling run``)."""
+    from .render import delete_sheet, render_sheets
+
+    inputs = _read(book)
+    (result, alloc, sheets), info = _compute(book, inputs)       # compute first …
+    render_sheets(book, sheets, progress=lambda m: _status(book, f"{TITLE}: {m}"))   # … write last
+    if c.SHEET_PUPIL_RESULTS not in [s.name for s in sheets]:
+        delete_sheet(book, c.SHEET_PUPIL_RESULTS)
+    try:
+        book.sheets[c.SHEET_ALLOCATION].activate()
+    except Exception:  # noqa: BLE001 - cosmetic
+        pass
+    text = (f"Fordelingen er beregnet for {_count(int(result.power.n))} elever i {len(result.districts)} distrikter: "
+            f"{_count(alloc.options.total_kroner)} kr. er fordelt. Se arkene {c.SHEET_NEED} og {c.SHEET_ALLOCATION}.")
+    if result.warnings:
+        text += "\n\nBemærk:\n" + "\n".join(f"• {w}" for w in result.warnings)
+    _alert(book, text)
+    return result, alloc, sheets
+
+
+@_macro
+def refresh_benchmarks(book):
+    """Opdatér benchmarks: recompute and replace only the Benchmark sheet."""
+    from .render import render_sheet
+
+    inputs = _read(book)
+    (result, _, sheets), _ = _compute(book, inputs)
+    sheet = next(s for s in sheets if s.name == c.SHEET_BENCHMARK)
+    _status(book, f"{TITLE}: skriver arket {c.SHEET_BENCHMARK} …")
+    render_sheet(book, sheet)
+    _alert(book, f"Arket {c.SHEET_BENCHMARK} er opdateret.")
+    return sheet
+
+
+@_macro
+def make_shareable_copy(book, out=None):
+    """Lav delbar kopi: write ``<name> - delt.xlsx`` next to the workbook (no pupil data, small counts hidden)."""
+    from ..workbook.share import share_inputs
+    from .read import inputs_fingerprint
+
+    inputs = _read(book)
+    if out is None:
+        stem = Path(str(book.name)).stem
+        out = (_folder_of(book) or _documents()) / f"{stem} - delt.xlsx"
+    out = Path(out)
+    _status(book, f"{TITLE}: beregner og skriver den delbare kopi …")
+    share_inputs(inputs, out, fingerprint=inputs_fingerprint(inputs),
+                 progress=lambda m: _status(book, f"{TITLE}: {m}"))
+    _alert(book, f"Den delbare kopi er gemt som\n{out}\n\nDen indeholder ingen elevdata, og antal under 5 er skjult. "
+                 "Del kun denne fil – aldrig projektmappen med arket Elever.")
+    return out
+
+
+@_macro
+def new_need_workbook(book):
+    """Ny behovsmodel: save a new need-model workbook from the template and open it."""
+    from ..workbook.template import write_template
+
+    path = _unique_path(_folder_of(book) or _documents(), "Behovsmodel")
+    _status(book, f"{TITLE}: laver {path.name} …")
+    write_template(path)
+    try:
+        book.app.books.open(str(path))
+    except Exception:  # noqa: BLE001 - the remote engine cannot open files
+        _alert(book, f"En ny behovsmodel er gemt som {path}. Åbn den i Excel.")
+    return path
+
+
+@_macro
+def show_help(book):
+    """Hjælp: a short Danish help text."""
+    text = HELP_TEXT.format(readme=readme_address())
+    _alert(book, text)
+    return text
+

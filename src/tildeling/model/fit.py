@@ -24,6 +24,7 @@ from ..errors import ModelError
 __all__ = ["LogitFit", "fit_logit", "stars"]
 
 _CHUNK = 1 << 15
+_WARM_START_ROWS = 200_000
 
 
 def stars(p) -> np.ndarray:
@@ -130,26 +131,30 @@ def _precheck(X: np.ndarray, y: np.ndarray, names) -> None:
     if ysum == 0 or ysum == n:
         which = "ingen" if ysum == 0 else "alle"
         raise ModelError(f"{which.capitalize()} elever har Segregeret = 1, så modellen kan ikke estimeres.")
+    lo, hi = X.min(axis=0), X.max(axis=0)          # row-major reductions: fast
+    binary = np.ones(K, dtype=bool)
+    for start in range(0, n, _CHUNK):
+        block = X[start:start + _CHUNK]
+        binary &= ((block == 0.0) | (block == 1.0)).all(axis=0)
+    ones = X.T @ np.ones(n) if binary.any() else np.zeros(K)
+    y_ones = X.T @ y if binary.any() else np.zeros(K)
     for j in range(1, K):
-        x = X[:, j]
-        lo, hi = x.min(), x.max()
-        if lo == hi:
-            if lo == 0.0 and names is not None and isinstance(names[j], tuple) and names[j][1]:
+        is_cat = names is not None and isinstance(names[j], tuple) and bool(names[j][1])
+        if lo[j] == hi[j]:
+            if lo[j] == 0.0 and is_cat:
                 raise ModelError(
                     f"Kategorien {_label(names, j)} har ingen elever. Slå den sammen med en anden "
                     "kategori, eller fjern den fra koefficienttabellen."
                 )
-            if lo == 1.0 and names is not None and isinstance(names[j], tuple) and names[j][1]:
+            if lo[j] == 1.0 and is_cat:
                 raise ModelError(
                     f"Alle elever er i kategorien {_label(names, j)}, så referencekategorien har ingen "
                     "elever. Vælg en anden referencekategori eller fjern variablen."
                 )
-            raise ModelError(f"Variablen {_label(names, j)} har samme værdi ({lo:g}) for alle elever og "
+            raise ModelError(f"Variablen {_label(names, j)} har samme værdi ({lo[j]:g}) for alle elever og "
                              "kan ikke indgå i modellen. Fjern den.")
-        if lo == 0.0 and hi == 1.0 and np.all((x == 0.0) | (x == 1.0)):
-            ones = x == 1.0
-            n1 = int(ones.sum())
-            y1 = float(y[ones].sum())
+        if binary[j]:
+            n1, y1 = int(round(ones[j])), float(round(y_ones[j]))
             if y1 == 0.0 or y1 == n1:
                 outcome = "0" if y1 == 0.0 else "1"
                 raise ModelError(
@@ -178,6 +183,8 @@ def fit_logit(
     *,
     maxiter: int = 50,
     tol: float = 1e-10,
+    start=None,
+    _covariance: bool = True,
 ) -> LogitFit:
     """Fit a logit by maximum likelihood (Newton–Raphson).
 
@@ -192,6 +199,8 @@ def fit_logit(
         cluster-robust (``G/(G−1)·(n−1)/(n−K)``), otherwise the inverse Hessian.
     names : list, optional
         Names of the columns (``(Variabel, Kategori)`` tuples) for messages.
+    start : ndarray of shape (K,), optional
+        Start values; by default a fit on every 8th row for large data.
 
     Returns
     -------
@@ -206,13 +215,29 @@ def fit_logit(
     X = np.ascontiguousarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n, K = X.shape
-    _precheck(X, y, names)
+    if _covariance:  # the warm-start fit on a subsample skips the checks
+        _precheck(X, y, names)
     ybar = y.mean()
     beta = np.zeros(K)
     beta[0] = np.log(ybar / (1 - ybar))
     eta = X @ beta
     llf = _loglik(y, eta)
     llnull = llf  # intercept-only likelihood at the start value is exact
+    if n >= _WARM_START_ROWS and start is None:
+        # Warm start: Newton on every 8th row gets within a few standard errors of the
+        # optimum; from there the full-data Newton steps converge quadratically (2–3 steps
+        # instead of 6–7). The optimum itself is unchanged.
+        try:
+            sub = fit_logit(X[::8], y[::8], maxiter=maxiter, tol=1e-6, _covariance=False)
+            start = sub.params
+        except ModelError:
+            start = None
+    if start is not None:
+        cand = np.asarray(start, dtype=float)
+        eta_c = X @ cand
+        llf_c = _loglik(y, eta_c)
+        if llf_c > llf:
+            beta, eta, llf = cand.copy(), eta_c, llf_c
     converged = False
     it = 0
     for it in range(1, maxiter + 1):
@@ -244,6 +269,12 @@ def fit_logit(
     # The Hessian of the last step was taken at a point within `tol` of the optimum;
     # recomputing it would change the covariance by O(tol) only.
     p = expit(eta)
+    if delta > 1e-8:  # stopped on the likelihood criterion: take the Hessian at the optimum
+        H = _hessian(X, p * (1 - p))
+    if not _covariance:
+        return LogitFit(params=beta, cov_params=np.full((K, K), np.nan), names=list(names or range(K)), nobs=n,
+                        llf=llf, llnull=llnull, iterations=it, converged=True, cov_type="", n_clusters=None,
+                        fitted=p)
     try:
         Hinv = cho_solve(cho_factor(H, check_finite=False), np.eye(K), check_finite=False)
     except LinAlgError:
@@ -279,6 +310,10 @@ def fit_logit(
 
 
 def _codes(groups):
-    arr = np.asarray(groups)
-    uniq, codes = np.unique(arr, return_inverse=True)
-    return codes.ravel(), uniq
+    import pandas as pd
+
+    codes, uniq = pd.factorize(np.asarray(groups).ravel())
+    if (codes < 0).any():
+        raise ModelError("Kommune mangler for nogle elever – klyngerobuste standardfejl kræver en kommune "
+                         "for hver elev.")
+    return codes, uniq

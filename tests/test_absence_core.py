@@ -302,3 +302,11 @@ def test_drill_table_is_complete_and_consistent(result):
                               & (result.drill[c.SCHOOL] != c.ALL)]["Elever"].sum()
     assert per_school == tot["Elever"]
     assert not d.index.duplicated().any()
+
+
+def test_too_few_pupils_with_the_factor_is_not_resolved():
+    t = tiny_tables()
+    r = analyse(t)   # one pupil with a notification
+    row = r.hypotheses.iloc[0]
+    assert row["Vurdering"] == c.UNRESOLVED
+    assert "for få" in row["Begrundelse"] and row["Begrundelse"].startswith("Regel 4")

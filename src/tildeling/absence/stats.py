@@ -186,10 +186,15 @@ def test_hypotheses(pupils: pd.DataFrame, hypotheses: pd.DataFrame, margin: floa
         if fit is not None and k in usable:
             adj = _standardised(Xa, fit[0], fit[1], 1 + usable.index(k))
         base = adj if adj is not None else u
-        v, rule = verdict(h[c.HYP_DIRECTION], base["rd"], base["rd_lo"], base["rd_hi"], margin)
-        if adj is None and not np.isnan(u["rd"]):
-            rule += " (Ujusteret: den justerede model kunne ikke estimeres.)"
         n1 = int(np.sum(x[ok] == 1))
+        n0 = int(ok.sum()) - n1
+        if min(n1, n0) < c.MIN_GROUP:
+            v, rule = c.UNRESOLVED, (f"Regel 4: kun {min(n1, n0)} elever {'med' if n1 < n0 else 'uden'} faktoren – "
+                                     f"for få til at afgøre noget (mindst {c.MIN_GROUP} i hver gruppe).")
+        else:
+            v, rule = verdict(h[c.HYP_DIRECTION], base["rd"], base["rd_lo"], base["rd_hi"], margin)
+            if adj is None and not np.isnan(u["rd"]):
+                rule += " (Ujusteret: den justerede model kunne ikke estimeres.)"
         m1 = np.nanmean(pct[ok & (x == 1)]) if n1 else np.nan
         m0 = np.nanmean(pct[ok & (x == 0)]) if n1 < ok.sum() else np.nan
         a = adj or dict.fromkeys(u, np.nan)

@@ -513,7 +513,15 @@ def _hypotheses_sheet(ws, res: AbsenceResult):
            "Forskel = andel med bekymrende fravær med faktoren minus uden, i procentpoint, med 95 % "
            "konfidensinterval (KI). Justeret = korrigeret for de andre faktorer (logistisk regression). "
            f"Relevansgrænse: {c.pct(res.inputs.settings[c.SET_MARGIN])} procentpoint. " + res.model_note)
-    h = res.hypotheses
+    h = res.hypotheses.astype(object).copy()
+    n1 = res.hypotheses["Elever med faktoren"].to_numpy()
+    n0 = res.hypotheses["Elever"].to_numpy() - n1
+    small = (n1 < c.SMALL_CELL) | (n0 < c.SMALL_CELL)
+    if small.any():  # group shares of fewer than 5 pupils are not shown
+        group_cols = ["Bekymrende fravær med faktoren", "Bekymrende fravær uden faktoren",
+                      "Gns. fravær med faktoren (%)", "Gns. fravær uden faktoren (%)"]
+        h.loc[small, group_cols] = None
+        h.loc[small & (n1 < c.SMALL_CELL), "Elever med faktoren"] = SUPPRESSED
     first = [c.HYP_TEXT, c.HYP_FACTOR, c.HYP_DIRECTION, "Vurdering", "Begrundelse"]
     h = h[first + [k for k in h.columns if k not in first]]
     fmts = {"Bekymrende fravær med faktoren": "share", "Bekymrende fravær uden faktoren": "share",

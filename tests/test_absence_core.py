@@ -310,3 +310,12 @@ def test_too_few_pupils_with_the_factor_is_not_resolved():
     row = r.hypotheses.iloc[0]
     assert row["Vurdering"] == c.UNRESOLVED
     assert "for få" in row["Begrundelse"] and row["Begrundelse"].startswith("Regel 4")
+
+
+def test_school_change_count_stays_a_count_next_to_the_factor():
+    el = tiny_tables()["elever"].assign(**{c.CHANGES: [0, 1, 2, 3, 0, 0]})
+    r = analyse(tiny_tables(elever=el))
+    p = r.pupils.set_index(c.PUPIL)
+    assert list(p[c.CHANGES]) == [0, 1, 2, 3, 0, 0]
+    assert list(p["Har skiftet skole"]) == [0, 1, 1, 1, 0, 0]
+    assert list(parse_condition("Skoleskift >= 2").evaluate(r.pupils)) == [False, False, True, True, False, False]

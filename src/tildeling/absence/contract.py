@@ -137,7 +137,7 @@ class Factor:
 FACTORS = (
     Factor("Stor skole", "Skolestørrelse på eller over medianen for eleverne", "Skole"),
     Factor("Stor klasse", "Klassestørrelse på eller over medianen for eleverne", "Skole"),
-    Factor("Skoleskift", "Mindst ét skoleskift", "Skole"),
+    Factor("Har skiftet skole", "Mindst ét skoleskift", "Skole"),
     Factor("Forældre bor ikke sammen", "Forældrene bor ikke sammen", "Familie"),
     Factor("Ukendt forælder", "Den ene forælder er ukendt", "Familie"),
     Factor("Forælder uden beskæftigelse", "Mindst én kendt forælder er ikke i beskæftigelse", "Familie"),

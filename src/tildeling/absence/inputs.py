@@ -325,8 +325,8 @@ def validate_inputs(raw: dict[str, pd.DataFrame], first_rows: dict[str, int] | N
 
 
 #: Columns of the linked data that segmentation conditions may use.
-CONDITION_COLUMNS = (
+CONDITION_COLUMNS = tuple(dict.fromkeys((
     c.SCHOOL, c.CLASS, c.GRADE, c.CHANGES, c.SCHOOL_SIZE, c.CLASS_SIZE, c.SCHOOL_DAYS, c.ABSENCE_DAYS,
     c.ABSENCE_PCT, c.ILLNESS_PCT, c.LAWFUL_PCT, c.UNLAWFUL_PCT_COL, c.N_NOTIFICATIONS, c.N_PPR, c.N_CASES,
     c.TOGETHER, c.UNKNOWN_PARENT, c.MOTHER_EMPLOYED, c.FATHER_EMPLOYED, c.SECOND_LANGUAGE,
-) + c.FACTOR_NAMES
+) + c.FACTOR_NAMES))

@@ -146,7 +146,7 @@ def link(inp: Inputs) -> LinkResult:
     factors = {
         "Stor skole": ge(c.SCHOOL_SIZE, cut_school),
         "Stor klasse": ge(c.CLASS_SIZE, cut_class),
-        "Skoleskift": (el[c.CHANGES].to_numpy(dtype=float) >= 1).astype(float),
+        "Har skiftet skole": (el[c.CHANGES].to_numpy(dtype=float) >= 1).astype(float),
         "Forældre bor ikke sammen": 1.0 - el[c.TOGETHER].to_numpy(dtype=float),
         "Ukendt forælder": el[c.UNKNOWN_PARENT].to_numpy(dtype=float),
         "Forælder uden beskæftigelse": no_job,

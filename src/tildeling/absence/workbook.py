@@ -202,15 +202,32 @@ def _guide(ws):
         "med χ²-test.",
         f"• Tal for under {c.SMALL_CELL} elever vises ikke ('<5').",
         "",
+        "Faktorer (til hypoteser, krydstabeller og drilldown)",
+        *[f"• {f.name}: {f.description}." for f in c.FACTORS],
+        "",
+        "Betingelser i 'Segmentering'",
+        "• Eksempel: [Ulovligt fravær (%)] >= 5 og ikke ([Dansk som andetsprog] = 1 eller Skoleskift > 0)",
+        "• Kolonnenavne i [ ], tal med komma eller punktum, tekst i \"…\", = <> < <= > >=, og/eller/ikke og parenteser. "
+        "En kolonne alene betyder 'er 1'. Procenter skrives som tal (fx 8 for 8 %).",
+        "• Kolonner: " + ", ".join(_condition_columns()) + ".",
+        "",
         "Databeskyttelse",
         "• Arkene 'Sagsbehandlerliste' og 'Ikke koblede elever' indeholder personoplysninger. De fjernes i en "
         "delbar kopi sammen med alle ark med elevrækker.",
     ]
     for i, line in enumerate(lines, start=3):
         ws.cell(row=i, column=1, value=line)
-        if line in ("Sådan gør du", "Regler og begreber", "Databeskyttelse"):
+        ws.cell(row=i, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        if line in ("Sådan gør du", "Regler og begreber", "Databeskyttelse",
+                    "Faktorer (til hypoteser, krydstabeller og drilldown)", "Betingelser i 'Segmentering'"):
             ws.cell(row=i, column=1).font = Font(bold=True)
     ws.column_dimensions["A"].width = 130
+
+
+def _condition_columns():
+    from .inputs import CONDITION_COLUMNS
+
+    return CONDITION_COLUMNS
 
 
 def _input_sheet(wb, domain: c.Domain, frame: pd.DataFrame | None):

@@ -27,7 +27,7 @@ __all__ = ["AbsenceData", "generate_absence_data", "TRUE_RATE_RATIOS", "EXPECTED
 TRUE_RATE_RATIOS = {
     "Stor skole": 1.0,
     "Stor klasse": 1.0,
-    "Skoleskift": 1.0,
+    "Har skiftet skole": 1.0,
     "Forældre bor ikke sammen": 1.5,
     "Ukendt forælder": 1.7,
     "Forælder uden beskæftigelse": 1.7,

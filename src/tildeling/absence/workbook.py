@@ -569,7 +569,7 @@ def _hypotheses_sheet(ws, res: AbsenceResult):
 
 def _crosstab_sheet(ws, res: AbsenceResult):
     _title(ws, "Krydstabeller – faktor mod fraværsgrupper",
-           "Antal elever og rækkeprocent i hver fraværsgruppe (samlet fravær i perioden). χ²-test for sammenhæng; "
+           "Antal elever og andel af rækken i hver fraværsgruppe (samlet fravær i perioden). χ²-test for sammenhæng; "
            f"Cramérs V måler styrken (0 = ingen, 1 = fuld). Sorteret efter styrke. '{SUPPRESSED}' = under "
            f"{c.SMALL_CELL} elever.")
     strongest = {t.factor for t in res.strongest}
@@ -590,7 +590,7 @@ def _crosstab_sheet(ws, res: AbsenceResult):
         pct = t.row_pct.copy().astype(object)
         pct[mask | (counts["I alt"].to_numpy()[:, None] < c.SMALL_CELL)] = None
         pct = pct.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else v / 100)
-        pct.columns = [f"{b} (rækkeprocent)" for b in c.BANDS]
+        pct.columns = [f"Andel {b[0].lower() + b[1:]}" for b in c.BANDS]
         table = pd.concat([shown, pct], axis=1)
         table.insert(0, t.factor, [c.NO, c.YES])
         r0, last = _write_frame(ws, table, row + 1, 1, formats={k: "0.0%" for k in pct.columns})

@@ -18,6 +18,9 @@ from tildeling.need.budget import (
     BudgetOptions,
     allocate,
     largest_remainder,
+    SETTING_HEAD_COUNT_WEIGHT,
+    SETTING_PHASE_IN_YEARS,
+    SETTING_TOTAL,
     year_column,
 )
 
@@ -389,13 +392,13 @@ def test_numeric_codes_from_excel_become_text():
         (dict(total=float("inf")), "Indstillingen 'SamletBudget': det samlede budget skal være et endeligt tal"),
         (dict(total="mange"), "Indstillingen 'SamletBudget': det samlede budget skal være et tal i kroner"),
         (dict(total=100, head_count_weight=1.5),
-         "Indstillingen 'Elevtalsvægt': vægten til elevtal skal ligge mellem 0 og 1 (fx 0,2 for 20 % efter "
+         "Indstillingen 'Elevtalsvaegt': vægten til elevtal skal ligge mellem 0 og 1 (fx 0,2 for 20 % efter "
          "elevtal), men er 1,5."),
         (dict(total=100, head_count_weight=-0.1), "skal ligge mellem 0 og 1"),
         (dict(total=100, phase_in_years=-1),
-         "Indstillingen 'Indfasningsår': antallet af år skal være et helt tal på 0 eller mere "
+         "Indstillingen 'Indfasningsaar': antallet af år skal være et helt tal på 0 eller mere "
          "(0 = ingen indfasning), men er -1."),
-        (dict(total=100, phase_in_years=2.5), "Indfasningsår': antallet af år skal være et helt tal"),
+        (dict(total=100, phase_in_years=2.5), "Indfasningsaar': antallet af år skal være et helt tal"),
         (dict(total=100, floors={"Tikøb": -100}),
          "kolonne 'Gulv (kr.)': distrikt 'Tikøb': gulvet er negativt (-100 kr.)"),
         (dict(total=100, current={"Tikøb": float("inf")}),
@@ -443,7 +446,7 @@ def test_phase_in_needs_current_for_every_district():
     msg = _message(d, opts)
     assert msg == ("kolonne 'Nuværende budget (kr.)': indfasning over 3 år kræver det nuværende budget for "
                    "alle distrikter, men det mangler for 'Tikøb' – udfyld 'Nuværende budget (kr.)' eller "
-                   "sæt 'Indfasningsår' til 0.")
+                   "sæt 'Indfasningsaar' til 0.")
     assert "men det mangler for alle distrikter" in _message(d, BudgetOptions(total=100, phase_in_years=1))
 
 
@@ -512,3 +515,10 @@ def test_missing_column_with_hint():
     msg = _message(d, BudgetOptions(total=100))
     assert msg == ("Tabellen med distrikter: mangler kolonnen 'Forventet andel'. 'forventet andel' skal hedde "
                    "'Forventet andel'.")
+
+
+def test_setting_names_match_the_workbook_contract():
+    from tildeling.workbook import contract
+
+    for name in (SETTING_TOTAL, SETTING_HEAD_COUNT_WEIGHT, SETTING_PHASE_IN_YEARS):
+        assert name in contract.SETTING_NAMES

@@ -316,3 +316,14 @@ def test_cli_share_refuses_same_name(tmp_path, capsys):
     path = make_workbook(tmp_path / "x.xlsx", n=60)
     assert main(["share", str(path), "--out", str(path)]) == 2
     assert "andet filnavn" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice mangler")
+def test_template_and_shared_copy_open_in_libreoffice_without_errors(tmp_path):
+    path = make_workbook(tmp_path / "t.xlsx", n=200)
+    run_workbook(path)
+    shared = share_workbook(path, tmp_path / "delt.xlsx")
+    for f in (TEMPLATE, shared):
+        out = recalculate(f, tmp_path / f"lo_{f.stem}")
+        assert error_cells(out) == [], f
+        assert openpyxl.load_workbook(out).sheetnames == openpyxl.load_workbook(f).sheetnames

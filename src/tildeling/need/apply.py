@@ -40,6 +40,19 @@ def normalise_code(value) -> str:
     return str(value).strip()
 
 
+def normalise_codes(values: pd.Series) -> pd.Series:
+    """:func:`normalise_code` for a whole column, vectorised for the common cases."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        v = values.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.isfinite(v) & (v == np.round(v))
+        if whole.all():
+            return pd.Series(v.astype(np.int64).astype(str), index=values.index, dtype=object)
+        return values.map(normalise_code)
+    if pd.api.types.is_string_dtype(values) and not values.isna().any():
+        return values.astype(str).str.strip().astype(object)
+    return values.map(normalise_code)
+
+
 @dataclass
 class NeedResult:
     """Everything the municipality's run produces.
@@ -126,7 +139,7 @@ def _check_ids(pupils: pd.DataFrame, source: Source) -> None:
     if blank.any():
         raise InputError("tom celle – alle elever skal have et ElevID.", source=source, column=col.PUPIL_ID,
                          rows=source.rows(np.flatnonzero(blank)))
-    keys = ids.map(normalise_code)
+    keys = normalise_codes(ids)
     dup = keys.duplicated(keep=False).to_numpy()
     if dup.any():
         pos = np.flatnonzero(dup)
@@ -163,7 +176,7 @@ def apply_model(
     data, src, excluded = model_rows(pupils, source)
     if len(data) == 0:
         raise InputError("indeholder ingen elever i 0.-9. klasse.", source=source, column=col.GRADE)
-    dcode = data[col.DISTRICT].map(normalise_code)
+    dcode = normalise_codes(data[col.DISTRICT])
     blank = (dcode == "").to_numpy()
     if blank.any():
         raise InputError("tom celle – alle elever skal have et distrikt.", source=src, column=col.DISTRICT,
@@ -171,7 +184,7 @@ def apply_model(
     warnings: list[str] = []
     if districts is not None:
         check_required_columns(districts, ["Distrikt"], district_source)
-        dlist = districts["Distrikt"].map(normalise_code)
+        dlist = normalise_codes(districts["Distrikt"])
         dblank = (dlist == "").to_numpy()
         if dblank.any():
             raise InputError("tom distriktskode.", source=district_source, column="Distrikt",
@@ -191,7 +204,8 @@ def apply_model(
                 source=src, column=col.DISTRICT, rows=src.rows(pos))
         names = dict(zip(dlist, districts["Navn"].astype(str) if "Navn" in districts else dlist))
         order = list(dlist)
-        empty = [c for c in order if c not in set(dcode)]
+        present = set(dcode)
+        empty = [c for c in order if c not in present]
         if empty:
             warnings.append(f"Distrikt {format_names(empty)} har ingen elever i 0.-9. klasse og får nøgle 0.")
     else:
@@ -241,7 +255,7 @@ def apply_model(
     desc, ddesc = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src)
 
     pupil_out = pd.DataFrame({
-        col.PUPIL_ID: data[col.PUPIL_ID].map(normalise_code).to_numpy(),
+        col.PUPIL_ID: normalise_codes(data[col.PUPIL_ID]).to_numpy(),
         col.DISTRICT: dcode.to_numpy(),
         col.GRADE: numeric_column(data, col.GRADE, src).astype(np.int64),
         col.OUTCOME: y.astype(np.int64),

@@ -79,8 +79,8 @@ __all__ = [
 # --- Names users see (a contract: Excel formulas rely on them) ---------------
 #: Settings (named cells in the workbook).
 SETTING_TOTAL = "SamletBudget"
-SETTING_HEAD_COUNT_WEIGHT = "Elevtalsvægt"
-SETTING_PHASE_IN_YEARS = "Indfasningsår"
+SETTING_HEAD_COUNT_WEIGHT = "Elevtalsvaegt"
+SETTING_PHASE_IN_YEARS = "Indfasningsaar"
 
 #: Input columns of the district table (``Distrikt`` is :data:`columns.DISTRICT`).
 NAME = "Navn"
@@ -286,7 +286,7 @@ class BudgetOptions:
         The total budget ``SamletBudget`` in kroner, finite and ``>= 0``;
         rounded half up to whole kroner.
     head_count_weight : float, default=0.0
-        ``a`` in ``k_mix = a * h + (1 - a) * k`` (setting ``Elevtalsvægt``),
+        ``a`` in ``k_mix = a * h + (1 - a) * k`` (setting ``Elevtalsvaegt``),
         between 0 (need key alone) and 1 (head count alone).
     floors : mapping of str to float, optional
         Minimum budget in kroner per district code (column ``Gulv (kr.)``).
@@ -296,7 +296,7 @@ class BudgetOptions:
         (kr.)``), for comparison and phase-in. Rounded to whole kroner.
     phase_in_years : int, default=0
         0 = no phase-in; ``N >= 1`` = go from the current budget to the new one
-        over ``N`` years (setting ``Indfasningsår``). Needs ``current`` for
+        over ``N`` years (setting ``Indfasningsaar``). Needs ``current`` for
         every district.
 
     Raises

@@ -125,7 +125,8 @@ class _Package:
         names = [n for n in self.order if n in self.parts] + [n for n in self.parts if n not in self.order]
         # [Content_Types].xml first, as Office writes it
         names.sort(key=lambda n: n != "[Content_Types].xml")
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        # level 1: several times faster than the default on a big pupil sheet, a few % larger
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
             for n in names:
                 z.writestr(n, self.parts[n])
         return buf.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
@@ -42,6 +43,7 @@ def render_sheets(wb, sheets: list[Sheet]) -> dict[tuple[str, str], object]:
                     cell.fill = PERSONAL_FILL
                 if block.formula:
                     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+                    ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=5)
                     fc = ws.cell(row=row, column=3, value=block.formula)
                     fc.font = Font(bold=True)
                     if block.formula_format:
@@ -79,7 +81,8 @@ def _render_table(ws, sheet_name: str, b: TableBlock, cached: dict, widths: dict
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         letter = get_column_letter(b.left + j)
-        w = b.widths.get(name, max(10.0, min(22.0, len(str(name)) * 0.9 + 2)))
+        minimum = 16.0 if "kr." in str(b.formats.get(name, "")) else 10.0  # room for 12.345.678 kr.
+        w = b.widths.get(name, max(minimum, min(22.0, len(str(name)) * 0.9 + 2)))
         widths[letter] = max(widths.get(letter, 0), w)
     ws.row_dimensions[b.top].height = 32
     values = b.frame.to_numpy(dtype=object)
@@ -132,6 +135,8 @@ def _add_chart(ws, ch: Chart, b: TableBlock) -> None:
         for s in line.series:
             s.marker.symbol = "dash"
             s.marker.size = 20
+            s.marker.graphicalProperties = GraphicalProperties(solidFill="C00000")
+            s.marker.graphicalProperties.line.solidFill = "C00000"
             s.graphicalProperties.line.noFill = True
         bar += line
     ws.add_chart(bar, ch.anchor)

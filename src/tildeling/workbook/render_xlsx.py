@@ -57,6 +57,11 @@ def render_sheets(wb, sheets: list[Sheet]) -> dict[tuple[str, str], object]:
                 _add_chart(ws, block, tables[block.table])
         for letter, w in widths.items():
             ws.column_dimensions[letter].width = w
+        helpers = [b for b in tables.values() if b.helper_columns]
+        if helpers:  # print the table without its helper columns (they sit at the right)
+            b = helpers[0]
+            last = get_column_letter(b.left + len(b.frame.columns) - len(b.helper_columns) - 1)
+            ws.print_area = f"A1:{last}{ws.max_row}"
         ws.sheet_view.showGridLines = False
         ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4

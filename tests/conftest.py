@@ -6,13 +6,20 @@ tests do not depend on the synthetic-population code.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-import pytest
-from scipy.special import expit
+import os
 
-from tildeling.catalogue import NATIONAL_SPEC
-from tildeling.spec import VarType
+# xlwings' remote engine (used to run the macros without Excel) is xlwings PRO code under the
+# PolyForm Noncommercial licence, which covers use by a government institution. It needs the key
+# before xlwings.pro is imported, so it is set here, once, for the whole test session.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from scipy.special import expit  # noqa: E402
+
+from tildeling.catalogue import NATIONAL_SPEC  # noqa: E402
+from tildeling.spec import VarType  # noqa: E402
 
 
 def random_pupils(n: int, seed: int = 0, spec=NATIONAL_SPEC, beta=None, n_groups: int = 25,

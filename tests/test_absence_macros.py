@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 # The remote engine is registered when xlwings is imported, and only with a licence key
 # (PolyForm Noncommercial: use by a municipality counts as noncommercial).
-os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+# XLWINGS_LICENSE_KEY for the remote engine is set in conftest.py
 
 import openpyxl  # noqa: E402
 import pytest  # noqa: E402

@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 
 from tildeling.absence import contract as c

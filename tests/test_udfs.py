@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import math
-import os
 
-os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+# XLWINGS_LICENSE_KEY for the remote engine is set in conftest.py
 
 import pytest  # noqa: E402
 

@@ -8,14 +8,12 @@ the tests assert on the actions xlwings would send to Excel.
 from __future__ import annotations
 
 import copy
-import os
 
 # The remote engine is registered when xlwings is imported, and only with a licence key
 # (PolyForm Noncommercial: use by a municipality counts as noncommercial).
-os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+# XLWINGS_LICENSE_KEY for the remote engine is set in conftest.py
 
 import openpyxl  # noqa: E402
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from test_absence_macros import payload_from  # noqa: E402  (the colleague's payload builder)

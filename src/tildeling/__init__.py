@@ -8,7 +8,7 @@ returns pandas DataFrames and dataclasses.
 from __future__ import annotations
 
 try:
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import version
 
     __version__ = version("tildeling")
 except Exception:  # pragma: no cover - running from a source tree without install

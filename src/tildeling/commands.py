@@ -62,20 +62,13 @@ def cmd_synth(args) -> int:
 
 
 def _write_frame(frame, path: Path) -> None:
-    import os
-    import tempfile
+    from .io.atomic import atomic_write_with
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        if path.suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, sep=";", decimal=",", index=False, encoding="utf-8-sig")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    if path.suffix == ".parquet":
+        atomic_write_with(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    else:
+        atomic_write_with(path, lambda tmp: frame.to_csv(tmp, sep=";", decimal=",", index=False,
+                                                         encoding="utf-8-sig"))
 
 
 # ------------------------------------------------------------------- fit

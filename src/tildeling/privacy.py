@@ -1,11 +1,11 @@
 """Privacy rules for shared output: small-cell suppression.
 
 Following Statistics Denmark's practice, a number based on fewer than five
-persons is not shown in a table meant to be shared. Counts under the threshold
-(including 0) are replaced by ``"<5"``, and values derived from them (shares,
-rates, differences) are blanked. If exactly one row of a column is suppressed,
-the next smallest is suppressed too (secondary suppression), so the hidden
-number cannot be recovered from the total.
+persons is not shown in a table meant to be shared. Counts of 1 to 4 are
+replaced by ``"<5"`` (0 is shown: it describes nobody), and values derived from
+them (shares, rates, differences) are blanked. Where a row or column has exactly
+one hidden cell, its smallest other cell is hidden too (secondary suppression),
+so the hidden number cannot be recovered from the total.
 """
 
 from __future__ import annotations
@@ -13,20 +13,52 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["SMALL_CELL", "SUPPRESSED", "suppress_small_counts", "small_rows"]
+__all__ = ["SMALL_CELL", "SUPPRESSED", "suppress_small_counts", "small_rows", "suppression_mask"]
 
 SMALL_CELL = 5
 SUPPRESSED = "<5"
 
 
 def small_rows(counts, threshold: int = SMALL_CELL) -> np.ndarray:
-    """Rows to suppress: counts below ``threshold``, plus one more if only one is below."""
-    counts = np.asarray(counts, dtype=float)
-    hide = counts < threshold
-    if hide.sum() == 1 and len(counts) > 1:
-        rest = np.where(hide, np.inf, counts)
-        hide[int(np.argmin(rest))] = True
-    return hide
+    """Rows of a column of counts to hide (primary and secondary suppression)."""
+    return suppression_mask(np.asarray(counts, dtype=float)[:, None], threshold)[:, 0]
+
+
+def suppression_mask(counts, threshold: int = SMALL_CELL, *, secondary: bool = True) -> np.ndarray:
+    """Cells to hide in a table of counts.
+
+    Primary: cells with 1 to ``threshold − 1`` persons. Secondary (when the
+    table's row and column totals are shown): while a row or column has exactly
+    one hidden cell, also hide its smallest other non-zero cell (or, failing that,
+    the smallest other cell), so a hidden cell cannot be recovered by subtraction.
+    """
+    a = np.asarray(counts, dtype=float)
+    if a.ndim == 1:
+        a = a[None, :]
+    mask = (a > 0) & (a < threshold)
+    if not secondary:
+        return mask
+
+    def fix(m, arr):
+        changed = False
+        for i in range(arr.shape[0]):
+            if m[i].sum() == 1 and arr.shape[1] > 1:
+                cand = np.where(~m[i], np.where(arr[i] > 0, arr[i], np.inf), np.nan)
+                if np.all(np.isnan(cand) | np.isinf(cand)):
+                    cand = np.where(~m[i], arr[i] + 1e9, np.nan)
+                j = int(np.nanargmin(cand))
+                m[i, j] = True
+                changed = True
+        return changed
+
+    for _ in range(100):
+        ch1 = fix(mask, a)
+        mt = mask.T.copy()
+        ch2 = fix(mt, a.T)
+        mask = mt.T.copy()
+        if not (ch1 or ch2):
+            break
+    return mask
 
 
 def suppress_small_counts(frame: pd.DataFrame, count_columns=(), dependent_columns=(), *,

@@ -16,7 +16,7 @@ MODELTYPE_VALUE = "fravaer"
 # --- Thresholds (Danish rules) --------------------------------------------------
 WORRYING_PCT = 10.0        # total absence ≥ 10 % = bekymrende fravær
 UNLAWFUL_PCT = 15.0        # unlawful absence ≥ 15 % in a quarter = underretningspligt
-SMALL_CELL = 5             # cells with fewer pupils are not shown
+from ..privacy import SMALL_CELL  # noqa: E402,F401 - re-exported: cells with fewer pupils are not shown
 MIN_GROUP = 10             # a hypothesis needs at least this many pupils with and without the factor
 #: Tolerance for "≥" on percentages computed from day counts (10.00 % is ≥ 10 %).
 EPS = 1e-9

@@ -24,7 +24,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from ..errors import InputError
 from . import contract as c
 from ._suppress import suppression_mask
-from ._xlsx import atomic_save
+from ..io.atomic import atomic_save
 from .analysis import AbsenceResult, analyse
 
 __all__ = ["build_template", "new_template", "write_input_workbook", "read_inputs", "write_results",

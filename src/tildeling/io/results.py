@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from .xlsx import _clean, atomic_save
+from .atomic import atomic_save, atomic_write_with
+from .xlsx import _clean
 
 __all__ = ["write_results", "number_format_for"]
 
@@ -40,14 +39,8 @@ def write_results(tables: dict[str, pd.DataFrame], out) -> None:
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in tables.items():
             path = out / f"{re.sub(r'[^0-9A-Za-zæøåÆØÅ_-]+', '_', name)}.csv"
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".csv", dir=out)
-            os.close(fd)
-            try:
-                frame.to_csv(tmp, sep=";", decimal=",", index=False, encoding="utf-8-sig", float_format="%.10g")
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            atomic_write_with(path, lambda tmp, f=frame: f.to_csv(tmp, sep=";", decimal=",", index=False,
+                                                                  encoding="utf-8-sig", float_format="%.10g"))
 
 
 def _write_xlsx(tables, out: Path) -> None:

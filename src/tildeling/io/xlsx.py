@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Source
+from .atomic import atomic_save
 
-__all__ = ["write_coefficient_workbook", "read_coefficient_workbook", "atomic_save", "COEF_SHEET", "META_SHEET"]
+__all__ = ["write_coefficient_workbook", "read_coefficient_workbook", "COEF_SHEET", "META_SHEET"]
 
 COEF_SHEET = "Koefficienter"
 META_SHEET = "Metadata"
-
-
-def atomic_save(workbook, path) -> None:
-    """Save an openpyxl workbook to a temporary file beside ``path``, then replace ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent or ".")
-    os.close(fd)
-    try:
-        workbook.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _clean(v):

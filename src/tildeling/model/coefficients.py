@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,7 +164,9 @@ class CoefficientTable:
         for k, v in self.metadata.items():
             buf.write(f"# {k}: {v}\n")
         self.to_frame().to_csv(buf, sep=";", decimal=",", index=False, float_format="%.17g")
-        _atomic_write_bytes(path, buf.getvalue().encode("utf-8-sig"))
+        from ..io.atomic import atomic_write
+
+        atomic_write(path, buf.getvalue().encode("utf-8-sig"))
 
     def to_xlsx(self, path) -> None:
         from ..io.xlsx import write_coefficient_workbook  # adapter; the core stays Excel-free
@@ -242,7 +243,6 @@ def _variable_from_rows(key: str, rows: pd.DataFrame, source: Source) -> Variabl
 def _order_bands(categories: list[Category], reference: str) -> list[Category]:
     listed = sorted((c for c in categories if c.label != reference),
                     key=lambda c: -math.inf if c.lower is None else c.lower)
-    ref = next(c for c in categories if c.label == reference)
     for i, c in enumerate(listed):
         prev_upper = -math.inf if i == 0 else (math.inf if listed[i - 1].upper is None else listed[i - 1].upper)
         lower = -math.inf if c.lower is None else c.lower
@@ -277,20 +277,6 @@ def _add_spec_columns(t: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     t[col.DISPLAY_KEY] = disp
     t[col.DISPLAY_UNIT] = dunit
     return t
-
-
-def _atomic_write_bytes(path, data: bytes) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def read_coefficients(path) -> CoefficientTable:

@@ -150,9 +150,6 @@ def generate_absence_data(n_pupils: int = 12000, n_schools: int = 16, seed: int 
 
     skoler = elever.groupby(c.SCHOOL).size().rename(c.SCHOOL_SIZE).reset_index()
     klasser = elever.groupby([c.SCHOOL, c.CLASS]).size().rename(c.CLASS_SIZE).reset_index()
-    ssize = elever[c.SCHOOL].map(skoler.set_index(c.SCHOOL)[c.SCHOOL_SIZE]).to_numpy()
-    csize = elever.set_index([c.SCHOOL, c.CLASS]).index.map(
-        klasser.set_index([c.SCHOOL, c.CLASS])[c.CLASS_SIZE]).to_numpy()
 
     # Family and employment
     together = (rng.random(n) < 0.66).astype(int)

@@ -15,12 +15,9 @@ The result is written to a temporary file and moved into place.
 from __future__ import annotations
 
 import io
-import os
 import posixpath
 import re
-import tempfile
 import zipfile
-from pathlib import Path
 
 from lxml import etree
 
@@ -465,18 +462,3 @@ def _ensure_default(ct_root, ext: str, content_type: str) -> None:
     d.set("Extension", ext)
     d.set("ContentType", content_type)
     ct_root.insert(0, d)
-
-
-def atomic_write(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=str(path.parent or "."))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

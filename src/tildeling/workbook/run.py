@@ -13,14 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-import pandas as pd
 from openpyxl import Workbook
 
 from ..errors import InputError
 from ..need.apply import NeedResult, apply_model, normalise_code
 from ..need.budget import Allocation, BudgetOptions, allocate
 from . import contract as c
-from .graft import atomic_write, graft_sheets
+from ..io.atomic import atomic_write
+from .graft import graft_sheets
 from .layout import Sheet, TableBlock, Text, place
 from .need_sheets import RunInfo, output_sheets
 from .reader import NeedInputs, read_need_inputs

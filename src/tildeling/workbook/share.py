@@ -14,7 +14,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from ..io.xlsx import atomic_save
+from ..io.atomic import atomic_save
 from ..privacy import SMALL_CELL
 from . import contract as c
 from .need_sheets import RunInfo

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -288,7 +288,7 @@ def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFram
 
 def write_template(path, **kwargs) -> Path:
     """Write the template to ``path`` atomically."""
-    from ..io.xlsx import atomic_save
+    from ..io.atomic import atomic_save
 
     path = Path(path)
     atomic_save(build_template(**kwargs), path)

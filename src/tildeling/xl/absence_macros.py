@@ -14,9 +14,6 @@ never touched: only the result sheets are replaced.
 
 from __future__ import annotations
 
-import functools
-import sys
-import traceback
 from pathlib import Path
 
 import numpy as np
@@ -24,55 +21,21 @@ import pandas as pd
 
 from ..absence import contract as c
 from ..errors import TildelingError
+from . import _common
+from ._common import runs as _runs, status as _status
 
 __all__ = ["new_absence_workbook", "run_absence_analysis", "read_tables"]
 
 TITLE = "Fraværsanalyse"
 
 
-def _caller(book=None):
-    if book is not None:
-        return book
-    import xlwings as xw
-
-    return xw.Book.caller()
-
-
-def _status(book, text) -> None:
-    """Status bar text; silently skipped where unsupported (remote engine)."""
-    try:
-        book.app.status_bar = text
-    except Exception:  # noqa: BLE001 - NotImplementedError on the remote engine, COM errors elsewhere
-        pass
-
-
 def _alert(book, text, mode="info") -> None:
-    try:
-        book.app.alert(text, title=TITLE, mode=mode)
-    except Exception:  # noqa: BLE001 - last resort: no message box available
-        print(text, file=sys.stderr)
+    _common.alert(book, text, TITLE, mode)
 
 
-def _macro(fn):
-    """Resolve the caller; show TildelingError (and anything else) as a Danish message box."""
-
-    @functools.wraps(fn)
-    def wrapper(book=None):
-        book = _caller(book)
-        try:
-            return fn(book)
-        except TildelingError as exc:
-            _alert(book, str(exc), mode="critical")
-        except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
-            traceback.print_exc(file=sys.stderr)
-            _alert(book, f"Der skete en uventet fejl ({type(exc).__name__}: {exc}). Intet er ændret i "
-                         "input-arkene. Prøv igen, eller kør 'tildeling absence' på kommandolinjen for at se mere.",
-                   mode="critical")
-        finally:
-            _status(book, False)
-        return None
-
-    return wrapper
+_macro = _common.macro(TITLE, lambda exc: (
+    f"Der skete en uventet fejl ({type(exc).__name__}: {exc}). Intet er ændret i input-arkene. Prøv igen, "
+    "eller kør 'tildeling absence' på kommandolinjen for at se mere."))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -111,16 +74,6 @@ def _plain(v):
     if isinstance(v, (np.integer,)):
         return int(v)
     return v
-
-
-def _runs(values):
-    """(start, end, value) runs of equal consecutive values (end exclusive)."""
-    out, start = [], 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or values[i] != values[start]:
-            out.append((start, i, values[start]))
-            start = i
-    return out
 
 
 def _copy_sheet(xl_sheet, ws) -> None:

@@ -16,13 +16,12 @@ The names in :data:`RIBBON_MACROS` are a contract with ``addin/``.
 
 from __future__ import annotations
 
-import functools
-import sys
-import traceback
 from datetime import datetime
 from pathlib import Path
 
 from ..errors import InputError, TildelingError
+from . import _common
+from ._common import status as _status
 from ..workbook import contract as c
 from .absence_macros import new_absence_workbook, run_absence_analysis
 
@@ -93,50 +92,11 @@ HELP_TEXT = (
 # ------------------------------------------------------------------------------------------------
 # Caller, status bar, message boxes
 # ------------------------------------------------------------------------------------------------
-def _caller(book=None):
-    if book is not None:
-        return book
-    import xlwings as xw
-
-    return xw.Book.caller()
-
-
-def _status(book, text) -> None:
-    """Status bar text (``False`` gives it back to Excel); skipped on the remote engine."""
-    try:
-        book.app.status_bar = text
-    except NotImplementedError:
-        pass
-
-
 def _alert(book, text: str, mode: str = "info") -> None:
-    try:
-        book.app.alert(text, title=TITLE, mode=mode)
-    except Exception:  # noqa: BLE001 - last resort: no message box available
-        print(text, file=sys.stderr)
+    _common.alert(book, text, TITLE, mode)
 
 
-def _macro(fn):
-    """Resolve the caller; show a TildelingError (and anything else) as a Danish message box."""
-
-    @functools.wraps(fn)
-    def wrapper(book=None, **kwargs):
-        book = _caller(book)
-        try:
-            return fn(book, **kwargs)
-        except TildelingError as exc:
-            _alert(book, str(exc), mode="critical")
-        except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
-            traceback.print_exc(file=sys.stderr)  # the console/log, not the user
-            _alert(book, MSG_UNEXPECTED.format(kind=type(exc).__name__, text=exc), mode="critical")
-        finally:
-            try:
-                _status(book, False)
-            except Exception:  # noqa: BLE001
-                pass
-        return None
-
-    return wrapper
+_macro = _common.macro(TITLE, lambda exc: MSG_UNEXPECTED.format(kind=type(exc).__name__, text=exc))
 
 
 def _count(n: int) -> str:

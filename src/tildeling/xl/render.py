@@ -15,6 +15,7 @@ from __future__ import annotations
 from openpyxl.utils import get_column_letter
 
 from ..workbook import contract as c
+from ._common import runs as _runs
 from ..workbook.layout import Chart, Sheet, TableBlock, Text, cell_value
 
 __all__ = ["render_sheets", "replace_sheet", "delete_sheet", "coefficient_sheet"]
@@ -79,16 +80,6 @@ def _font(rng, bold=None, color=None, size=None, italic=None) -> None:
         _cosmetic(setattr, rng.font, "color", color)
     if size:
         _cosmetic(setattr, rng.font, "size", size)
-
-
-def _runs(values):
-    """(start, end, value) runs of equal consecutive values (end exclusive)."""
-    out, start = [], 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or values[i] != values[start]:
-            out.append((start, i, values[start]))
-            start = i
-    return out
 
 
 def _render_text(ws, block: Text) -> None:

@@ -1,6 +1,7 @@
-"""File helpers: atomic save (write a temp file next to the target, then os.replace).
+"""Atomic file writes: write a temporary file next to the target, then ``os.replace``.
 
-Candidate for a shared ``tildeling.io`` helper.
+A failure at any point leaves the old file as it was. A file locked by Excel
+gives a Danish message instead of a PermissionError.
 """
 
 from __future__ import annotations
@@ -11,16 +12,33 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["atomic_save"]
+__all__ = ["atomic_save", "atomic_write", "atomic_write_with"]
 
 
 def atomic_save(workbook, path) -> None:
     """Save an openpyxl workbook to ``path`` so that the old file survives any failure."""
+    atomic_write_with(path, workbook.save)
+
+
+def atomic_write(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    atomic_write_with(path, write)
+
+
+def atomic_write_with(path, write) -> None:
+    """Call ``write(temporary_path)``, then move the temporary file onto ``path``."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem, suffix=path.suffix, dir=path.parent or ".")
     os.close(fd)
     try:
-        workbook.save(tmp)
+        write(tmp)
         _copy_mode(path, tmp)
         os.replace(tmp, path)
     except PermissionError:

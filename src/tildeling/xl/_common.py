@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import sys
 import traceback
+from pathlib import Path
 from typing import Callable
 
 from ..errors import TildelingError
 
-__all__ = ["caller", "status", "alert", "macro", "runs"]
+__all__ = ["caller", "status", "alert", "macro", "runs", "documents", "unique_path"]
 
 
 def caller(book=None):
@@ -72,3 +73,19 @@ def runs(values):
             out.append((start, i, values[start]))
             start = i
     return out
+
+
+def documents() -> Path:
+    """The user's Documents folder (or home, where there is none)."""
+    docs = Path.home() / "Documents"
+    return docs if docs.is_dir() else Path.home()
+
+
+def unique_path(folder: Path, stem: str) -> Path:
+    """``stem.xlsx`` in ``folder``, or ``stem (2).xlsx`` … if it exists (never overwrite a file)."""
+    p = folder / f"{stem}.xlsx"
+    k = 2
+    while p.exists():
+        p = folder / f"{stem} ({k}).xlsx"
+        k += 1
+    return p

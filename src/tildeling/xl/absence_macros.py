@@ -22,7 +22,7 @@ import pandas as pd
 from ..absence import contract as c
 from ..errors import TildelingError
 from . import _common
-from ._common import runs as _runs, status as _status
+from ._common import unique_path as _unique_path, runs as _runs, status as _status
 
 __all__ = ["new_absence_workbook", "run_absence_analysis", "read_tables"]
 
@@ -208,15 +208,6 @@ def run_absence_analysis(book):
                  f"{v.get(c.REJECTED, 0)} afkræftet, {v.get(c.UNRESOLVED, 0)} ikke afklaret. "
                  f"Arket '{c.SHEET_CASEWORKER}' indeholder personoplysninger – del kun en delbar kopi.")
     return res
-
-
-def _unique_path(folder: Path, stem: str) -> Path:
-    p = folder / f"{stem}.xlsx"
-    k = 2
-    while p.exists():
-        p = folder / f"{stem} ({k}).xlsx"
-        k += 1
-    return p
 
 
 @_macro

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import InputError, TildelingError
 from . import _common
-from ._common import status as _status
+from ._common import documents as _documents, unique_path as _unique_path, status as _status
 from ..workbook import contract as c
 from .absence_macros import new_absence_workbook, run_absence_analysis
 
@@ -135,20 +135,6 @@ def _folder_of(book) -> Path | None:
     if full.is_absolute() and full.parent.is_dir():
         return full.parent
     return None
-
-
-def _documents() -> Path:
-    docs = Path.home() / "Documents"
-    return docs if docs.is_dir() else Path.home()
-
-
-def _unique_path(folder: Path, stem: str) -> Path:
-    p = folder / f"{stem}.xlsx"
-    k = 2
-    while p.exists():
-        p = folder / f"{stem} ({k}).xlsx"
-        k += 1
-    return p
 
 
 # ------------------------------------------------------------------------------------------------

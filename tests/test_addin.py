@@ -412,3 +412,15 @@ def test_install_refuses_another_xlwings_version(xlam, tmp_path):
 def test_missing_sources_give_a_danish_message(tmp_path):
     with pytest.raises(TildelingError, match="Kilderne til tilføjelsesprogrammet blev ikke fundet"):
         addin_build.find_sources(tmp_path)
+
+
+def test_sources_found_where_a_wheel_installs_them(tmp_path):
+    # a wheel puts the sources in <prefix>/share/tildeling/addin (pyproject: data-files)
+    from tildeling.addin.build import _default_root
+
+    installed = tmp_path / "prefix" / "share" / "tildeling" / "addin"
+    repo_addin = Path(__file__).resolve().parents[1] / "addin"
+    shutil.copytree(repo_addin, installed)
+    missing_repo = tmp_path / "no-checkout" / "addin"
+    assert _default_root(missing_repo, [tmp_path / "prefix"]) == installed
+    assert _default_root(repo_addin, [tmp_path / "prefix"]) == repo_addin

@@ -29,6 +29,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import sys
+import sysconfig
 import re
 import shutil
 import tempfile
@@ -129,13 +131,27 @@ class AddinSources:
         return items
 
 
-def _default_root() -> Path:
-    # src/tildeling/addin/build.py -> repository root
-    return Path(__file__).resolve().parents[3] / "addin"
+def _default_root(repo: Path | None = None, prefixes=None) -> Path:
+    """The repository's ``addin/`` (a checkout or an editable install), else the copy a wheel installs.
+
+    A wheel carries the sources as data files in ``<prefix>/share/tildeling/addin`` (see
+    ``[tool.setuptools.data-files]`` in pyproject.toml).
+    """
+    if repo is None:
+        repo = Path(__file__).resolve().parents[3] / "addin"  # src/tildeling/addin/build.py -> repository
+    if (repo / "customUI14.xml").exists():
+        return repo
+    if prefixes is None:
+        prefixes = (sys.prefix, sys.base_prefix, sysconfig.get_path("data"))
+    for prefix in prefixes:
+        installed = Path(prefix) / "share" / "tildeling" / "addin"
+        if (installed / "customUI14.xml").exists():
+            return installed
+    return repo
 
 
 def find_sources(root: str | os.PathLike | None = None) -> AddinSources:
-    """The ``addin/`` sources: ``root``, ``$TILDELING_ADDIN_SRC`` or the repository's."""
+    """The ``addin/`` sources: ``root``, ``$TILDELING_ADDIN_SRC``, the repository's or the installed copy."""
     path = Path(root or os.environ.get("TILDELING_ADDIN_SRC") or _default_root())
     sources = AddinSources(path)
     missing = [p for p in (sources.customui, sources.vba_dir, sources.config) if not p.exists()]

@@ -522,3 +522,19 @@ def test_setting_names_match_the_workbook_contract():
 
     for name in (SETTING_TOTAL, SETTING_HEAD_COUNT_WEIGHT, SETTING_PHASE_IN_YEARS):
         assert name in contract.SETTING_NAMES
+
+
+def test_options_from_district_table():
+    from tildeling.need.budget import options_from_districts
+
+    d = pd.DataFrame({"Distrikt": [1.0, "2", "3"], "Gulv (kr.)": [None, "1.000.000", np.nan],
+                      "Nuværende budget (kr.)": [5e6, 3e6, 2e6]})
+    o = options_from_districts(d, total=10e6, head_count_weight=0.25, phase_in_years=2)
+    assert o.floors == {"2": 1_000_000}
+    assert o.current == {"1": 5e6, "2": 3e6, "3": 2e6}
+    assert (o.head_count_weight, o.phase_in_years) == (0.25, 2)
+    d.loc[2, "Gulv (kr.)"] = "en mio."
+    src = Source("Arket 'Distrikter' (tabellen tblDistrikter)", first_row=4)
+    with pytest.raises(InputError, match=r"tblDistrikter\), kolonne 'Gulv \(kr\.\)', række 6: skal være et beløb"):
+        options_from_districts(d, total=10e6, source=src)
+    assert options_from_districts(None, total=1).floors is None

@@ -99,23 +99,13 @@ def cmd_fit(args) -> int:
 
 
 # ----------------------------------------------------------------- apply
-def _budget_options(args, districts):
-    from .need.budget import BudgetOptions
+def _budget_options(args, districts, source):
+    from .need.budget import options_from_districts
 
     if args.budget is None:
         return None
-    floors = current = None
-    if districts is not None:
-        from .need.apply import normalise_code
-
-        codes = districts["Distrikt"].map(normalise_code)
-        if "Gulv (kr.)" in districts:
-            floors = {c: v for c, v in zip(codes, districts["Gulv (kr.)"]) if v == v and v not in ("", None)}
-        if "Nuværende budget (kr.)" in districts:
-            current = {c: v for c, v in zip(codes, districts["Nuværende budget (kr.)"])
-                       if v == v and v not in ("", None)}
-    return BudgetOptions(total=args.budget, head_count_weight=args.andel_elevtal, floors=floors or None,
-                         current=current or None, phase_in_years=args.indfasning)
+    return options_from_districts(districts, total=args.budget, head_count_weight=args.andel_elevtal,
+                                  phase_in_years=args.indfasning, source=source)
 
 
 def cmd_apply(args) -> int:
@@ -138,7 +128,7 @@ def cmd_apply(args) -> int:
     say("Beregner sandsynligheder, distriktstabel og benchmarks …")
     result = apply_model(pupils, coefs, districts, source=source, district_source=dsource)
     allocation = None
-    opts = _budget_options(args, districts)
+    opts = _budget_options(args, districts, dsource)
     if opts is not None:
         say("Fordeler budgettet …")
         allocation = allocate(result.districts, opts)

@@ -684,3 +684,32 @@ def tie_break_ranks(codes: Sequence[Any]) -> list[int]:
     like Python does.
     """
     return [r + 1 for r in _ranks([_code_sort_key(_district_code(c)) for c in codes])]
+
+
+def options_from_districts(districts: pd.DataFrame | None, *, total: float, head_count_weight: float = 0.0,
+                           phase_in_years: int = 0, source: Source | None = None) -> BudgetOptions:
+    """Budget options with floors and current budgets read from a district table.
+
+    ``districts`` is the workbook's ``tblDistrikter`` (or the CLI's ``--distrikter``
+    file): ``Distrikt`` and optionally ``Gulv (kr.)`` and ``Nuværende budget (kr.)``.
+    Blank cells mean "none given"; anything else must be an amount in kroner.
+    """
+    source = source or DISTRICT_SOURCE
+
+    def column(name):
+        if districts is None or name not in districts.columns:
+            return None
+        codes = [_district_code(c) for c in districts["Distrikt"]]
+        values = {}
+        for pos, (code, v) in enumerate(zip(codes, districts[name])):
+            if _is_missing(v) or (isinstance(v, str) and not v.strip()):
+                continue
+            try:
+                values[code] = float(v.replace(".", "").replace(",", ".")) if isinstance(v, str) else float(v)
+            except ValueError:
+                raise InputError("skal være et beløb i kroner.", source=source, column=name,
+                                 rows=source.rows([pos])) from None
+        return values or None
+
+    return BudgetOptions(total=total, head_count_weight=head_count_weight, floors=column(FLOOR),
+                         current=column(CURRENT), phase_in_years=phase_in_years)

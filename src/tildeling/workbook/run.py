@@ -16,8 +16,8 @@ from typing import Callable
 from openpyxl import Workbook
 
 from ..errors import InputError
-from ..need.apply import NeedResult, apply_model, normalise_code
-from ..need.budget import Allocation, BudgetOptions, allocate
+from ..need.apply import NeedResult, apply_model
+from ..need.budget import Allocation, BudgetOptions, allocate, options_from_districts
 from . import contract as c
 from ..io.atomic import atomic_write
 from .graft import graft_sheets
@@ -40,27 +40,9 @@ class RunOutcome:
 
 def budget_options(inputs: NeedInputs) -> BudgetOptions:
     """Budget options from the settings and the district table."""
-    d = inputs.districts
-    codes = d["Distrikt"].map(normalise_code)
-
-    def column(name):
-        if name not in d.columns:
-            return None
-        values = {}
-        for pos, (code, v) in enumerate(zip(codes, d[name])):
-            if v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip()):
-                continue
-            try:
-                values[code] = float(str(v).replace(",", ".")) if isinstance(v, str) else float(v)
-            except ValueError:
-                raise InputError("skal være et beløb i kroner.", source=inputs.district_source, column=name,
-                                 rows=inputs.district_source.rows([pos])) from None
-        return values or None
-
     s = inputs.settings
-    return BudgetOptions(total=s["SamletBudget"], head_count_weight=s["Elevtalsvaegt"],
-                         floors=column("Gulv (kr.)"), current=column("Nuværende budget (kr.)"),
-                         phase_in_years=s["Indfasningsaar"])
+    return options_from_districts(inputs.districts, total=s["SamletBudget"], head_count_weight=s["Elevtalsvaegt"],
+                                  phase_in_years=s["Indfasningsaar"], source=inputs.district_source)
 
 
 def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):

@@ -8,6 +8,7 @@ change with a migration note.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 #: Value of the defined name ``Modeltype`` that identifies a need-model workbook.
@@ -98,3 +99,17 @@ PERSONAL_SHEETS = (SHEET_PUPILS, SHEET_PUPIL_RESULTS)
 
 #: Label on the demonstration coefficients.
 DEMO_COEF_LABEL = "DEMONSTRATIONSKOEFFICIENTER – estimeret på syntetiske data, ikke på registerdata"
+
+
+# --- Category lists behind the pupil dropdowns ---------------------------------------
+#: Workbook-level defined name of each categorical variable's list, e.g. ``Liste_mor_sigtet``. It refers to
+#: the variable's column on the hidden sheet :data:`SHEET_LISTS` (row 1: the key; from row 2: every category,
+#: the reference included), and the dropdown on the sheet Elever is ``=Liste_<key>``. "Indlæs koefficienter"
+#: and "Estimér model" rewrite the sheet and redefine the names.
+LIST_NAME_PREFIX = "Liste_"
+LIST_NAME_PATTERN = LIST_NAME_PREFIX + "<variabel>"
+
+
+def list_name(key: str) -> str:
+    """The defined name of variable ``key``'s category list (characters Excel forbids in a name become ``_``)."""
+    return LIST_NAME_PREFIX + re.sub(r"[^\w.]", "_", str(key))

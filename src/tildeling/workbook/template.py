@@ -19,7 +19,8 @@ from . import contract as c
 from .layout import cell_value
 from .render_xlsx import HEADER_FILL, INPUT_FILL, PERSONAL_FILL, STYLES
 
-__all__ = ["demo_coefficients", "build_template", "write_template", "TABLE_TOP"]
+__all__ = ["demo_coefficients", "build_template", "write_template", "category_lists", "list_reference",
+           "TABLE_TOP"]
 
 #: Row of the header of every input table (rows above hold a title and a note).
 TABLE_TOP = 3
@@ -153,22 +154,32 @@ def _settings(wb, values: dict) -> None:
     ws.freeze_panes = f"A{TABLE_TOP + 1}"
 
 
+def category_lists(spec) -> dict[str, list[str]]:
+    """Each categorical variable's key → its categories (the reference included), in the order of the
+    columns on the sheet Lister. The template and the macros that replace the coefficients both use it."""
+    return {v.key: [cat.label for cat in v.categories] for v in spec if v.type is VarType.CATEGORICAL}
+
+
+def list_reference(column: int, n: int) -> str:
+    """The cells of a list on the sheet Lister: column ``column`` (1-based), rows 2 … n + 1 (no ``=``)."""
+    letter = get_column_letter(column)
+    return f"{quote_sheetname(c.SHEET_LISTS)}!${letter}$2:${letter}${max(n, 1) + 1}"
+
+
 def _lists(wb, coefs: CoefficientTable) -> dict[str, str]:
-    """Hidden sheet with the category lists behind the pupil dropdowns; returns key → range."""
+    """Hidden sheet with the category lists behind the pupil dropdowns, one defined name per list
+    (``Liste_<key>``); returns key → the name the dropdown uses."""
     ws = wb.create_sheet(c.SHEET_LISTS)
     ws.sheet_state = "hidden"
-    ranges = {}
-    j = 1
-    for var in coefs.spec:
-        if var.type is not VarType.CATEGORICAL:
-            continue
-        ws.cell(row=1, column=j, value=var.key).font = Font(bold=True)
-        for i, cat in enumerate(var.categories, start=2):
-            ws.cell(row=i, column=j, value=cat.label)
-        L = get_column_letter(j)
-        ranges[var.key] = f"{quote_sheetname(c.SHEET_LISTS)}!${L}$2:${L}${len(var.categories) + 1}"
-        j += 1
-    return ranges
+    names = {}
+    for j, (key, labels) in enumerate(category_lists(coefs.spec).items(), start=1):
+        ws.cell(row=1, column=j, value=key).font = Font(bold=True)
+        for i, label in enumerate(labels, start=2):
+            ws.cell(row=i, column=j, value=label)
+        name = c.list_name(key)
+        wb.defined_names[name] = DefinedName(name, attr_text=list_reference(j, len(labels)))
+        names[key] = name
+    return names
 
 
 def _districts(wb, districts: pd.DataFrame | None) -> None:

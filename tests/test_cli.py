@@ -75,3 +75,14 @@ def test_apply_bad_pupil_file(synth_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Filen elever.csv, kolonne 'alder', række 5: tekst ('ukendt')" in err
     assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_argparse_texts_are_danish(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("brug: tildeling") and "vis denne hjælp og afslut" in out and "usage" not in out
+    with pytest.raises(SystemExit) as exc:
+        main(["apply"])
+    assert exc.value.code == 2
+    assert "fejl: disse argumenter mangler: elever, koefficienter, --out" in capsys.readouterr().err

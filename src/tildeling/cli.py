@@ -16,6 +16,31 @@ import sys
 from . import __version__
 from .errors import TildelingError
 
+#: argparse's own texts in Danish (argparse looks them up through gettext as ``argparse._``).
+_ARGPARSE_DA = {
+    "usage: ": "brug: ",
+    "positional arguments": "argumenter",
+    "options": "valgmuligheder",
+    "optional arguments": "valgmuligheder",
+    "show this help message and exit": "vis denne hjælp og afslut",
+    "show program's version number and exit": "vis versionsnummeret og afslut",
+    "the following arguments are required: %s": "disse argumenter mangler: %s",
+    "unrecognized arguments: %s": "ukendte argumenter: %s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: fejl: %(message)s\n",
+    "invalid choice: %(value)r (choose from %(choices)s)": "ugyldigt valg: %(value)r (vælg mellem %(choices)s)",
+    "invalid %(type)s value: %(value)r": "ugyldig værdi: %(value)r",
+    "expected one argument": "forventede én værdi",
+    "argument %(argument_name)s: %(message)s": "argumentet %(argument_name)s: %(message)s",
+    "ambiguous option: %(option)s could match %(matches)s": "tvetydigt valg: %(option)s kan være %(matches)s",
+}
+
+
+def _danish_argparse() -> None:
+    original = getattr(argparse, "_tildeling_original_gettext", argparse._)
+    argparse._tildeling_original_gettext = original
+    argparse._ = lambda text: _ARGPARSE_DA.get(text, original(text))
+
+
 #: Modules that add commands; each has ``register(subparsers)``.
 COMMAND_MODULES = (
     "tildeling.commands",          # synth, fit, apply, new, run, demo, share
@@ -25,6 +50,7 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    _danish_argparse()
     parser = argparse.ArgumentParser(
         prog="tildeling",
         description="Socioøkonomisk behovsmodel, fordelingsnøgle og fraværsanalyse for skoler.",

@@ -148,7 +148,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=2016, help="frø for tilfældighedsgeneratoren")
     p.add_argument("--elever", type=int, default=668_338, help="elever i 0.-9. klasse på landsplan")
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("fit", help="estimér den nationale model → koefficienttabel",
@@ -160,7 +160,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--spec", help="brug variablerne fra en eksisterende koefficienttabel")
     p.add_argument("--skoleaar", default="", help="skoleår, fx 2015/16")
     p.add_argument("--datakilde", default="", help="beskrivelse af datakilden")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("apply", help="anvend en koefficienttabel på kommunens elever",
@@ -177,7 +177,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--indfasning", type=int, default=0, help="indfas over N år fra det nuværende budget")
     p.add_argument("--med-elever", action="store_true",
                    help="medtag elevniveau (persondata!) i resultatfilen – aldrig i filer der deles")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_apply)
 
     register_workbook_commands(sub)
@@ -244,17 +244,17 @@ def register_workbook_commands(sub) -> None:
                                    "tidligere kørsel). Inputark ændres aldrig; ved fejl røres filen ikke.")
     p.add_argument("file", help="projektmappen (.xlsx)")
     p.add_argument("--out", help="skriv resultatet til en anden fil i stedet for at opdatere FILE")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="lav en demo-projektmappe med en syntetisk kommune og kør den")
     p.add_argument("--out", default="tildeling-demo.xlsx", help="filnavn (standard: tildeling-demo.xlsx)")
     p.add_argument("--seed", type=int, default=2016)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("share", help="lav en delbar kopi uden elevdata og med skjulte små tal")
     p.add_argument("file", help="projektmappen (.xlsx)")
     p.add_argument("--out", required=True, help="den delbare kopi (.xlsx)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_share)

@@ -19,7 +19,7 @@ from ..model.coefficients import CoefficientTable
 from ..model.design import check_required_columns, design_matrix, numeric_column, outcome
 from ..model.national import model_rows
 from ..model.power import Power, explanatory_power
-from ..spec import INTERCEPT
+from ..spec import INTERCEPT, VarType
 
 __all__ = ["NeedResult", "apply_model", "district_table", "municipal_benchmark", "normalise_code",
            "DISTRICT_COLUMNS"]
@@ -295,7 +295,7 @@ def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, to
         var_key, cat = t.at[i, col.VARIABLE], t.at[i, col.CATEGORY]
         var = coefs.spec[var_key]
         values = X[:, i]
-        unit = "Andel" if (cat or var.type.value == "binær") else (var.unit or "")
+        unit = "Andel" if (cat or var.type is VarType.BINARY) else (var.unit or "")
         label = var.label + (f": {cat}" if cat else "")
         national = _to_float(t.at[i, col.NATIONAL_MEAN]) if has_nat else None
         if var.display_key and var.display_key in data.columns and has_disp:

@@ -54,6 +54,19 @@ def _names(payload) -> list[dict]:
     return out
 
 
+def _list_names(path, payload) -> list[dict]:
+    """The template's category-list names (``Liste_<key>``) as a VBA client sends them."""
+    sheets = [s["name"] for s in payload["sheets"]]
+    out = []
+    for name, dn in openpyxl.load_workbook(path).defined_names.items():
+        if name.startswith(c.LIST_NAME_PREFIX):
+            address = dn.attr_text.split("!")[1]
+            out.append({"name": name, "sheet_index": sheets.index(c.SHEET_LISTS), "address": address.replace("$", ""),
+                        "book_scope": True, "scope_sheet_name": None, "scope_sheet_index": None,
+                        "refers_to": f"={c.SHEET_LISTS}!{address}"})
+    return out
+
+
 @pytest.fixture(scope="module")
 def municipality():
     from tildeling.synth.national import make_municipality
@@ -77,7 +90,8 @@ def workbook(municipality, tmp_path_factory):
 def base_payload(workbook):
     payload = payload_from(workbook)
     payload["book"]["name"] = workbook.name
-    payload["names"] = _names(payload)
+    payload["names"] = _names(payload) + _list_names(workbook, payload)
+    assert len(payload["names"]) == len(c.SETTINGS) + 1 + 4   # the demo model has four categorical variables
     return payload
 
 
@@ -104,6 +118,24 @@ def _pupil_cell(payload, column: str, k: int, value):
     header = sheet["values"][TABLE_TOP - 1]
     sheet["values"][TABLE_TOP + k][header.index(column)] = value
     return TABLE_TOP + 1 + k
+
+
+def _add_pupil_column(payload, name: str, value) -> None:
+    """Append column ``name`` to tblElever (``value(i)`` for body row i) and widen the table."""
+    sheet = _sheet(payload, c.SHEET_PUPILS)
+    values = sheet["values"]
+    for i, row in enumerate(values):
+        if i < TABLE_TOP - 1:
+            row.append("")
+        elif i == TABLE_TOP - 1:
+            row.append(name)
+        else:
+            row.append(value(i))
+    table = next(t for t in sheet["tables"] if t["name"] == c.TBL_PUPILS)
+    last = openpyxl.utils.get_column_letter(len(values[TABLE_TOP - 1]))
+    for key in ("range_address", "header_row_range_address", "data_body_range_address"):
+        start, end = table[key].split(":")
+        table[key] = f"{start}:${last}${end.split('$')[-1]}"
 
 
 def _file_result(workbook):
@@ -344,6 +376,162 @@ def test_load_coefficients_bad_file(payload, tmp_path):
     assert "findes ikke" in _only_alert(book)
 
 
+# ------------------------------------------------------------------------------------------------
+# The category lists behind the pupil dropdowns (sheet Lister, names Liste_<key>)
+# ------------------------------------------------------------------------------------------------
+def test_template_dropdowns_use_the_list_names(workbook):
+    from tildeling.workbook.template import category_lists, demo_coefficients
+
+    lists = category_lists(demo_coefficients().spec)
+    assert list(lists) == ["mor_beskaeftigelse", "mor_sigtet", "far_beskaeftigelse", "far_sigtet"]
+    wb = openpyxl.load_workbook(workbook)
+    ws, lister = wb[c.SHEET_PUPILS], wb[c.SHEET_LISTS]
+    header = [cell.value for cell in ws[TABLE_TOP]]
+    formula_of = {str(dv.sqref).split(":")[0].rstrip("0123456789"): str(dv.formula1)
+                  for dv in ws.data_validations.dataValidation}
+    assert not [f for f in formula_of.values() if c.SHEET_LISTS in f], "a dropdown points at a fixed range"
+    for key, labels in lists.items():
+        name = c.list_name(key)
+        assert formula_of[openpyxl.utils.get_column_letter(header.index(key) + 1)] == name
+        sheet, cells = wb.defined_names[name].attr_text.split("!")
+        assert sheet.strip("'") == c.SHEET_LISTS
+        first, last = cells.replace("$", "").split(":")
+        assert lister[first].offset(row=-1).value == key
+        assert [row[0].value for row in lister[f"{first}:{last}"]] == labels
+
+
+def _changed_coefficients():
+    """The demo coefficients with other categorical variables: mor_sigtet loses a category and renames
+    another, far_sigtet is gone, and the new categorical variable 'herkomst' comes in."""
+    import pandas as pd
+
+    from tildeling.model.coefficients import CoefficientTable
+    from tildeling.workbook.template import demo_coefficients
+
+    demo = demo_coefficients()
+    t = demo.table
+    t = t[(t["Variabel"] != "far_sigtet")
+          & ~((t["Variabel"] == "mor_sigtet") & (t["Kategori"] == "Alvorlig lovovertrædelse"))].copy()
+    t.loc[(t["Variabel"] == "mor_sigtet") & (t["Kategori"] == "Voldsforbrydelse"), "Kategori"] = "Grov vold"
+    new = pd.DataFrame({"Variabel": ["herkomst", "herkomst"], "Kategori": ["Indvandrer", "Efterkommer"],
+                        "Koefficient": [0.1, 0.2], "Type": ["kategorisk"] * 2, "Reference": ["Dansk"] * 2})
+    return CoefficientTable.from_frame(pd.concat([t, new], ignore_index=True), demo.metadata)
+
+
+NEW_LISTS = {"mor_beskaeftigelse": 7, "mor_sigtet": 3, "far_beskaeftigelse": 7, "herkomst": 3}
+
+
+def _lister_grid(acts, position):
+    writes = [a for a in acts if a["sheet_position"] == position]
+    assert [a["func"] for a in writes][:2] == ["sheetClearContents", "setValues"], [a["func"] for a in writes]
+    grid = writes[1]["values"]
+    assert (writes[1]["start_row"], writes[1]["start_column"]) == (0, 0)
+    return grid
+
+
+def test_load_coefficients_refreshes_the_category_lists(payload, tmp_path):
+    path = tmp_path / "andre_kategorier.csv"
+    _changed_coefficients().to_csv(path)
+    order = [s["name"] for s in payload["sheets"]]
+    book = _book(payload)
+    assert macros.load_coefficients(book, path=path) is not None
+    acts = actions(book)
+    # Lister: one column per categorical variable, header = key, then every category (the reference too)
+    grid = _lister_grid(acts, order.index(c.SHEET_LISTS))
+    assert grid[0] == list(NEW_LISTS)
+    columns = {key: [row[j] for row in grid[1:] if row[j] not in (None, "")] for j, key in enumerate(grid[0])}
+    assert sorted(columns["mor_sigtet"]) == ["Grov vold", "Ingen", "Mindre lovovertrædelse"]
+    assert sorted(columns["herkomst"]) == ["Dansk", "Efterkommer", "Indvandrer"]
+    assert {k: len(v) for k, v in columns.items()} == NEW_LISTS
+    assert "Voldsforbrydelse" not in str(grid) and "far_sigtet" not in str(grid)
+    # the names: each list (re)defined on its column; the stale one deleted; nothing else renamed
+    added = {a["args"][0]: a["args"][1] for a in acts if a["func"] == "namesAdd"}
+    assert added == {c.list_name(k): f"='{c.SHEET_LISTS}'!${L}$2:${L}${n + 1}"
+                     for L, (k, n) in zip("ABCD", NEW_LISTS.items())}
+    deleted = [a["args"][0] for a in acts if a["func"] == "nameDelete"]
+    assert sorted(deleted) == sorted(["Liste_mor_beskaeftigelse", "Liste_mor_sigtet", "Liste_far_beskaeftigelse",
+                                      "Liste_far_sigtet"])   # redefined ones are replaced: delete, then add
+    names = [nm.name for nm in book.names]
+    assert "Liste_far_sigtet" not in names and "Liste_herkomst" in names and "SamletBudget" in names
+    # only Koefficienter and Lister are written
+    written = {a["sheet_position"] for a in acts if a["func"] in WRITES - {"addSheet"}}
+    assert written == {order.index(c.SHEET_COEFS), order.index(c.SHEET_LISTS)}
+    assert [a["args"][1] for a in acts if a["func"] == "addSheet"] == [c.SHEET_COEFS]
+    # the VBA client cannot remove far_sigtet's dropdown: the message says how; 'herkomst' has no column
+    text = [a for a in acts if a["func"] == "alert"][-1]["args"][0]
+    assert "er indlæst" in text
+    assert "Kolonnen 'far_sigtet' på arket Elever har ikke længere en kategoriliste" in text
+    assert "herkomst" not in text and "kunne ikke oprettes" not in text
+
+
+def test_load_coefficients_sets_new_dropdowns_where_the_client_can(payload, tmp_path):
+    """With the Office.js client, a new categorical column gets a dropdown on its name; a stale one loses it."""
+    path = tmp_path / "andre_kategorier.csv"
+    _changed_coefficients().to_csv(path)
+    payload["client"] = "Office.js"
+    _add_pupil_column(payload, "herkomst", lambda i: "Dansk")
+    header = _sheet(payload, c.SHEET_PUPILS)["values"][TABLE_TOP - 1]
+    pupils = [s["name"] for s in payload["sheets"]].index(c.SHEET_PUPILS)
+    n = len(_sheet(payload, c.SHEET_PUPILS)["values"]) - TABLE_TOP
+    book = _book(payload)
+    macros.load_coefficients(book, path=path)
+    acts = actions(book)
+    on_pupils = [a for a in acts if a["sheet_position"] == pupils]
+    assert [(a["func"], a["start_column"]) for a in on_pupils] == [
+        ("deleteDataValidation", header.index("herkomst")),
+        ("setDataValidationList", header.index("herkomst")),
+        ("deleteDataValidation", header.index("far_sigtet"))]
+    new = on_pupils[1]
+    assert new["args"][0] == {"type": "name", "name": "Liste_herkomst"}
+    assert (new["start_row"], new["row_count"]) == (TABLE_TOP, n + 1000)   # the pupils and 1000 spare rows
+    text = [a for a in acts if a["func"] == "alert"][-1]["args"][0]
+    assert text.endswith("Tryk Beregn fordeling for at bruge dem.")   # nothing left to do by hand
+
+
+def test_load_coefficients_in_a_workbook_without_list_names(payload, tmp_path):
+    """A workbook from before the names: every list gets its name; the VBA client says how to add dropdowns."""
+    from tildeling.workbook.template import demo_coefficients
+
+    payload["names"] = [nm for nm in payload["names"] if not nm["name"].startswith(c.LIST_NAME_PREFIX)]
+    path = tmp_path / "demo.csv"
+    demo_coefficients().to_csv(path)
+    book = _book(payload)
+    macros.load_coefficients(book, path=path)
+    acts = actions(book)
+    assert [a["args"][0] for a in acts if a["func"] == "namesAdd"] == [
+        "Liste_mor_beskaeftigelse", "Liste_mor_sigtet", "Liste_far_beskaeftigelse", "Liste_far_sigtet"]
+    assert not [a for a in acts if a["func"] == "nameDelete"]
+    text = [a for a in acts if a["func"] == "alert"][-1]["args"][0]
+    assert ("Rullelisterne i kolonnerne 'mor_beskaeftigelse', 'mor_sigtet', 'far_beskaeftigelse' og 'far_sigtet' "
+            "på arket Elever kunne ikke oprettes herfra") in text
+    assert "=Liste_mor_beskaeftigelse" in text
+
+
+def test_desktop_excel_redefines_a_list_name_in_place():
+    """In desktop Excel an existing name gets a new formula (dropdowns using it stay linked); no delete."""
+    from tildeling.xl.render import define_name
+
+    class Name:
+        refers_to = "='Lister'!$B$2:$B$5"
+
+        def delete(self):
+            raise AssertionError("an existing name must not be deleted in desktop Excel")
+
+    class Names(list):
+        def add(self, name, refers_to):
+            self.append((name, refers_to))
+
+    class Book:
+        api = object()   # a COM object, not the remote engine's payload
+        names = Names()
+
+    old = Name()
+    define_name(Book, "Liste_mor_sigtet", "='Lister'!$B$2:$B$4", old)
+    assert old.refers_to == "='Lister'!$B$2:$B$4" and Book.names == []
+    define_name(Book, "Liste_herkomst", "='Lister'!$D$2:$D$4")
+    assert Book.names == [("Liste_herkomst", "='Lister'!$D$2:$D$4")]
+
+
 def test_fit_model_needs_kommune(payload):
     book = _book(payload)
     macros.fit_model(book)
@@ -371,21 +559,12 @@ def small_model_payload(municipality, tmp_path_factory):
 
 def test_fit_model_writes_the_coefficient_table(small_model_payload):
     payload = copy.deepcopy(small_model_payload)
-    sheet = _sheet(payload, c.SHEET_PUPILS)
-    values = sheet["values"]
-    n = len(values) - TABLE_TOP
-    for i, row in enumerate(values):
-        if i < TABLE_TOP - 1:
-            row.append("")
-        elif i == TABLE_TOP - 1:
-            row.append("Kommune")
-        else:
-            row.append(str(100 + (i % 12)))  # twelve "municipalities" (clusters)
-    table = next(t for t in sheet["tables"] if t["name"] == c.TBL_PUPILS)
-    last = openpyxl.utils.get_column_letter(len(values[TABLE_TOP - 1]))
-    for key in ("range_address", "header_row_range_address", "data_body_range_address"):
-        start, end = table[key].split(":")
-        table[key] = f"{start}:${last}${end.split('$')[-1]}"
+    n = len(_sheet(payload, c.SHEET_PUPILS)["values"]) - TABLE_TOP
+    _add_pupil_column(payload, "Kommune", lambda i: str(100 + (i % 12)))  # twelve "municipalities" (clusters)
+    lists = [s["name"] for s in payload["sheets"]].index(c.SHEET_LISTS)
+    payload["names"].append({"name": "Liste_mor_sigtet", "sheet_index": lists, "address": "A2:A5", "book_scope": True,
+                             "scope_sheet_name": None, "scope_sheet_index": None,
+                             "refers_to": f"={c.SHEET_LISTS}!$A$2:$A$5"})   # left over from an older model
     book = _book(payload)
     model = macros.fit_model(book)
     acts = actions(book)
@@ -398,6 +577,11 @@ def test_fit_model_writes_the_coefficient_table(small_model_payload):
     assert [r[j] for r in body] == pytest.approx(model.coefficients.coefficients.tolist())
     alert = [a for a in acts if a["func"] == "alert"][-1]["args"][0]
     assert alert.startswith(f"Modellen er estimeret på {n} elever fra 12 kommuner")
+    # the category lists follow the new model (no categorical variables): Lister is emptied, the old name goes
+    assert [a["func"] for a in acts if a["sheet_position"] == lists] == ["sheetClearContents"]
+    assert [a["args"][0] for a in acts if a["func"] == "nameDelete"] == ["Liste_mor_sigtet"]
+    assert not [a for a in acts if a["func"] == "namesAdd"]
+    assert "Liste_mor_sigtet" not in [nm.name for nm in book.names]
 
 
 def test_make_shareable_copy(payload, tmp_path):

@@ -9,7 +9,9 @@ Every macro takes an optional ``book`` (default: ``xw.Book.caller()``), so tests
 and scripts can run it on any :class:`xlwings.Book`, e.g. one on xlwings' remote
 engine. Nothing is written before the computation has succeeded, and the input
 sheets are only touched by the two macros whose job it is (``fit_model`` and
-``load_coefficients`` replace the Koefficienter sheet).
+``load_coefficients`` replace the Koefficienter sheet and refresh the category
+lists behind the pupil dropdowns: the hidden sheet Lister and the names
+``Liste_<key>``).
 
 The names in :data:`RIBBON_MACROS` are a contract with ``addin/``.
 """
@@ -70,6 +72,12 @@ MSG_UNEXPECTED = ("Der skete en uventet fejl ({kind}: {text}). Intet er ændret 
 MSG_NO_KOMMUNE = ("mangler kolonnen 'Kommune'. Estimering af den nationale model kræver nationale elevdata med en "
                   "kolonne 'Kommune' (kommunekoden bruges til klyngerobuste standardfejl). En kommune med kun egne "
                   "elever skal i stedet indlæse koefficienter: Tildeling → Indlæs koefficienter.")
+MSG_LIST_NOT_ADDED = ("{lists} på arket Elever kunne ikke oprettes herfra. Kategorierne står på det skjulte "
+                      "ark Lister. Sådan tilføjer du {it} selv: {mark}, Data → Datavalidering → "
+                      "Tillad: Liste, Kilde: {source}.")
+MSG_LIST_NOT_REMOVED = ("{columns} på arket Elever har ikke længere en kategoriliste i de nye koefficienter, men "
+                        "rullelisten kunne ikke fjernes herfra: markér kolonnen og vælg Data → Datavalidering → "
+                        "Ryd alle.")
 MSG_NO_DIALOG = ("Der kan ikke vises en fildialog her. Indsæt koefficienttabellen på arket Koefficienter i hånden, "
                  "eller kør 'tildeling new behovsmodel' med den rigtige koefficienttabel.")
 HELP_TEXT = (
@@ -124,6 +132,39 @@ def _compute(book, inputs, *, shared: bool = False):
                    coefficient_source=inputs.coefficients.metadata.get("Datakilde", "arket Koefficienter"),
                    settings={s.label: inputs.settings[s.name] for s in c.SETTINGS}, warnings=[])
     return compute(inputs, info=info, shared=shared), info
+
+
+def _columns_text(keys: list[str]) -> str:
+    quoted = [f"'{k}'" for k in keys]
+    if len(quoted) == 1:
+        return f"kolonnen {quoted[0]}"
+    return "kolonnerne " + ", ".join(quoted[:-1]) + " og " + quoted[-1]
+
+
+def _refresh_lists(book, spec) -> str:
+    """After new coefficients: rewrite Lister and the names Liste_<key>, and the dropdowns Excel allows.
+
+    Dropdowns of keys that already had a list use the name and follow it by themselves. Keys that are new
+    (and every key of a workbook made before the names existed) get a dropdown where the engine can add
+    one; otherwise the returned Danish note says what to do by hand ('' when nothing needs doing).
+    """
+    from ..workbook.template import category_lists
+    from .render import render_lists, set_list_validations
+
+    _status(book, f"{TITLE}: opdaterer rullelisterne …")
+    update = render_lists(book, category_lists(spec))
+    stale = [name[len(c.LIST_NAME_PREFIX):] for name in update.stale]
+    failed_add, failed_remove = set_list_validations(book, update.new, stale)
+    notes = []
+    if failed_add:
+        one, example = len(failed_add) == 1, c.list_name(failed_add[0])
+        notes.append(MSG_LIST_NOT_ADDED.format(
+            lists=("Rullelisten i " if one else "Rullelisterne i ") + _columns_text(failed_add),
+            it="den" if one else "dem", mark="markér kolonnen" if one else "markér én kolonne ad gangen",
+            source=f"={example}" if one else f"={c.LIST_NAME_PREFIX}<kolonnens navn>, fx ={example}"))
+    if failed_remove:
+        notes.append(MSG_LIST_NOT_REMOVED.format(columns=_columns_text(failed_remove).capitalize()))
+    return "\n\n".join(notes)
 
 
 def _folder_of(book) -> Path | None:
@@ -185,11 +226,14 @@ def fit_model(book):
     render_sheet(book, coefficient_sheet(model.coefficients, title="Koefficienter",
                                          note=f"Estimeret {datetime.now():%Y-%m-%d} på arket {c.SHEET_PUPILS} "
                                               "med Tildeling → Estimér model. Metadata står til højre."))
+    note = _refresh_lists(book, model.coefficients.spec)
     f = model.fit
     text = (f"Modellen er estimeret på {_count(f.nobs)} elever fra {f.n_clusters} kommuner. McFadden pseudo-R² = "
             f"{f.prsquared:.3f}".replace(".", ",") + f". Koefficienterne står nu på arket {c.SHEET_COEFS}.")
     if f.warnings:
         text += "\n\nAdvarsler:\n" + "\n".join(f"• {w}" for w in f.warnings)
+    if note:
+        text += "\n\n" + note
     _alert(book, text)
     return model
 
@@ -233,9 +277,13 @@ def load_coefficients(book, path=None):
     render_sheet(book, coefficient_sheet(coefs, title="Koefficienter",
                                          note=f"Indlæst {datetime.now():%Y-%m-%d} fra {path.name}. "
                                               "Metadata står til højre."))
+    note = _refresh_lists(book, coefs.spec)
     source = coefs.metadata.get("Datakilde") or path.name
-    _alert(book, f"Koefficienterne fra {path.name} er indlæst: {len(coefs.spec)} variable, "
-                 f"{len(coefs.table)} koefficienter (datakilde: {source}). Tryk Beregn fordeling for at bruge dem.")
+    text = (f"Koefficienterne fra {path.name} er indlæst: {len(coefs.spec)} variable, "
+            f"{len(coefs.table)} koefficienter (datakilde: {source}). Tryk Beregn fordeling for at bruge dem.")
+    if note:
+        text += "\n\n" + note
+    _alert(book, text)
     return coefs
 
 

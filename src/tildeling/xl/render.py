@@ -12,13 +12,16 @@ the remote engine) are skipped silently: the numbers are there anyway.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from openpyxl.utils import get_column_letter
 
 from ..workbook import contract as c
 from ._common import runs as _runs
 from ..workbook.layout import Chart, Sheet, TableBlock, Text, cell_value
 
-__all__ = ["render_sheets", "replace_sheet", "delete_sheet", "coefficient_sheet"]
+__all__ = ["render_sheets", "replace_sheet", "delete_sheet", "coefficient_sheet", "render_lists", "ListsUpdate",
+           "set_list_validations"]
 
 HEADER_FILL = "#1F4E78"
 HEADER_FONT = "#FFFFFF"
@@ -213,3 +216,168 @@ def coefficient_sheet(coefs, *, title: str, note: str) -> Sheet:
     info_block = TableBlock(c.TBL_MODEL_INFO, meta, widths={"Nøgle": 30, "Værdi": 60})
     info_block.top, info_block.left = TABLE_TOP, frame.shape[1] + 2
     return Sheet(c.SHEET_COEFS, [t, nt, coef_block, info_block], tab_color="FFC000")
+
+
+# ------------------------------------------------------------------------------------------------
+# The category lists behind the pupil dropdowns (hidden sheet Lister, names Liste_<key>)
+# ------------------------------------------------------------------------------------------------
+#: Rows below the pupil table that get a dropdown too (as in the template), so new pupils have one.
+VALIDATION_SPARE_ROWS = 1000
+
+
+@dataclass
+class ListsUpdate:
+    """What :func:`render_lists` changed: list names that are new, kept (redefined) and removed (stale)."""
+
+    new: list[str] = field(default_factory=list)       # keys that had no Liste_<key> before
+    kept: list[str] = field(default_factory=list)      # keys whose name was redefined
+    stale: list[str] = field(default_factory=list)     # names of keys that are no longer categorical
+    not_deleted: list[str] = field(default_factory=list)   # stale names the engine could not delete
+
+
+def _remote(book) -> bool:
+    """xlwings' remote engine (xlwings Server, the tests): the book's api is the JSON payload."""
+    return isinstance(book.api, dict)
+
+
+def _client(book) -> str:
+    """``desktop`` for Excel through COM/AppleScript, else the remote client (``VBA``, ``Office.js`` …)."""
+    return str(book.api.get("client", "")) if _remote(book) else "desktop"
+
+
+def _book_names(book) -> dict[str, object]:
+    """Workbook-level defined names by name (sheet-scoped ones are ``Sheet!name`` and left out)."""
+    out = {}
+    for n in book.names:
+        try:
+            name = n.name
+        except Exception:  # noqa: BLE001 - a broken name: leave it alone
+            continue
+        if name and "!" not in name:
+            out[name] = n
+    return out
+
+
+def define_name(book, name: str, refers_to: str, existing=None) -> None:
+    """Define or redefine a workbook-level name.
+
+    Desktop Excel changes an existing name's formula in place (formulas and dropdowns using it stay
+    linked). The remote engine has no reliable "change" action for every client, so there the old name
+    is deleted (if the engine can) and added again; Excel's ``Names.Add`` replaces a name of the same name.
+    """
+    if existing is not None and not _remote(book):
+        existing.refers_to = refers_to
+        return
+    if existing is not None:
+        try:
+            existing.delete()
+        except Exception:  # noqa: BLE001 - the add below replaces the definition anyway
+            pass
+    book.names.add(name, refers_to)
+
+
+def _lists_sheet(book):
+    """The sheet Lister, added (hidden) after Koefficienter if it was deleted."""
+    if c.SHEET_LISTS in _sheet_names(book):
+        return book.sheets[c.SHEET_LISTS]
+    names = _sheet_names(book)
+    after = book.sheets[c.SHEET_COEFS] if c.SHEET_COEFS in names else book.sheets[len(names) - 1]
+    ws = book.sheets.add(c.SHEET_LISTS, after=after)
+    if _client(book) in ("desktop", "Office.js"):  # the VBA client has no action for sheet visibility
+        _cosmetic(setattr, ws, "visible", False)
+    return ws
+
+
+def render_lists(book, lists: dict[str, list[str]]) -> ListsUpdate:
+    """Rewrite the sheet Lister (one column per key: the key, then its categories) and the names.
+
+    ``lists`` is :func:`tildeling.workbook.template.category_lists` of the new coefficient table.
+    Every ``Liste_<key>`` is (re)defined on its column; ``Liste_…`` names of keys that are no longer
+    in ``lists`` are deleted, so no dropdown offers categories of an old model.
+    """
+    from ..workbook.template import list_reference
+
+    before = _book_names(book)
+    ws = _lists_sheet(book)
+    ws.clear_contents()
+    if lists:
+        height = 1 + max(len(v) for v in lists.values())
+        grid = [[None] * len(lists) for _ in range(height)]
+        for j, (key, labels) in enumerate(lists.items()):
+            grid[0][j] = key
+            for i, label in enumerate(labels, start=1):
+                grid[i][j] = label
+        ws.range((1, 1)).value = grid
+        _cosmetic(setattr, ws.range((1, 1), (1, len(lists))).font, "bold", True)
+    update = ListsUpdate()
+    wanted = {}
+    for j, (key, labels) in enumerate(lists.items(), start=1):
+        name = c.list_name(key)
+        wanted[name] = key
+        define_name(book, name, "=" + list_reference(j, len(labels)), before.get(name))
+        (update.kept if name in before else update.new).append(key)
+    for name, n in before.items():
+        if name.startswith(c.LIST_NAME_PREFIX) and name not in wanted:
+            update.stale.append(name)
+            try:
+                n.delete()
+            except Exception:  # noqa: BLE001 - an engine without name deletion: the name stays, pointing at Lister
+                update.not_deleted.append(name)
+    return update
+
+
+def _pupil_columns(book) -> tuple[dict[str, int], int, int] | None:
+    """tblElever's columns (header → sheet column) and the rows that get a dropdown; None if unreadable."""
+    try:
+        table = book.sheets[c.SHEET_PUPILS].tables[c.TBL_PUPILS]
+        rng = table.range
+        header = table.header_row_range.value
+    except Exception:  # noqa: BLE001 - no pupil table: there is nothing to put a dropdown on
+        return None
+    header = header if isinstance(header, list) else [header]
+    first = rng.row + 1
+    last = max(rng.last_cell.row, first) + VALIDATION_SPARE_ROWS
+    columns = {str(h).strip(): rng.column + j for j, h in enumerate(header) if h not in (None, "")}
+    return columns, first, last
+
+
+def set_list_validations(book, add: list[str], remove: list[str]) -> tuple[list[str], list[str]]:
+    """Dropdowns ``=Liste_<key>`` on the Elever columns of the keys ``add``; none on those of ``remove``.
+
+    Uses xlwings' data-validation API: desktop Excel (Windows and Mac) and the Office.js client can do
+    it, the remote engine's VBA client cannot. Keys without a column in tblElever are skipped.
+    Returns the keys of ``add`` and ``remove`` whose column could not be changed.
+    """
+    found = _pupil_columns(book)
+    if found is None:
+        return [], []
+    columns, first, last = found
+    ws = book.sheets[c.SHEET_PUPILS]
+    failed_add, failed_remove = [], []
+    for key in add:
+        if key not in columns:
+            continue
+        rng = ws.range((first, columns[key]), (last, columns[key]))
+        try:
+            rng.data_validation.delete()   # a column with mixed rules cannot be modified, only replaced
+            rng.data_validation.set_list(book.names[c.list_name(key)])
+        except Exception:  # noqa: BLE001 - NotImplementedError on the VBA client; anything else: say so
+            failed_add.append(key)
+            continue
+        if _client(book) == "desktop":  # the Danish error text, as in the template (Windows COM only)
+            _cosmetic(_validation_message, rng, key)
+    for key in remove:
+        if key not in columns:
+            continue
+        try:
+            ws.range((first, columns[key]), (last, columns[key])).data_validation.delete()
+        except Exception:  # noqa: BLE001
+            failed_remove.append(key)
+    return failed_add, failed_remove
+
+
+def _validation_message(rng, key: str) -> None:
+    v = rng.api.Validation
+    v.ErrorTitle = "Tildeling"
+    v.ErrorMessage = f"Ukendt kategori for {key}."
+    v.ShowError = True

@@ -238,26 +238,30 @@ def _fix_sheet_xml(data: bytes, style_map: dict[int, int], cached: dict[str, obj
     for col in root.iter(M + "col"):
         if col.get("style") is not None:
             col.set("style", str(style_map.get(int(col.get("style")), 0)))
+    styles = {str(k): str(v) for k, v in style_map.items()}
     for c in root.iter(M + "c"):
-        if c.get("s") is not None:
-            c.set("s", str(style_map.get(int(c.get("s")), 0)))
-        f = c.find("m:f", NS)
-        if f is not None:
-            v = c.find("m:v", NS)
-            if v is None:
-                v = etree.SubElement(c, M + "v")
-            value = cached.get(c.get("r"))
-            if value is None:
-                c.remove(v)
-            elif isinstance(value, bool):
-                c.set("t", "b")
-                v.text = "1" if value else "0"
-            elif isinstance(value, (int, float)):
-                c.attrib.pop("t", None)
-                v.text = repr(float(value)) if isinstance(value, float) else str(value)
-            else:
-                c.set("t", "str")
-                v.text = str(value)
+        s = c.get("s")
+        if s is not None:
+            c.set("s", styles.get(s, "0"))
+    for f in list(root.iter(M + "f")):
+        c = f.getparent()
+        if c is None or c.tag != M + "c":
+            continue
+        v = c.find("m:v", NS)
+        if v is None:
+            v = etree.SubElement(c, M + "v")
+        value = cached.get(c.get("r"))
+        if value is None:
+            c.remove(v)
+        elif isinstance(value, bool):
+            c.set("t", "b")
+            v.text = "1" if value else "0"
+        elif isinstance(value, (int, float)):
+            c.attrib.pop("t", None)
+            v.text = repr(float(value)) if isinstance(value, float) else str(value)
+        else:
+            c.set("t", "str")
+            v.text = str(value)
     return _bytes(root)
 
 
@@ -361,13 +365,33 @@ def _remove(pkg: _Package, names: set[str]) -> None:
 
 
 def graft_sheets(target: bytes, source: bytes, names, cached: dict | None = None,
-                 remove=()) -> bytes:
+                 remove=(), *, defined_names: dict[str, str] | None = None, active: str | None = None,
+                 keep_order: bool = False) -> bytes:
     """Put the sheets ``names`` of package ``source`` into package ``target``.
 
     A sheet of the same name in ``target`` is replaced in place (same position,
     same sheet id); a new one is appended. Sheets named in ``remove`` are
-    removed. Every other part of ``target`` is kept byte for byte.
-    ``cached`` maps (sheet, cell) → the value of a formula cell.
+    removed. Every other part of ``target`` is kept byte for byte (except the
+    one attribute ``active`` needs, see below).
+
+    Parameters
+    ----------
+    cached : dict, optional
+        (sheet, cell) → the value of a formula cell.
+    defined_names : dict of str to str, optional
+        Workbook-level defined names to add, or to give a new formula (name →
+        formula without ``=``), e.g. the list names data validations refer to.
+        Other defined names are kept as they are.
+    active : str, optional
+        The sheet the workbook opens on. The other sheets lose their
+        ``tabSelected`` flag (otherwise Excel would open with the sheets
+        grouped): that attribute is the only change to a non-grafted part.
+    keep_order : bool, default=False
+        Place a new sheet right after the sheet before it in ``names`` (the
+        first one before the next sheet of ``names`` that exists), instead of
+        at the end, so the result sheets stay together in ``names`` order.
+
+    A grafted sheet that is hidden in ``source`` is hidden in the result.
     """
     cached = cached or {}
     tgt, src = _Package(target), _Package(source)
@@ -375,6 +399,8 @@ def graft_sheets(target: bytes, source: bytes, names, cached: dict | None = None
     style_map = _StyleMerger(tgt, src).map
     tsheets, ssheets = tgt.sheets(), src.sheets()
     wb = _xml(tgt.parts[tgt.workbook_part])
+    hidden = {s.get("name"): s.get("state") for s in _xml(src.parts[src.workbook_part]).find("m:sheets", NS)
+              if s.get("state") in ("hidden", "veryHidden")}
     wrels = tgt.rels(tgt.workbook_part)
     ct = _content_types(tgt)
     next_table_id = _max_table_id(tgt, exclude=[tsheets[n] for n in names if n in tsheets]) + 1
@@ -442,10 +468,19 @@ def graft_sheets(target: bytes, source: bytes, names, cached: dict | None = None
             tgt.parts[_rels_path(tpart)] = _bytes(srels)
         else:
             tgt.parts.pop(_rels_path(tpart), None)
+    for s in wb.find("m:sheets", NS):
+        if s.get("name") in names and s.get("name") in hidden:
+            s.set("state", hidden[s.get("name")])
+    if keep_order:
+        _place_new_sheets(wb, list(names), {n for n in names if n not in tsheets})
+    if defined_names:
+        _set_defined_names(wb, defined_names)
+    if active is not None:
+        _activate(tgt, wb, wrels, active)
     # recalculate formulas when the file is opened
     calc = wb.find("m:calcPr", NS)
     if calc is None:
-        calc = etree.SubElement(wb, M + "calcPr")
+        calc = _child_in_order(wb, "calcPr")
     calc.set("fullCalcOnLoad", "1")
     _ensure_default(ct, "xml", "application/xml")
     tgt.parts[tgt.workbook_part] = _bytes(wb)
@@ -462,3 +497,113 @@ def _ensure_default(ct_root, ext: str, content_type: str) -> None:
     d.set("Extension", ext)
     d.set("ContentType", content_type)
     ct_root.insert(0, d)
+
+
+# Order of the children of <workbook> (CT_Workbook), for inserting a missing one in the right place.
+_WORKBOOK_CHILDREN = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
+                      "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
+                      "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
+                      "fileRecoveryPr", "webPublishObjects", "extLst")
+
+
+def _child_in_order(wb, name: str):
+    """Create the child ``name`` of <workbook> after the children the schema puts before it."""
+    before = set(_WORKBOOK_CHILDREN[:_WORKBOOK_CHILDREN.index(name)])
+    el = etree.Element(M + name)
+    last = None
+    for child in wb:
+        if isinstance(child.tag, str) and etree.QName(child).localname in before:
+            last = child
+    if last is None:
+        wb.insert(0, el)
+    else:
+        last.addnext(el)
+    return el
+
+
+def _set_defined_names(wb, names: dict[str, str]) -> None:
+    """Add or update workbook-level defined names; names already equal are left as they are."""
+    dn = wb.find("m:definedNames", NS)
+    if dn is None:
+        dn = _child_in_order(wb, "definedNames")
+    existing = {d.get("name").lower(): d for d in dn if isinstance(d.tag, str) and d.get("localSheetId") is None}
+    for name, text in names.items():
+        text = text[1:] if text.startswith("=") else text
+        d = existing.get(name.lower())
+        if d is None:
+            d = etree.SubElement(dn, M + "definedName")
+            d.set("name", name)
+        if d.text != text:
+            d.text = text
+
+
+def _place_new_sheets(wb, names: list[str], new: set[str]) -> None:
+    """Move the new sheets (appended at the end) next to their neighbours in ``names``.
+
+    Sheet positions are referred to by ``localSheetId`` of defined names and by
+    the book views; both are renumbered.
+    """
+    sheets_el = wb.find("m:sheets", NS)
+    els = {s.get("name"): s for s in sheets_el}
+    old = [s.get("name") for s in sheets_el]
+    order = [n for n in old if n not in new]
+    for i, n in enumerate(names):
+        if n not in new or n not in els:
+            continue
+        prev = names[i - 1] if i else None
+        if prev is not None and prev in order:
+            order.insert(order.index(prev) + 1, n)
+        else:
+            following = next((m for m in names[i + 1:] if m in order), None)
+            order.insert(order.index(following) if following else len(order), n)
+    if order == old:
+        return
+    for s in list(sheets_el):
+        sheets_el.remove(s)
+    for n in order:
+        sheets_el.append(els[n])
+    position = {old.index(n): order.index(n) for n in old}
+    dn = wb.find("m:definedNames", NS)
+    for d in ([] if dn is None else dn):
+        if isinstance(d.tag, str) and d.get("localSheetId") is not None:
+            d.set("localSheetId", str(position.get(int(d.get("localSheetId")), int(d.get("localSheetId")))))
+    views = wb.find("m:bookViews", NS)
+    for v in ([] if views is None else views):
+        for attr in ("activeTab", "firstSheet"):
+            if v.get(attr) is not None and int(v.get(attr)) in position:
+                v.set(attr, str(position[int(v.get(attr))]))
+
+
+_SHEET_VIEW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetView(?=[\s/>])[^>]*>")
+_TAB_SELECTED = re.compile(rb"""\stabSelected=["'](?:1|true)["']""")
+
+
+def _activate(pkg: _Package, wb, wrels, active: str) -> None:
+    """Open on sheet ``active``: book views point at it, and it is the only selected tab."""
+    order = [s.get("name") for s in wb.find("m:sheets", NS)]
+    if active not in order:
+        return
+    index = order.index(active)
+    views = wb.find("m:bookViews", NS)
+    for v in ([] if views is None else views):
+        v.set("activeTab", str(index))
+        if int(v.get("firstSheet", "0")) > index:
+            v.set("firstSheet", str(index))
+    targets = {r.get("Id"): _resolve(pkg.workbook_part, r.get("Target")) for r in wrels.findall("pr:Relationship", NS)}
+    for s in wb.find("m:sheets", NS):
+        part = targets.get(s.get(R_ID))
+        data = pkg.parts.get(part)
+        if data is None:
+            continue
+        m = _SHEET_VIEW.search(data)
+        if m is None:
+            continue
+        tag = m.group(0)
+        selected = _TAB_SELECTED.search(tag) is not None
+        if s.get("name") == active and not selected:
+            new = tag[:-2] + b' tabSelected="1"/>' if tag.endswith(b"/>") else tag[:-1] + b' tabSelected="1">'
+        elif s.get("name") != active and selected:
+            new = _TAB_SELECTED.sub(b"", tag)
+        else:
+            continue
+        pkg.parts[part] = data[:m.start()] + new + data[m.end():]

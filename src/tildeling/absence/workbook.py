@@ -1,14 +1,21 @@
 """The absence workbook: template, reading the input tables, writing results, the shared copy.
 
 The writer only renders an :class:`~tildeling.absence.analysis.AbsenceResult`;
-it computes nothing. Input sheets are never modified: a run replaces the
-result sheets only, after the whole analysis has succeeded, and saves through a
-temporary file (the file on disk is untouched if anything fails).
+it computes nothing. Input sheets are never modified: a run reads the input
+tables with python-calamine, renders the result sheets into a small separate
+workbook and grafts them into the user's package
+(:func:`tildeling.workbook.graft.graft_sheets`: every other part is copied byte
+for byte), after the whole analysis has succeeded, and saves through a
+temporary file (the file on disk is untouched if anything fails). The shared
+copy is a new workbook rendered from the results, so nothing of the original
+package travels along.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +29,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..errors import InputError
+from ..io.atomic import atomic_save, atomic_write
 from . import contract as c
 from ._suppress import suppression_mask
-from ..io.atomic import atomic_save
 from .analysis import AbsenceResult, analyse
+from .inputs import source_for
 
 __all__ = ["build_template", "new_template", "write_input_workbook", "read_inputs", "write_results",
-           "run_workbook", "share", "is_absence_workbook", "DRILL_ROWS"]
+           "render_results", "shared_workbook", "run_workbook", "share", "is_absence_workbook", "DRILL_ROWS"]
 
 #: Rows of the drill-down data the sheet's formulas look at (fixed, so the sheet works for any data size).
 DRILL_ROWS = 50000
@@ -68,6 +76,11 @@ _NUMBER_FORMATS = {
 # Small writing helpers
 # ----------------------------------------------------------------------------------------------
 def _clean(v):
+    t = type(v)
+    if t is str or t is int:
+        return v
+    if t is float:
+        return None if v != v else v
     if v is None:
         return None
     if isinstance(v, (np.floating, float)):
@@ -102,16 +115,17 @@ def _write_frame(ws, df: pd.DataFrame, row: int, col: int = 1, *, formats: dict 
         _header(ws, row, col, df.columns)
     r0 = row + 1 if header else row
     values = df.to_numpy(dtype=object)
+    fmts = [formats.get(name) for name in df.columns]
+    fmts = [_NUMBER_FORMATS.get(f, f) if f else None for f in fmts]
+    right = Alignment(horizontal="right")
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
-            cell = ws.cell(row=r0 + i, column=col + j, value=_clean(values[i, j]))
-            if values[i, j] == SUPPRESSED:
-                cell.alignment = Alignment(horizontal="right")
-    for j, name in enumerate(df.columns):
-        fmt = formats.get(name)
-        if fmt:
-            for i in range(values.shape[0]):
-                ws.cell(row=r0 + i, column=col + j).number_format = _NUMBER_FORMATS.get(fmt, fmt)
+            v = values[i, j]
+            cell = ws.cell(row=r0 + i, column=col + j, value=_clean(v))
+            if isinstance(v, str) and v == SUPPRESSED:
+                cell.alignment = right
+            if fmts[j]:
+                cell.number_format = fmts[j]
     last = r0 + max(values.shape[0], 1) - 1
     if table:
         ref = f"{get_column_letter(col)}{row}:{get_column_letter(col + len(df.columns) - 1)}{last}"
@@ -143,9 +157,9 @@ def _banner(ws, row, ncols):
     ws.row_dimensions[row].height = 36
 
 
-def _print_setup(wb):
+def _print_setup(sheets):
     """Landscape, one page wide: the sheets print (and render to PDF) readably."""
-    for ws in wb.worksheets:
+    for ws in sheets:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -160,16 +174,47 @@ def _set_modeltype(wb):
 
 
 def is_absence_workbook(path_or_wb) -> bool:
-    """True when the workbook carries the defined name ``Modeltype`` = ``"fravaer"``."""
-    wb = path_or_wb
-    if not isinstance(wb, openpyxl.Workbook):
-        wb = openpyxl.load_workbook(path_or_wb, read_only=True)
-    try:
-        dn = wb.defined_names.get(c.MODELTYPE_NAME)
+    """True when the workbook carries the defined name ``Modeltype`` = ``"fravaer"``.
+
+    ``path_or_wb`` : a path, the file's bytes, or an openpyxl Workbook.
+    """
+    if isinstance(path_or_wb, openpyxl.Workbook):
+        dn = path_or_wb.defined_names.get(c.MODELTYPE_NAME)
         return dn is not None and str(dn.attr_text).strip().strip('"') == c.MODELTYPE_VALUE
-    finally:
-        if wb is not path_or_wb:
-            wb.close()
+    name = "projektmappen" if isinstance(path_or_wb, (bytes, bytearray)) else Path(path_or_wb).name
+    return _model_type(path_or_wb, name) == c.MODELTYPE_VALUE
+
+
+def _model_type(source, name: str) -> str:
+    return _global_names(source, name).get(c.MODELTYPE_NAME, "").strip().strip('"')
+
+
+def _not_readable(name: str, exc: Exception) -> InputError:
+    return InputError(f"Filen {name} kan ikke læses som en Excel-projektmappe ({exc}).")
+
+
+def _global_names(source, name: str) -> dict[str, str]:
+    """Workbook-level defined names (name → formula text), reading only the workbook part of the package."""
+    from lxml import etree
+
+    from ..workbook.graft import NS
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source) as z:
+            rels = etree.fromstring(z.read("_rels/.rels"))
+            part = next(r.get("Target").lstrip("/") for r in rels.findall("pr:Relationship", NS)
+                        if r.get("Type").endswith("/officeDocument"))
+            wb = etree.fromstring(z.read(part))
+    except (zipfile.BadZipFile, KeyError, StopIteration, ValueError, etree.XMLSyntaxError) as exc:
+        raise _not_readable(name, exc) from None
+    dn = wb.find("m:definedNames", NS)
+    return {d.get("name"): (d.text or "") for d in ([] if dn is None else dn)
+            if isinstance(d.tag, str) and d.get("localSheetId") is None}
+
+
+def _require_absence_workbook(data: bytes, name: str, hint: str = "") -> None:
+    if _model_type(data, name) != c.MODELTYPE_VALUE:
+        raise InputError(f"Filen {name} er ikke en fraværsanalyse (navnet '{c.MODELTYPE_NAME}' mangler).{hint}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -401,7 +446,7 @@ def build_template(data=None) -> openpyxl.Workbook:
     _drilldata_sheet(wb, None)
     _lists_sheet(wb)
     _set_modeltype(wb)
-    _print_setup(wb)
+    _print_setup(wb.worksheets)
     return wb
 
 
@@ -422,56 +467,70 @@ def write_input_workbook(path, data) -> Path:
 # ----------------------------------------------------------------------------------------------
 # Reading
 # ----------------------------------------------------------------------------------------------
-def _table_refs(wb) -> dict:
-    refs = {}
-    for ws in wb.worksheets:
-        for name, t in ws.tables.items():
-            ref = t.ref if hasattr(t, "ref") else t
-            refs[name] = (ws.title, ref)
-    return refs
-
-
-def read_inputs(path, wb=None) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
-    """Read every input table of the workbook at ``path`` (values, not formulas).
-
-    Returns the raw tables by domain key and the sheet row of each table's first data row.
-    """
-    from openpyxl.utils.cell import range_boundaries
-    from python_calamine import CalamineWorkbook
-
-    path = Path(path)
+def _load(source, name: str | None = None) -> tuple[bytes, str]:
+    """The package bytes and a name for messages, from a path or from bytes."""
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source), name or "projektmappen"
+    path = Path(source)
     if not path.exists():
         raise InputError(f"Filen {path} findes ikke.")
-    own = wb is None
-    if own:
-        try:
-            wb = openpyxl.load_workbook(path)
-        except Exception as exc:  # noqa: BLE001 - any reader failure means "not a workbook we can read"
-            raise InputError(f"Filen {path.name} kan ikke læses som en Excel-projektmappe ({exc}).") from None
-    refs = _table_refs(wb)
-    cw = CalamineWorkbook.from_path(str(path))
+    return path.read_bytes(), name or path.name
+
+
+def read_inputs(source, name: str | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Read every input table of the workbook (a path or the file's bytes): values, not formulas.
+
+    Fast: python-calamine reads the tables; the file is not changed. Returns the
+    raw tables by domain key (object columns, empty cells as ``None``) and the
+    sheet row of each table's first data row.
+
+    Raises
+    ------
+    InputError
+        The file is not a workbook, a table is missing, or a table holds an
+        Excel error value (``#DIV/0!`` …) – with sheet, column and rows.
+    """
+    data, name = _load(source, name)
+    return _read_tables(data, name)
+
+
+def _read_tables(data: bytes, name: str) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    from openpyxl.utils.cell import get_column_letter as letter
+    from python_calamine import CalamineWorkbook
+
+    from ..workbook.graft import _Package
+    from ..workbook.reader import _error_cells, error_value_error
+
+    try:
+        pkg = _Package(data)
+        parts = pkg.sheets()
+        cw = CalamineWorkbook.from_filelike(io.BytesIO(data), load_tables=True)
+        tables = set(cw.table_names)
+    except Exception as exc:  # noqa: BLE001 - any reader failure means "not a workbook we can read"
+        raise _not_readable(name, exc) from None
     raw, first_rows = {}, {}
-    cache = {}
     for d in c.INPUT_DOMAINS:
-        if d.table not in refs:
+        if d.table not in tables:
             if d.key == "indstillinger":
                 continue
-            where = f"arket '{d.sheet}'" if d.sheet in wb.sheetnames else f"projektmappen (arket '{d.sheet}' mangler)"
+            where = f"arket '{d.sheet}'" if d.sheet in cw.sheet_names else f"projektmappen (arket '{d.sheet}' mangler)"
             raise InputError(f"Tabellen {d.table} findes ikke i {where}. Brug en projektmappe lavet med "
                              "'tildeling new fravaer', og lad tabellerne blive stående.")
-        sheet, ref = refs[d.table]
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        if sheet not in cache:
-            cache[sheet] = cw.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        rows = cache[sheet]
-        block = []
-        for r in range(min_row - 1, max_row):
-            row = rows[r] if r < len(rows) else []
-            vals = [row[k] if k < len(row) else "" for k in range(min_col - 1, max_col)]
-            block.append([None if (isinstance(v, str) and v == "") else v for v in vals])
-        header = [str(h).strip() if h is not None else "" for h in block[0]]
-        raw[d.key] = pd.DataFrame(block[1:], columns=header, dtype=object)
-        first_rows[d.key] = min_row + 1
+        t = cw.get_table_by_name(d.table)
+        (r0, c0), (r1, c1) = t.start, t.end          # 0-based: first data row, last row (inclusive)
+        header = [str(h).strip() if h is not None else "" for h in t.columns]
+        first_rows[d.key] = r0 + 1
+        src = source_for(d, r0 + 1)
+        errors = _error_cells(pkg, parts.get(t.sheet, ""), f"{letter(c0 + 1)}{r0}:{letter(c1 + 1)}{r1 + 1}")
+        if errors:
+            row, col, text = errors[0]
+            column = header[col - c0 - 1] if 0 <= col - c0 - 1 < len(header) else None
+            raise error_value_error(text, src, column, [r for r, k, _ in errors if k == col])
+        width = len(header)
+        block = [[None if (isinstance(v, str) and v == "") else v for v in row[:width]] + [None] * (width - len(row))
+                 for row in t.to_python()]
+        raw[d.key] = pd.DataFrame(block, columns=header, dtype=object) if block else \
+            pd.DataFrame(columns=header, dtype=object)
     return raw, first_rows
 
 
@@ -670,8 +729,12 @@ def _caseworker_sheet(ws, res: AbsenceResult):
     ws.freeze_panes = "B5"
 
 
-def write_results(wb: openpyxl.Workbook, res: AbsenceResult) -> None:
-    """Replace the result sheets of ``wb`` by a rendering of ``res``; input sheets are left alone."""
+def write_results(wb: openpyxl.Workbook, res: AbsenceResult, *, shared: bool = False) -> None:
+    """Replace the result sheets of ``wb`` by a rendering of ``res``; input sheets are left alone.
+
+    ``shared=True``: the shareable version – no personal-data sheets, and drill-down
+    rows for fewer than 5 pupils (with the other level of the same factor) blanked.
+    """
     for name in c.RESULT_SHEETS:
         if name in wb.sheetnames:
             del wb[name]
@@ -679,103 +742,128 @@ def write_results(wb: openpyxl.Workbook, res: AbsenceResult) -> None:
         (c.SHEET_OVERVIEW, _overview), (c.SHEET_LINK, _link_sheet), (c.SHEET_HYPOTHESES, _hypotheses_sheet),
         (c.SHEET_CROSSTABS, _crosstab_sheet), (c.SHEET_TREND, _trend_sheet), (c.SHEET_SEGMENTS, _segments_sheet),
     ]
+    written = []
     for name, fn in writers:
         ws = wb.create_sheet(name)
         ws.sheet_properties.tabColor = "1F4E78"
         fn(ws, res)
-    _drill_sheet(wb).sheet_properties.tabColor = "70AD47"
-    _drilldata_sheet(wb, res.drill)
+        written.append(ws)
+    ws = _drill_sheet(wb)
+    ws.sheet_properties.tabColor = "70AD47"
+    written.append(ws)
+    written.append(_drilldata_sheet(wb, _shared_drill(res.drill) if shared else res.drill))
     schools = sorted(res.pupils[c.SCHOOL].unique())
     grades = [f"{g}. klasse" for g in sorted(res.pupils[c.GRADE].unique())]
-    _lists_sheet(wb, schools, grades)
-    for name, fn in ((c.SHEET_CASEWORKER, _caseworker_sheet), (c.SHEET_UNMATCHED, _unmatched_sheet)):
-        ws = wb.create_sheet(name)
-        ws.sheet_properties.tabColor = "C00000"
-        fn(ws, res)
+    written.append(_lists_sheet(wb, schools, grades))
+    if not shared:
+        for name, fn in ((c.SHEET_CASEWORKER, _caseworker_sheet), (c.SHEET_UNMATCHED, _unmatched_sheet)):
+            ws = wb.create_sheet(name)
+            ws.sheet_properties.tabColor = "C00000"
+            fn(ws, res)
+            written.append(ws)
     _set_modeltype(wb)
-    _print_setup(wb)
+    _print_setup(written)
     wb.active = wb.sheetnames.index(c.SHEET_OVERVIEW)
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == c.SHEET_OVERVIEW
 
 
+def render_results(res: AbsenceResult) -> tuple[bytes, list[str], dict[str, str]]:
+    """The result sheets in a small separate package, ready to be grafted into the user's workbook.
+
+    Returns the package, the sheet names in order and the workbook-level defined
+    names the sheets need (list names for the drop-downs, ``Modeltype``).
+    """
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    write_results(wb, res)
+    names = {name: str(dn.attr_text) for name, dn in wb.defined_names.items()}
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue(), list(wb.sheetnames), names
+
+
 def run_workbook(path, out=None) -> AbsenceResult:
     """Read ``path``, analyse, and write the results into ``out`` (default: ``path`` itself).
 
-    Compute first, write last: if anything fails, no file is changed.
+    Compute first, write last: if anything fails, no file is changed. The input
+    sheets' parts of the package are copied byte for byte; the result sheets are
+    replaced (a rerun does not grow the file).
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"Filen {path} findes ikke.")
-    try:
-        wb = openpyxl.load_workbook(path)
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(f"Filen {path.name} kan ikke læses som en Excel-projektmappe ({exc}).") from None
-    if not is_absence_workbook(wb):
-        raise InputError(f"Filen {path.name} er ikke en fraværsanalyse (navnet '{c.MODELTYPE_NAME}' mangler). "
-                         "Lav en med 'tildeling new fravaer'.")
-    raw, first_rows = read_inputs(path, wb)
+    from ..workbook.graft import graft_sheets
+
+    data, name = _load(path)
+    _require_absence_workbook(data, name, " Lav en med 'tildeling new fravaer'.")
+    raw, first_rows = _read_tables(data, name)
     res = analyse(raw, first_rows)
-    write_results(wb, res)
-    atomic_save(wb, Path(out) if out else path)
+    rendered, sheets, names = render_results(res)
+    new = graft_sheets(data, rendered, sheets, defined_names=names, active=c.SHEET_OVERVIEW, keep_order=True)
+    atomic_write(Path(out) if out else Path(path), new)
     return res
 
 
 # ----------------------------------------------------------------------------------------------
 # Shared copy
 # ----------------------------------------------------------------------------------------------
-def share(path, out_path) -> Path:
-    """Write a copy of an absence workbook without pupil-level rows or identifiers.
+#: Input sheets without pupil rows: the shared copy shows them (from the validated tables).
+_SHARED_INPUTS = (c.SKOLER, c.KLASSER, c.HYPOTESER, c.SEGMENTER, c.INDSTILLINGER)
 
-    Removed: the caseworker list, the unmatched list and every input sheet with
-    pupil rows (Elever, Fravær, Social, Familie, Sprog). In the drill-down data,
-    rows for fewer than 5 pupils (and the other level of the same factor) are
-    blanked, so the suppression does not rely on the formulas alone.
+
+def shared_workbook(res: AbsenceResult) -> openpyxl.Workbook:
+    """The shareable workbook: a *new* workbook rendered from ``res``.
+
+    Nothing of the original package is copied, so no pupil row, pseudonym,
+    hidden sheet, shared string or cache of the original can travel along. Left
+    out: the caseworker list, the unmatched list and every input sheet with pupil
+    rows (Elever, Fravær, Social, Familie, Sprog). In the drill-down data, rows for
+    fewer than 5 pupils (and the other level of the same factor) are blanked, so
+    the suppression does not rely on the formulas alone.
+    """
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = c.SHEET_GUIDE
+    _guide(ws)
+    removed = [*c.PERSONAL_SHEETS, *c.PUPIL_LEVEL_SHEETS]
+    ws.insert_rows(2)
+    ws["A2"] = (f"DELBAR KOPI lavet {_dt.date.today():%d-%m-%Y}: uden elevrækker og personoplysninger "
+                f"(fjernet: {', '.join(removed)}). Analysen kan ikke køres igen fra denne kopi.")
+    ws["A2"].font = Font(bold=True, color="C00000")
+    inp = res.inputs
+    frames = {"skoler": inp.skoler, "klasser": inp.klasser, "hypoteser": inp.hypoteser,
+              "segmenter": inp.segmenter,
+              "indstillinger": pd.DataFrame({c.SETTING: list(inp.settings), c.VALUE: list(inp.settings.values())})}
+    for d in _SHARED_INPUTS:
+        _input_sheet(wb, d, frames[d.key]).sheet_properties.tabColor = "FFC000"
+    _print_setup(wb.worksheets)
+    write_results(wb, res, shared=True)
+    wb.properties.title = "Delt version – fraværsanalyse"
+    wb.properties.creator = "tildeling"
+    return wb
+
+
+def share(path, out_path) -> Path:
+    """Write the shareable copy of the absence workbook ``path`` to ``out_path`` (see :func:`shared_workbook`).
+
+    The copy is computed from the workbook's input tables, like a run.
     """
     path, out = Path(path), Path(out_path)
     if path.resolve() == out.resolve():
         raise InputError("Den delbare kopi skal gemmes i en anden fil end originalen.")
-    wb = openpyxl.load_workbook(path)
-    if not is_absence_workbook(wb):
-        raise InputError(f"Filen {path.name} er ikke en fraværsanalyse (navnet '{c.MODELTYPE_NAME}' mangler).")
-    removed = [n for n in (*c.PERSONAL_SHEETS, *c.PUPIL_LEVEL_SHEETS) if n in wb.sheetnames]
-    for name in removed:
-        del wb[name]
-    for name in list(wb.defined_names):
-        text = str(wb.defined_names[name].attr_text)
-        if any(f"'{s}'!" in text or f"{s}!" in text for s in removed):
-            del wb.defined_names[name]
-    if c.SHEET_DRILLDATA in wb.sheetnames:
-        _suppress_drilldata(wb[c.SHEET_DRILLDATA])
-    if c.SHEET_GUIDE in wb.sheetnames:
-        ws = wb[c.SHEET_GUIDE]
-        ws.insert_rows(2)
-        ws["A2"] = (f"DELBAR KOPI lavet {_dt.date.today():%d-%m-%Y}: uden elevrækker og personoplysninger "
-                    f"(fjernet: {', '.join(removed)}). Analysen kan ikke køres igen fra denne kopi.")
-        ws["A2"].font = Font(bold=True, color="C00000")
-    first = c.SHEET_OVERVIEW if c.SHEET_OVERVIEW in wb.sheetnames else wb.sheetnames[0]
-    wb.active = wb.sheetnames.index(first)
-    for ws in wb.worksheets:
-        ws.sheet_view.tabSelected = ws.title == first
-    _set_modeltype(wb)
-    atomic_save(wb, out)
+    data, name = _load(path)
+    _require_absence_workbook(data, name)
+    raw, first_rows = _read_tables(data, name)
+    res = analyse(raw, first_rows)
+    atomic_save(shared_workbook(res), out)
     return out
 
 
-def _suppress_drilldata(ws):
+def _shared_drill(drill: pd.DataFrame) -> pd.DataFrame:
+    """Drill-down rows with the counts of a group under 5 pupils blanked (both levels of the factor)."""
     cols = list(_drill_columns())
-    header = [cell.value for cell in ws[1]]
-    if header[:len(cols)] != cols:
-        return
-    rows = list(ws.iter_rows(min_row=2, max_col=len(cols)))
-    idx = {name: k for k, name in enumerate(cols)}
-    groups: dict = {}
-    for row in rows:
-        key = (row[idx[c.SCHOOL]].value, row[idx[c.GRADE]].value, row[idx["Faktor"]].value)
-        groups.setdefault(key, []).append(row)
-    for members in groups.values():
-        ns = [r[idx["Elever"]].value for r in members]
-        if any(isinstance(n, (int, float)) and n < c.SMALL_CELL for n in ns):
-            for r in members:
-                for name in cols[4:]:
-                    r[idx[name]].value = 0 if name == "Elever" else None
+    out = drill.astype(object).copy()
+    n = pd.to_numeric(drill["Elever"], errors="coerce")
+    small = (n < c.SMALL_CELL).groupby([drill[c.SCHOOL], drill[c.GRADE], drill["Faktor"]], sort=False) \
+        .transform("any").to_numpy(dtype=bool)
+    out.loc[small, "Elever"] = 0
+    out.loc[small, cols[5:]] = None
+    return out

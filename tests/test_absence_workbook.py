@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import subprocess
 import uuid
@@ -100,6 +101,99 @@ def test_run_twice_replaces_results(ran, tmp_path):
     assert openpyxl.load_workbook(again).sheetnames == openpyxl.load_workbook(out).sheetnames
 
 
+def _parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def _sheet_parts(data: bytes, names) -> dict[str, list[str]]:
+    """Sheet name → its worksheet part and the parts it refers to (tables, drawings …)."""
+    from tildeling.workbook.graft import _Package
+
+    pkg = _Package(data)
+    sheets = pkg.sheets()
+    return {n: [sheets[n], *pkg.related(sheets[n])] for n in names if n in sheets}
+
+
+def _same_parts(a: bytes, b: bytes, names) -> list[str]:
+    pa, pb = _parts(a), _parts(b)
+    return [f"{n}: {q}" for n, qs in _sheet_parts(a, names).items() for q in qs if pa[q] != pb.get(q)]
+
+
+def test_input_sheet_parts_byte_identical_after_run_and_rerun(data, tmp_path):
+    p = write_input_workbook(tmp_path / "in.xlsx", data)
+    before = p.read_bytes()
+    run_workbook(p)
+    first = p.read_bytes()
+    run_workbook(p)
+    second = p.read_bytes()
+    assert not _same_parts(before, first, INPUT_SHEETS)
+    assert not _same_parts(before, second, INPUT_SHEETS)
+    # a rerun replaces the result sheets and nothing piles up
+    kept = INPUT_SHEETS + [c.SHEET_GUIDE]
+    assert not _same_parts(first, second, kept)
+    p1, p2 = _parts(first), _parts(second)
+    assert set(p1) == set(p2)
+    assert p1["xl/styles.xml"] == p2["xl/styles.xml"]
+    assert p1["xl/workbook.xml"] == p2["xl/workbook.xml"]
+    wb = openpyxl.load_workbook(p)
+    assert wb.sheetnames == [c.SHEET_GUIDE, *INPUT_SHEETS, c.SHEET_OVERVIEW, c.SHEET_LINK, c.SHEET_HYPOTHESES,
+                             c.SHEET_CROSSTABS, c.SHEET_TREND, c.SHEET_SEGMENTS, c.SHEET_DRILL, c.SHEET_DRILLDATA,
+                             c.SHEET_LISTS, c.SHEET_CASEWORKER, c.SHEET_UNMATCHED]
+    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [c.SHEET_OVERVIEW]
+    assert wb[c.SHEET_LISTS].sheet_state == "hidden"
+
+
+def test_run_on_a_package_saved_by_an_office_program_keeps_its_input_parts(ran, tmp_path):
+    """LibreOffice writes shared strings and its own XML: the input parts still travel byte for byte."""
+    src, _, _ = ran
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.skip("LibreOffice (soffice) is not on PATH")
+    outdir = tmp_path / "lo"
+    profile = Path("/tmp") / f"lo_{uuid.uuid4().hex}"
+    try:
+        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+                        "--convert-to", "xlsx", "--outdir", str(outdir), str(src)],
+                       check=True, capture_output=True, timeout=180)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    p = outdir / src.name
+    before = p.read_bytes()
+    res = run_workbook(p)
+    assert not _same_parts(before, p.read_bytes(), INPUT_SHEETS)
+    wb = openpyxl.load_workbook(p)
+    assert wb.active.title == c.SHEET_OVERVIEW
+    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [c.SHEET_OVERVIEW]
+    assert len(wb[c.SHEET_CROSSTABS]._charts) == len(res.strongest)
+
+
+def test_missing_list_names_are_restored_by_a_run(ran, tmp_path):
+    src, _, _ = ran
+    p = tmp_path / "uden_navne.xlsx"
+    wb = openpyxl.load_workbook(src)
+    del wb.defined_names["lstSkoler"]
+    wb.save(p)
+    run_workbook(p)
+    names = openpyxl.load_workbook(p).defined_names
+    assert "lstSkoler" in names and c.SHEET_LISTS in str(names["lstSkoler"].attr_text)
+
+
+def test_excel_error_value_in_an_input_table_is_named(ran, tmp_path):
+    src, _, _ = ran
+    bad = tmp_path / "fejlvaerdi.xlsx"
+    wb = openpyxl.load_workbook(src)
+    wb[c.FRAVAER.sheet].cell(row=12, column=4, value="#DIV/0!")     # Sygefravær, an error cell
+    wb.save(bad)
+    digest = _md5(bad)
+    with pytest.raises(InputError) as exc:
+        run_workbook(bad)
+    msg = str(exc.value)
+    assert "'#DIV/0!'" in msg and "Arket 'Fravær' (tabellen tblFravaer)" in msg
+    assert "kolonne 'Sygefravær'" in msg and "række 12" in msg
+    assert _md5(bad) == digest
+
+
 def test_link_report_in_workbook(ran, data):
     _, out, _ = ran
     ws = openpyxl.load_workbook(out)[c.SHEET_LINK]
@@ -177,6 +271,22 @@ def test_shared_copy_has_no_personal_data_in_any_package_part(ran, data, tmp_pat
     small = [r[n_col] for r in dd.iter_rows(min_row=2, values_only=True)
              if isinstance(r[n_col], (int, float)) and 0 < r[n_col] < c.SMALL_CELL]
     assert not small
+
+
+def test_shared_copy_is_a_new_workbook_with_a_note_and_working_lists(ran, tmp_path):
+    _, out, _ = ran
+    shared = share(out, tmp_path / "delbar2.xlsx")
+    wb = openpyxl.load_workbook(shared)
+    assert wb[c.SHEET_GUIDE]["A2"].value.startswith("DELBAR KOPI")
+    assert wb.active.title == c.SHEET_OVERVIEW
+    for name in (c.SKOLER.sheet, c.KLASSER.sheet, c.HYPOTESER.sheet, c.SEGMENTER.sheet, c.SHEET_DRILL,
+                 c.SHEET_DRILLDATA, c.SHEET_LISTS):
+        assert name in wb.sheetnames
+    assert {"lstSkoler", "lstKlassetrin", "lstFaktorer", c.MODELTYPE_NAME} <= set(wb.defined_names)
+    assert {dv.formula1 for dv in wb[c.SHEET_DRILL].data_validations.dataValidation} == \
+        {"=lstSkoler", "=lstKlassetrin", "=lstFaktorer"}
+    with zipfile.ZipFile(shared) as z:
+        assert "xl/sharedStrings.xml" not in z.namelist() or b"PERSONF" not in z.read("xl/sharedStrings.xml")
 
 
 def test_share_never_overwrites_the_original(ran):

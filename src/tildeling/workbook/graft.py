@@ -364,6 +364,17 @@ def _remove(pkg: _Package, names: set[str]) -> None:
     pkg.parts["[Content_Types].xml"] = _bytes(ct)
 
 
+def _retarget(rels, old_part: str, new_part: str, renames: dict[str, str]) -> bytes | None:
+    """Rels of a part moved from ``old_part`` to ``new_part``, pointing at the renamed targets."""
+    if rels is None:
+        return None
+    for r in rels.findall("pr:Relationship", NS):
+        t = _resolve(old_part, r.get("Target"))
+        if t in renames:
+            r.set("Target", _relative(new_part, renames[t]))
+    return _bytes(rels)
+
+
 def graft_sheets(target: bytes, source: bytes, names, cached: dict | None = None,
                  remove=(), *, defined_names: dict[str, str] | None = None, active: str | None = None,
                  keep_order: bool = False) -> bytes:
@@ -450,22 +461,14 @@ def graft_sheets(target: bytes, source: bytes, names, cached: dict | None = None
             tgt.parts[new] = data
             kind = "table" if "/tables/" in old else "drawing" if "/drawings/" in old else "chart"
             _set_override(ct, new, CT[kind])
-            srels = src.rels(old)
+            srels = _retarget(src.rels(old), old, new, renames)
             if srels is not None:
-                for r in srels.findall("pr:Relationship", NS):
-                    t = _resolve(old, r.get("Target"))
-                    if t in renames:
-                        r.set("Target", _relative(new, renames[t]))
-                tgt.parts[_rels_path(new)] = _bytes(srels)
+                tgt.parts[_rels_path(new)] = srels
         sheet_cached = {cell: v for (sh, cell), v in cached.items() if sh == name}
         tgt.parts[tpart] = _fix_sheet_xml(src.parts[spart], style_map, sheet_cached)
-        srels = src.rels(spart)
+        srels = _retarget(src.rels(spart), spart, tpart, renames)
         if srels is not None:
-            for r in srels.findall("pr:Relationship", NS):
-                t = _resolve(spart, r.get("Target"))
-                if t in renames:
-                    r.set("Target", _relative(tpart, renames[t]))
-            tgt.parts[_rels_path(tpart)] = _bytes(srels)
+            tgt.parts[_rels_path(tpart)] = srels
         else:
             tgt.parts.pop(_rels_path(tpart), None)
     for s in wb.find("m:sheets", NS):

@@ -151,7 +151,3 @@ class ModelSpec:
         for v in self.variables:
             cols.extend((v.key, lab) for lab in v.design_labels)
         return cols
-
-    def subset(self, keys) -> "ModelSpec":
-        keys = list(keys)
-        return ModelSpec(tuple(self[k] for k in keys))

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tildeling.absence.workbook import read_inputs, run_workbook, share, write_input_workbook
+from tildeling.workbook.absence import read_inputs, run_workbook, share, write_input_workbook
 from tildeling.synth.absence import generate_absence_data
 
 

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from tildeling.synth.national import make_municipality
-from tildeling.workbook.reader import read_need_inputs
-from tildeling.workbook.run import run_workbook
-from tildeling.workbook.template import write_template
+from tildeling.workbook.need.reader import read_need_inputs
+from tildeling.workbook.need.run import run_workbook
+from tildeling.workbook.need.template import write_template
 
 
 def main(argv=None):

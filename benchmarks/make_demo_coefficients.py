@@ -7,6 +7,7 @@ They are fitted on the full synthetic nation (seed 2016), never on register data
 from pathlib import Path
 
 from tildeling.catalogue import NATIONAL_SPEC
+from tildeling.io.coefficients import write_coefficients
 from tildeling.model.national import fit_national
 from tildeling.synth.national import make_national
 
@@ -19,5 +20,5 @@ if __name__ == "__main__":
                          progress=print)
     model.coefficients.metadata["Bemærk"] = ("Demonstrationskoefficienter estimeret på syntetiske data. "
                                              "Erstat dem med koefficienter fra en rigtig national model.")
-    model.coefficients.save(OUT)
+    write_coefficients(model.coefficients, OUT)
     print("skrev", OUT)

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats as sps
 
 from tildeling.absence import analyse, contract as c
-from tildeling.absence._suppress import suppression_mask
+from tildeling.privacy import suppression_mask
 from tildeling.absence.rules import parse_condition
 from tildeling.absence.stats import verdict
 from tildeling.errors import InputError

@@ -11,8 +11,8 @@ import datetime as dt
 import openpyxl  # noqa: E402
 import pytest  # noqa: E402
 
-from tildeling.absence import contract as c  # noqa: E402
-from tildeling.absence.workbook import write_input_workbook  # noqa: E402
+from tildeling.workbook.absence import contract as c  # noqa: E402
+from tildeling.workbook.absence import write_input_workbook  # noqa: E402
 from tildeling.synth.absence import generate_absence_data  # noqa: E402
 
 xw = pytest.importorskip("xlwings")
@@ -108,7 +108,7 @@ def test_missing_table_is_a_danish_alert():
 
 
 def test_new_absence_workbook_saves_template(tmp_path, monkeypatch):
-    from tildeling.absence.workbook import is_absence_workbook
+    from tildeling.workbook.absence import is_absence_workbook
     from tildeling.xl.absence_macros import new_absence_workbook
 
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -13,8 +13,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tildeling.absence import contract as c
-from tildeling.absence.workbook import (build_template, is_absence_workbook, run_workbook, share,
+from tildeling.workbook.absence import contract as c
+from tildeling.workbook.absence import (build_template, is_absence_workbook, run_workbook, share,
                                         write_input_workbook)
 from tildeling.cli import main
 from tildeling.errors import InputError
@@ -63,7 +63,7 @@ def test_committed_template_equals_generator(tmp_path):
     fresh = tmp_path / "fravaer.xlsx"
     build_template().save(fresh)
     assert structure(openpyxl.load_workbook(TEMPLATE)) == structure(openpyxl.load_workbook(fresh)), \
-        "workbook_templates/fravaer.xlsx is stale: regenerate it with tildeling.absence.workbook.new_template"
+        "workbook_templates/fravaer.xlsx is stale: regenerate it with tildeling.workbook.absence.new_template"
 
 
 def test_template_has_model_type_tables_and_dropdowns():
@@ -358,7 +358,7 @@ def test_cli_absence_with_out(ran, tmp_path, capsys):
 
 
 def test_new_template_function(tmp_path):
-    from tildeling.absence.commands import new_template
+    from tildeling.workbook.absence import new_template
 
     p = new_template(tmp_path / "ny.xlsx")
     assert is_absence_workbook(p)

@@ -518,7 +518,7 @@ def test_missing_column_with_hint():
 
 
 def test_setting_names_match_the_workbook_contract():
-    from tildeling.workbook import contract
+    from tildeling.workbook.need import contract
 
     for name in (SETTING_TOTAL, SETTING_HEAD_COUNT_WEIGHT, SETTING_PHASE_IN_YEARS):
         assert name in contract.SETTING_NAMES

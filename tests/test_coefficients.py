@@ -8,7 +8,8 @@ import pytest
 
 from tildeling.catalogue import NATIONAL_SPEC
 from tildeling.errors import InputError
-from tildeling.model.coefficients import CoefficientTable, read_coefficients
+from tildeling.model.coefficients import CoefficientTable
+from tildeling.io.coefficients import read_coefficients, write_coefficients
 from tildeling.model.national import fit_national
 
 from conftest import random_pupils
@@ -24,7 +25,7 @@ def model(national_small):
 def test_round_trip_same_predictions(tmp_path, model, national_small, suffix):
     frame, _ = national_small
     path = tmp_path / f"koef{suffix}"
-    model.coefficients.save(path)
+    write_coefficients(model.coefficients, path)
     back = read_coefficients(path)
     assert back.spec == model.spec
     np.testing.assert_allclose(back.predict(frame), model.coefficients.predict(frame), rtol=0, atol=1e-12)

@@ -14,11 +14,11 @@ from tildeling.cli import main
 from tildeling.errors import InputError
 from tildeling.need.apply import apply_model
 from tildeling.need.budget import BudgetOptions, allocate, largest_remainder
-from tildeling.workbook import contract as c
-from tildeling.workbook.reader import read_need_inputs
-from tildeling.workbook.run import run_workbook
-from tildeling.workbook.share import share_workbook
-from tildeling.workbook.template import build_template, demo_coefficients
+from tildeling.workbook.need import contract as c
+from tildeling.workbook.need.reader import read_need_inputs
+from tildeling.workbook.need.run import run_workbook
+from tildeling.workbook.need.share import share_workbook
+from tildeling.workbook.need.template import build_template, demo_coefficients
 
 from wbtools import error_cells, make_workbook, municipality, parts, recalculate, soffice, table
 

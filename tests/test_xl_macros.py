@@ -18,11 +18,12 @@ import pytest  # noqa: E402
 
 from test_absence_macros import payload_from  # noqa: E402  (the colleague's payload builder)
 from tildeling.need import budget as B  # noqa: E402
-from tildeling.workbook import contract as c  # noqa: E402
-from tildeling.workbook.need_sheets import RunInfo  # noqa: E402
-from tildeling.workbook.reader import read_need_inputs  # noqa: E402
-from tildeling.workbook.run import compute  # noqa: E402
-from tildeling.workbook.template import TABLE_TOP, write_template  # noqa: E402
+from tildeling.workbook.need import contract as c  # noqa: E402
+from tildeling.workbook.need.sheets import RunInfo  # noqa: E402
+from tildeling.workbook.need.reader import read_need_inputs  # noqa: E402
+from tildeling.workbook.need.run import compute  # noqa: E402
+from tildeling.workbook.need.template import TABLE_TOP, write_template  # noqa: E402
+from tildeling.io.coefficients import write_coefficients  # noqa: E402
 
 xw = pytest.importorskip("xlwings")
 if "remote" not in xw.engines.engines_by_name:
@@ -306,7 +307,7 @@ def test_missing_setting_name(payload):
 
 
 def test_unexpected_error_is_a_danish_alert(payload, monkeypatch):
-    import tildeling.workbook.run as run
+    import tildeling.workbook.need.run as run
 
     def boom(*a, **k):
         raise RuntimeError("noget gik galt")
@@ -346,12 +347,12 @@ def _coef_tables(acts, position):
 
 
 def test_load_coefficients_from_a_file(payload, tmp_path):
-    from tildeling.workbook.template import demo_coefficients
+    from tildeling.workbook.need.template import demo_coefficients
 
     coefs = demo_coefficients()
     coefs.table.loc[0, "Koefficient"] = -3.25
     path = tmp_path / "nationale.csv"
-    coefs.to_csv(path)
+    write_coefficients(coefs, path)
     book = _book(payload)
     loaded = macros.load_coefficients(book, path=path)
     assert loaded is not None
@@ -380,7 +381,7 @@ def test_load_coefficients_bad_file(payload, tmp_path):
 # The category lists behind the pupil dropdowns (sheet Lister, names Liste_<key>)
 # ------------------------------------------------------------------------------------------------
 def test_template_dropdowns_use_the_list_names(workbook):
-    from tildeling.workbook.template import category_lists, demo_coefficients
+    from tildeling.workbook.need.template import category_lists, demo_coefficients
 
     lists = category_lists(demo_coefficients().spec)
     assert list(lists) == ["mor_beskaeftigelse", "mor_sigtet", "far_beskaeftigelse", "far_sigtet"]
@@ -406,7 +407,7 @@ def _changed_coefficients():
     import pandas as pd
 
     from tildeling.model.coefficients import CoefficientTable
-    from tildeling.workbook.template import demo_coefficients
+    from tildeling.workbook.need.template import demo_coefficients
 
     demo = demo_coefficients()
     t = demo.table
@@ -431,7 +432,7 @@ def _lister_grid(acts, position):
 
 def test_load_coefficients_refreshes_the_category_lists(payload, tmp_path):
     path = tmp_path / "andre_kategorier.csv"
-    _changed_coefficients().to_csv(path)
+    write_coefficients(_changed_coefficients(), path)
     order = [s["name"] for s in payload["sheets"]]
     book = _book(payload)
     assert macros.load_coefficients(book, path=path) is not None
@@ -467,7 +468,7 @@ def test_load_coefficients_refreshes_the_category_lists(payload, tmp_path):
 def test_load_coefficients_sets_new_dropdowns_where_the_client_can(payload, tmp_path):
     """With the Office.js client, a new categorical column gets a dropdown on its name; a stale one loses it."""
     path = tmp_path / "andre_kategorier.csv"
-    _changed_coefficients().to_csv(path)
+    write_coefficients(_changed_coefficients(), path)
     payload["client"] = "Office.js"
     _add_pupil_column(payload, "herkomst", lambda i: "Dansk")
     header = _sheet(payload, c.SHEET_PUPILS)["values"][TABLE_TOP - 1]
@@ -490,11 +491,11 @@ def test_load_coefficients_sets_new_dropdowns_where_the_client_can(payload, tmp_
 
 def test_load_coefficients_in_a_workbook_without_list_names(payload, tmp_path):
     """A workbook from before the names: every list gets its name; the VBA client says how to add dropdowns."""
-    from tildeling.workbook.template import demo_coefficients
+    from tildeling.workbook.need.template import demo_coefficients
 
     payload["names"] = [nm for nm in payload["names"] if not nm["name"].startswith(c.LIST_NAME_PREFIX)]
     path = tmp_path / "demo.csv"
-    demo_coefficients().to_csv(path)
+    write_coefficients(demo_coefficients(), path)
     book = _book(payload)
     macros.load_coefficients(book, path=path)
     acts = actions(book)
@@ -543,7 +544,7 @@ def test_fit_model_needs_kommune(payload):
 def small_model_payload(municipality, tmp_path_factory):
     """A workbook whose coefficient table has three numeric variables: fittable on 360 pupils."""
     from tildeling.model.coefficients import CoefficientTable
-    from tildeling.workbook.template import demo_coefficients
+    from tildeling.workbook.need.template import demo_coefficients
 
     demo = demo_coefficients()
     t = demo.table[demo.table["Variabel"].isin(["Konstant", "alder", "elev_laege", "mor_uddannelse"])]
@@ -585,7 +586,7 @@ def test_fit_model_writes_the_coefficient_table(small_model_payload):
 
 
 def test_make_shareable_copy(payload, tmp_path):
-    from tildeling.workbook.share import SHARED_NOTE_SHEET
+    from tildeling.workbook.need.share import SHARED_NOTE_SHEET
 
     out = tmp_path / "delt.xlsx"
     book = _book(payload)
@@ -611,7 +612,7 @@ def test_make_shareable_copy_default_place(payload, tmp_path, monkeypatch):
 
 
 def test_new_need_workbook(tmp_path, monkeypatch, payload):
-    from tildeling.workbook.share import assert_kind
+    from tildeling.workbook.need.share import assert_kind
 
     monkeypatch.setenv("HOME", str(tmp_path))
     book = _book(payload)

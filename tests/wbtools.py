@@ -15,7 +15,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from tildeling.synth.national import make_municipality
-from tildeling.workbook.template import write_template
+from tildeling.workbook.need.template import write_template
 
 SETTINGS = {"Kommune": "Testkommune", "Skoleaar": "2015/16", "SamletBudget": 10_000_000}
 

@@ -11,8 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tildeling.workbook import contract as c
-from tildeling.workbook.demo import make_demo
+from tildeling.workbook.need import contract as c
+from tildeling.workbook.need.demo import make_demo
 from tildeling.workbook.graft import remove_sheets
 
 ROOT = Path(__file__).resolve().parents[1]

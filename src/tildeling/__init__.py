@@ -1,8 +1,11 @@
 """tildeling – socio-economic need model, allocation key and absence analysis for Danish schools.
 
-The core (this package minus ``tildeling.io``, ``tildeling.workbook``, ``tildeling.xl``,
-``tildeling.addin`` and ``tildeling.cli``) knows nothing about Excel: it takes and
-returns pandas DataFrames and dataclasses.
+The core – ``model``, ``need``, ``absence``, ``privacy`` and ``synth`` with the
+shared ``errors``, ``spec``, ``catalogue``, ``columns`` and ``danish`` – knows
+nothing about Excel: it takes and returns pandas DataFrames and dataclasses.
+The adapters render and read: ``io`` (files), ``workbook`` (workbook packages),
+``xl`` (xlwings macros and worksheet functions), ``cli`` (the command line) and
+``addin`` (building and installing the Excel add-in). See docs/udvikling.md.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Core: :func:`analyse` validates the input tables, links them per pupil and returns an
 :class:`AbsenceResult` (link report, hypothesis verdicts, cross-tabs, quarterly flags,
-caseworker list, trends, segments, drill-down table). Adapters: :mod:`.workbook`
-(template, run in place, shared copy), :mod:`.commands` (CLI) and
-:mod:`tildeling.xl.absence_macros` (ribbon).
+caseworker list, trends, segments, drill-down table). Adapters:
+:mod:`tildeling.workbook.absence` (template, run in place, shared copy),
+:mod:`tildeling.cli.absence` (command line) and :mod:`tildeling.xl.absence_macros`
+(ribbon).
 """
 
 from __future__ import annotations

@@ -1,17 +1,14 @@
-"""The absence workbook contract: sheet, table and column names, factors, labels.
+"""The absence analysis's data contract.
 
-One place defines every name a user sees in the absence analysis. Readers,
-writers, the template, the macros and the tests use these constants; the Danish
-text for users lives here too.
+The names of the absence analysis's data: input tables and their columns,
+factors, thresholds, verdicts. The core validates and analyses with them; the
+workbook adapter adds its result-sheet names in
+:mod:`tildeling.workbook.absence.contract`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-# --- Model type marker (defined name in the workbook) --------------------------
-MODELTYPE_NAME = "Modeltype"
-MODELTYPE_VALUE = "fravaer"
 
 # --- Thresholds (Danish rules) --------------------------------------------------
 WORRYING_PCT = 10.0        # total absence ≥ 10 % = bekymrende fravær
@@ -147,29 +144,6 @@ FACTORS = (
     Factor("Dansk som andetsprog", "Eleven har dansk som andetsprog", "Sprog"),
 )
 FACTOR_NAMES = tuple(f.name for f in FACTORS)
-
-# --- Result sheets -------------------------------------------------------------------
-SHEET_GUIDE = "Vejledning"
-SHEET_OVERVIEW = "Resultat"
-SHEET_LINK = "Koblingsrapport"
-SHEET_UNMATCHED = "Ikke koblede elever"
-SHEET_HYPOTHESES = "Hypotesetest"
-SHEET_CROSSTABS = "Krydstabeller"
-SHEET_TREND = "Tendens"
-SHEET_SEGMENTS = "Segmenter"
-SHEET_DRILL = "Drilldown"
-SHEET_DRILLDATA = "Drilldata"
-SHEET_LISTS = "Lister"
-SHEET_CASEWORKER = "Sagsbehandlerliste"
-
-#: Sheets with pupil-level personal data: never in a shared copy.
-PERSONAL_SHEETS = (SHEET_CASEWORKER, SHEET_UNMATCHED)
-#: Sheets the analysis writes (replaced on every run); input sheets are never touched.
-RESULT_SHEETS = (SHEET_OVERVIEW, SHEET_LINK, SHEET_UNMATCHED, SHEET_HYPOTHESES, SHEET_CROSSTABS, SHEET_TREND,
-                 SHEET_SEGMENTS, SHEET_DRILL, SHEET_DRILLDATA, SHEET_LISTS, SHEET_CASEWORKER)
-
-PERSONAL_BANNER = ("PERSONFØLSOMME OPLYSNINGER – kun til sagsbehandlere med et sagligt formål. "
-                   "Arket må ikke deles, printes eller sendes videre. Det fjernes automatisk i en delbar kopi.")
 
 # --- Verdicts -------------------------------------------------------------------------
 CONFIRMED = "bekræftet"

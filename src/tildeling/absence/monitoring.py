@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as c
-from ._suppress import suppression_mask
+from ..privacy import suppression_mask
 from .linking import absence_band
 from .rules import Condition
 

@@ -1,4 +1,5 @@
-"""Write named result tables to one .xlsx (a sheet per table) or a folder of CSV files."""
+"""Result tables of ``tildeling apply``: named DataFrames, written to one .xlsx (a sheet per table)
+or a folder of CSV files. Nothing here computes statistics."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..need.apply import NeedResult
 from .atomic import atomic_save, atomic_write_with
-from .xlsx import _clean
+from .coefficients import cell_value as _clean
 
-__all__ = ["write_results", "number_format_for"]
+__all__ = ["result_tables", "write_results", "number_format_for"]
 
 _SHARE_WORDS = ("andel", "sandsynlighed", "nøgle", "vægt", "procentpoint", "i % af")
 
@@ -66,3 +68,34 @@ def _write_xlsx(tables, out: Path) -> None:
                     cell.number_format = fmt
         ws.freeze_panes = "A2"
     atomic_save(wb, out)
+
+
+def result_tables(result: NeedResult, allocation=None, *, include_pupils: bool = False) -> dict[str, pd.DataFrame]:
+    """Every result table by a short Danish name (used as sheet or file name)."""
+    c = result.coefficients
+    out = {
+        "Distriktsbehov": result.districts,
+    }
+    if allocation is not None:
+        out["Fordeling"] = allocation.table
+        if allocation.phase_in is not None:
+            out["Indfasning"] = allocation.phase_in
+        out["Forklaring"] = pd.DataFrame({"Forklaring": allocation.explanations})
+    out.update({
+        "Kommunebenchmark": result.municipal,
+        "Ekstern benchmark": result.external,
+        "Intern benchmark": result.internal,
+        "Forklaringskraft": pd.DataFrame([
+            {"Population": "Kommunen", "Elever": result.power.n, "Modtagere": result.power.recipients,
+             "10 % med laveste sandsynlighed": result.power.lowest,
+             "10 % med højeste sandsynlighed": result.power.highest, "AUC": result.power.auc},
+        ]),
+        "Deciler": result.power.deciles,
+        "Beskrivende": result.descriptives,
+        "Beskrivende pr distrikt": result.district_descriptives,
+        "Koefficienter": c.to_frame(),
+        "Advarsler": pd.DataFrame({"Advarsel": result.warnings}),
+    })
+    if include_pupils:
+        out["Elever (persondata)"] = result.pupils
+    return out

@@ -13,19 +13,14 @@ needed for categorical/banded variables (a row with a ``Kategori`` and no
 ``Type`` is read as ``kategorisk``; a row without ``Kategori`` as ``numerisk``).
 The rest (standard errors, weights, national means, labels) is optional.
 
-Files: ``.xlsx`` with the sheets ``Koefficienter`` and ``Metadata`` (key/value);
-``.csv`` (semicolon-separated, decimal comma, UTF-8 with BOM so that Danish Excel
-opens it directly) with the metadata as leading ``# nøgle: værdi`` lines. Floats
-are written with 17 significant digits, so a reloaded table predicts exactly
-the same probabilities.
+Reading and writing files (``.xlsx``/``.csv``) is the adapter
+:mod:`tildeling.io.coefficients`; this module knows no file format.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,7 +31,7 @@ from ..errors import InputError, Source, format_names
 from ..spec import INTERCEPT, Category, ModelSpec, Variable, VarType
 from .design import design_matrix
 
-__all__ = ["CoefficientTable", "read_coefficients"]
+__all__ = ["CoefficientTable"]
 
 _TYPES = {t.value: t for t in VarType}
 
@@ -159,30 +154,6 @@ class CoefficientTable:
         extra = [c for c in self.table.columns if c not in cols]
         return self.table[cols + extra].copy()
 
-    def to_csv(self, path) -> None:
-        buf = io.StringIO()
-        for k, v in self.metadata.items():
-            buf.write(f"# {k}: {v}\n")
-        self.to_frame().to_csv(buf, sep=";", decimal=",", index=False, float_format="%.17g")
-        from ..io.atomic import atomic_write
-
-        atomic_write(path, buf.getvalue().encode("utf-8-sig"))
-
-    def to_xlsx(self, path) -> None:
-        from ..io.xlsx import write_coefficient_workbook  # adapter; the core stays Excel-free
-
-        write_coefficient_workbook(self, path)
-
-    def save(self, path) -> None:
-        """Write ``.csv`` or ``.xlsx`` depending on the suffix."""
-        suffix = Path(path).suffix.lower()
-        if suffix == ".csv":
-            self.to_csv(path)
-        elif suffix in (".xlsx", ".xlsm"):
-            self.to_xlsx(path)
-        else:
-            raise InputError(f"Ukendt filtype '{suffix}' – brug .xlsx eller .csv.")
-
 
 def _variable_from_rows(key: str, rows: pd.DataFrame, source: Source) -> Variable:
     def first(name, default=None):
@@ -277,30 +248,3 @@ def _add_spec_columns(t: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     t[col.DISPLAY_KEY] = disp
     t[col.DISPLAY_UNIT] = dunit
     return t
-
-
-def read_coefficients(path) -> CoefficientTable:
-    """Load a coefficient table from ``.xlsx`` or ``.csv``."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"Filen '{path}' findes ikke.")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        text = path.read_bytes().decode("utf-8-sig")
-        meta, body = {}, []
-        for line in text.splitlines(keepends=True):
-            if line.startswith("# ") and not body:
-                k, _, v = line[2:].rstrip("\r\n").partition(": ")
-                meta[k] = v
-            else:
-                body.append(line)
-        sep = ";" if body and body[0].count(";") >= body[0].count(",") else ","
-        frame = pd.read_csv(io.StringIO("".join(body)), sep=sep, decimal="," if sep == ";" else ".",
-                            dtype={col.VARIABLE: str, col.CATEGORY: str, col.REFERENCE: str, col.TYPE: str},
-                            keep_default_na=False, na_values=[""])
-        return CoefficientTable.from_frame(frame, meta, Source(f"Filen {path.name}", first_row=2 + len(meta)))
-    if suffix in (".xlsx", ".xlsm"):
-        from ..io.xlsx import read_coefficient_workbook
-
-        return read_coefficient_workbook(path)
-    raise InputError(f"Ukendt filtype '{suffix}' for koefficienttabellen – brug .xlsx eller .csv.")

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import __version__
 from .. import columns as col
+from .. import danish as dk
 from ..errors import InputError, Source
 from ..spec import ModelSpec
 from .coefficients import CoefficientTable
@@ -99,7 +100,7 @@ def fit_national(
     say = progress or (lambda msg: None)
     data, src, excluded = model_rows(pupils, source)
     check_required_columns(data, [col.MUNICIPALITY, col.OUTCOME], source)
-    say(f"Bygger designmatrix for {len(data):,} elever …".replace(",", "."))
+    say(f"Bygger designmatrix for {dk.integer(len(data))} elever …")
     X = design_matrix(data, spec, src)
     y = outcome(data, src)
     groups = data[col.MUNICIPALITY].astype(str).to_numpy()

@@ -2,7 +2,7 @@
 
 Each macro resolves the calling workbook, reads, calls the core, writes, and
 shows problems as a Danish message box – never a traceback. The layout of the
-result sheets is the one :mod:`tildeling.absence.workbook` renders; this module
+result sheets is the one :mod:`tildeling.workbook.absence` renders; this module
 only copies that rendering into the live workbook through xlwings (values,
 formulas, number formats, colours, column widths, defined names). Charts and the
 drill-down dropdowns need desktop Excel; they are added best-effort and skipped
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..absence import contract as c
+from ..workbook.absence import contract as c
 from ..errors import TildelingError
 from . import _common
 from ._common import unique_path as _unique_path, runs as _runs, status as _status
@@ -159,7 +159,7 @@ def _set_name(book, name, refers_to) -> None:
 def _render(book, res) -> None:
     import openpyxl
 
-    from ..absence.workbook import write_results
+    from ..workbook.absence import write_results
 
     wb = openpyxl.Workbook()
     write_results(wb, res)
@@ -213,7 +213,7 @@ def run_absence_analysis(book):
 @_macro
 def new_absence_workbook(book):
     """Ny fraværsanalyse: save a new absence workbook from the template and open it."""
-    from ..absence.workbook import new_template
+    from ..workbook.absence import new_template
 
     folder = None
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..errors import InputError, TildelingError
 from . import _common
 from ._common import documents as _documents, unique_path as _unique_path, status as _status
-from ..workbook import contract as c
+from ..workbook.need import contract as c
 from .absence_macros import new_absence_workbook, run_absence_analysis
 
 __all__ = ["RIBBON_MACROS", "new_need_workbook", "validate_data", "fit_model", "load_coefficients",
@@ -122,8 +122,8 @@ def _read(book):
 
 
 def _compute(book, inputs, *, shared: bool = False):
-    from ..workbook.need_sheets import RunInfo
-    from ..workbook.run import compute
+    from ..workbook.need.sheets import RunInfo
+    from ..workbook.need.run import compute
     from .read import inputs_fingerprint
 
     n = _count(len(inputs.pupils))
@@ -148,7 +148,7 @@ def _refresh_lists(book, spec) -> str:
     (and every key of a workbook made before the names existed) get a dropdown where the engine can add
     one; otherwise the returned Danish note says what to do by hand ('' when nothing needs doing).
     """
-    from ..workbook.template import category_lists
+    from ..workbook.need.template import category_lists
     from .render import render_lists, set_list_validations
 
     _status(book, f"{TITLE}: opdaterer rullelisterne …")
@@ -264,7 +264,7 @@ def _ask_coefficient_file(book) -> str | None:
 @_macro
 def load_coefficients(book, path=None):
     """Indlæs koefficienter: read a coefficient table (.xlsx/.csv) and write it into the Koefficienter sheet."""
-    from ..model.coefficients import read_coefficients
+    from ..io.coefficients import read_coefficients
     from .render import coefficient_sheet, render_sheet
 
     if path is None:
@@ -326,7 +326,7 @@ def refresh_benchmarks(book):
 @_macro
 def make_shareable_copy(book, out=None):
     """Lav delbar kopi: write ``<name> - delt.xlsx`` next to the workbook (no pupil data, small counts hidden)."""
-    from ..workbook.share import share_inputs
+    from ..workbook.need.share import share_inputs
     from .read import inputs_fingerprint
 
     inputs = _read(book)
@@ -345,7 +345,7 @@ def make_shareable_copy(book, out=None):
 @_macro
 def new_need_workbook(book):
     """Ny behovsmodel: save a new need-model workbook from the template and open it."""
-    from ..workbook.template import write_template
+    from ..workbook.need.template import write_template
 
     path = _unique_path(_folder_of(book) or _documents(), "Behovsmodel")
     _status(book, f"{TITLE}: laver {path.name} …")

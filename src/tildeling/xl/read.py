@@ -1,11 +1,11 @@
 """Read the need-model inputs from a live workbook through xlwings' ``Book`` API.
 
-The live-Excel twin of :func:`tildeling.workbook.reader.read_need_inputs`: the
+The live-Excel twin of :func:`tildeling.workbook.need.reader.read_need_inputs`: the
 Excel Tables (``tblElever``, ``tblDistrikter``, ``tblKoefficienter``,
 ``tblModelinfo`` …) and the defined names of :data:`contract.SETTINGS` become the
-same :class:`~tildeling.workbook.reader.NeedInputs`. Everything after the raw
+same :class:`~tildeling.workbook.need.reader.NeedInputs`. Everything after the raw
 reading – which tables are required, the settings, the coefficient table – is
-shared with the file reader (:func:`~tildeling.workbook.reader.need_inputs_from_tables`),
+shared with the file reader (:func:`~tildeling.workbook.need.reader.need_inputs_from_tables`),
 so both paths give the same Danish messages.
 """
 
@@ -17,14 +17,8 @@ import re
 import pandas as pd
 
 from ..errors import Source
-from ..workbook.reader import (
-    NeedInputs,
-    WorkbookTables,
-    _resolve_name,
-    error_value_error,
-    need_inputs_from_tables,
-    table_frame,
-)
+from ..workbook.need.reader import NeedInputs, need_inputs_from_tables
+from ..workbook.tables import WorkbookTables, error_value_error, resolve_name, table_frame
 
 __all__ = ["read_book_tables", "read_book_inputs", "inputs_fingerprint", "EXCEL_ERRORS"]
 
@@ -94,7 +88,7 @@ def _book_names(book) -> dict[str, object]:
             continue
         if not name or "!" in name or refers_to is None:  # sheet-scoped names are not settings
             continue
-        out[name] = _resolve_name(str(refers_to), cell)
+        out[name] = resolve_name(str(refers_to), cell)
     return out
 
 

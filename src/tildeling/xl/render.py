@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter
 
-from ..workbook import contract as c
+from ..workbook.need import contract as c
 from ._common import runs as _runs
 from ..workbook.layout import Chart, Sheet, TableBlock, Text, cell_value
 
@@ -201,7 +201,7 @@ def coefficient_sheet(coefs, *, title: str, note: str) -> Sheet:
     """
     import pandas as pd
 
-    from ..workbook.template import TABLE_TOP
+    from ..workbook.need.template import TABLE_TOP
 
     frame = coefs.to_frame()
     meta = pd.DataFrame({"Nøgle": [str(k) for k in coefs.metadata.keys()],
@@ -291,11 +291,11 @@ def _lists_sheet(book):
 def render_lists(book, lists: dict[str, list[str]]) -> ListsUpdate:
     """Rewrite the sheet Lister (one column per key: the key, then its categories) and the names.
 
-    ``lists`` is :func:`tildeling.workbook.template.category_lists` of the new coefficient table.
+    ``lists`` is :func:`tildeling.workbook.need.template.category_lists` of the new coefficient table.
     Every ``Liste_<key>`` is (re)defined on its column; ``Liste_…`` names of keys that are no longer
     in ``lists`` are deleted, so no dropdown offers categories of an old model.
     """
-    from ..workbook.template import list_reference
+    from ..workbook.need.template import list_reference
 
     before = _book_names(book)
     ws = _lists_sheet(book)

@@ -1,24 +1,26 @@
-"""Read a need-model workbook's inputs (fast: python-calamine) without changing the file."""
+"""Read the Excel Tables and defined names of a workbook package (fast: python-calamine).
+
+Shared by the need-model and the absence workbooks: the file is never changed,
+Excel error values inside a table are reported with sheet, column and rows.
+"""
 
 from __future__ import annotations
 
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from lxml import etree
 from openpyxl.utils import column_index_from_string, range_boundaries
 
-from ..errors import InputError, Source, format_names
-from ..model.coefficients import CoefficientTable
-from . import contract as c
+from ..errors import InputError, Source
 from .graft import NS, _Package
 
-__all__ = ["WorkbookTables", "NeedInputs", "read_tables", "read_need_inputs", "need_inputs_from_tables",
-           "defined_names", "error_value_error", "table_frame"]
+__all__ = ["WorkbookTables", "read_tables", "defined_names", "error_value_error", "table_frame", "error_cells",
+           "resolve_name"]
 
 
 @dataclass
@@ -36,7 +38,7 @@ class WorkbookTables:
         if table not in self.frames:
             if sheet not in self.sheet_names:
                 raise InputError(f"Projektmappen {self.name} mangler arket '{sheet}' (med tabellen {table}). "
-                                 "Lav en ny projektmappe med 'tildeling new behovsmodel', og kopiér dine data over.")
+                                 "Lav en ny projektmappe med 'tildeling new', og kopiér dine data over.")
             raise InputError(f"Arket '{sheet}' mangler tabellen {table}. Gør området til en tabel (Ctrl+T) og "
                              f"giv den navnet {table} (Tabeldesign → Tabelnavn).")
         return self.frames[table]
@@ -56,7 +58,7 @@ def defined_names(pkg: _Package) -> dict[str, str]:
 _REF = re.compile(r"^'?(?P<sheet>[^'!]+(?:''[^'!]*)*)'?!\$?(?P<col>[A-Z]+)\$?(?P<row>\d+)$")
 
 
-def _resolve_name(text: str, cell) -> object:
+def resolve_name(text: str, cell) -> object:
     """The value of a defined name's formula; ``cell(sheet, row, col)`` (1-based) reads a referenced cell."""
     text = text.strip()
     if text.startswith("="):
@@ -95,7 +97,7 @@ def error_value_error(text: str, source: Source, column: str | None, rows) -> In
                       rows=rows)
 
 
-def _error_cells(pkg: _Package, sheet_part: str, ref: str) -> list[tuple[int, int, str]]:
+def error_cells(pkg: _Package, sheet_part: str, ref: str) -> list[tuple[int, int, str]]:
     """(row, col, error text) of cells with an Excel error value inside ``ref``."""
     data = pkg.parts.get(sheet_part, b"")
     if b't="e"' not in data:
@@ -148,7 +150,7 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
         src = Source(f"Arket '{t.sheet}' (tabellen {tname})", first_row=first_row)
         if tname in table_refs:
             sheet, ref, part = table_refs[tname]
-            errors = _error_cells(pkg, part, ref)
+            errors = error_cells(pkg, part, ref)
             if errors:
                 min_col = range_boundaries(ref)[0]
                 row, col, text = errors[0]
@@ -157,71 +159,5 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
                 raise error_value_error(text, src, column, rows_with)
         frames[tname], sources[tname], sheets[tname] = frame, src, t.sheet
     cell = _calamine_cells(wb)
-    names = {k: _resolve_name(v, cell) for k, v in defined_names(pkg).items()}
+    names = {k: resolve_name(v, cell) for k, v in defined_names(pkg).items()}
     return WorkbookTables(name, frames, sources, sheets, names, list(wb.sheet_names))
-
-
-@dataclass
-class NeedInputs:
-    pupils: pd.DataFrame
-    pupil_source: Source
-    districts: pd.DataFrame
-    district_source: Source
-    coefficients: CoefficientTable
-    settings: dict
-    tables: WorkbookTables
-    warnings: list = field(default_factory=list)
-
-
-def _setting_value(setting: c.Setting, value, source: Source):
-    if setting.kind == "text":
-        return "" if value is None else str(value).strip()
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise InputError(f"'{setting.label}' er tom – skriv en værdi.", source=source)
-    if isinstance(value, str):
-        try:
-            value = float(value.replace(".", "").replace(",", ".")) if setting.kind == "number" else \
-                float(value.replace(",", ".").rstrip("%")) / (100 if value.strip().endswith("%") else 1)
-        except ValueError:
-            raise InputError(f"'{setting.label}' skal være et tal, ikke '{value}'.", source=source) from None
-    value = float(value)
-    if setting.kind == "int":
-        if not value.is_integer():
-            raise InputError(f"'{setting.label}' skal være et helt tal.", source=source)
-        return int(value)
-    return value
-
-
-def read_need_inputs(data: bytes, name: str = "projektmappen") -> NeedInputs:
-    """Inputs of a need-model workbook, checked for presence and shape (values are checked by the core)."""
-    return need_inputs_from_tables(read_tables(data, name))
-
-
-def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
-    """:class:`NeedInputs` from a workbook's tables and defined names (a file or a live Excel workbook)."""
-    name = tables.name
-    kind = tables.names.get(c.KIND_NAME)
-    if kind not in (None, c.KIND):
-        raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")
-    pupils = tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
-    districts = tables.require(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)
-    coef_frame = tables.require(c.TBL_COEFS, c.SHEET_COEFS)
-    dsrc = tables.sources[c.TBL_DISTRICTS]
-    from ..model.design import check_required_columns
-
-    check_required_columns(districts, list(c.DISTRICT_REQUIRED), dsrc)
-    meta = {}
-    if c.TBL_MODEL_INFO in tables.frames:
-        m = tables.frames[c.TBL_MODEL_INFO]
-        if {"Nøgle", "Værdi"} <= set(m.columns):
-            meta = {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
-    coefs = CoefficientTable.from_frame(coef_frame, meta, tables.sources[c.TBL_COEFS])
-    settings = {}
-    ssrc = Source(f"Arket '{c.SHEET_SETTINGS}'")
-    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text"]
-    if missing:
-        raise InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
-                         f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'.")
-    for s in c.SETTINGS:
-        settings[s.name] = _setting_value(s, tables.names.get(s.name, s.default), ssrc)
-    return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables)

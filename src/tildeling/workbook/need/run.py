@@ -15,16 +15,17 @@ from typing import Callable
 
 from openpyxl import Workbook
 
-from ..errors import InputError
-from ..need.apply import NeedResult, apply_model
-from ..need.budget import Allocation, BudgetOptions, allocate, options_from_districts
+from ... import danish as dk
+from ...errors import InputError
+from ...need.apply import NeedResult, apply_model
+from ...need.budget import Allocation, BudgetOptions, allocate, options_from_districts
 from . import contract as c
-from ..io.atomic import atomic_write
-from .graft import graft_sheets
-from .layout import Sheet, TableBlock, Text, place
-from .need_sheets import RunInfo, output_sheets
+from ...io.atomic import atomic_write
+from ..graft import graft_sheets
+from ..layout import Sheet, TableBlock, Text, place
+from .sheets import RunInfo, output_sheets
 from .reader import NeedInputs, read_need_inputs
-from .render_xlsx import render_sheets
+from ..render_xlsx import render_sheets
 
 __all__ = ["RunOutcome", "compute", "run_workbook", "budget_options", "render_package"]
 
@@ -92,8 +93,7 @@ def run_workbook(path, out=None, *, progress: Callable[[str], None] | None = Non
     data = path.read_bytes()
     say(f"Læser {path.name} …")
     inputs = read_need_inputs(data, path.name)
-    n = f"{len(inputs.pupils):,}".replace(",", ".")
-    say(f"{n} elever, {len(inputs.districts)} distrikter. Beregner …")
+    say(f"{dk.integer(len(inputs.pupils))} elever, {len(inputs.districts)} distrikter. Beregner …")
     info = RunInfo(started=datetime.now().isoformat(timespec="seconds"), fingerprint=fingerprint(data),
                    coefficient_source=inputs.coefficients.metadata.get("Datakilde", "arket Koefficienter"),
                    settings={s.label: inputs.settings[s.name] for s in c.SETTINGS}, warnings=[])
@@ -107,5 +107,4 @@ def run_workbook(path, out=None, *, progress: Callable[[str], None] | None = Non
     target = Path(out) if out else path
     atomic_write(target, new)
     seconds = time.perf_counter() - t0
-    say(f"Færdig på {seconds:.1f} s: {target}")
     return RunOutcome(target, result, alloc, sheets, seconds)

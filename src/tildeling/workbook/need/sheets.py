@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import __version__
-from ..need import budget as B
-from ..need.apply import NeedResult
-from ..privacy import suppress_small_counts
+from ... import __version__
+from ...need import budget as B
+from ...need.apply import NeedResult
+from ...privacy import suppress_small_counts
 from . import contract as c
-from .layout import Chart, Sheet, TableBlock, Text, place
+from ..layout import Chart, Sheet, TableBlock, Text, place
 
 __all__ = ["RunInfo", "output_sheets", "allocation_block"]
 
@@ -39,7 +39,7 @@ class RunInfo:
 
 
 def _formats_for(frame: pd.DataFrame) -> dict[str, str]:
-    from ..io.results import number_format_for
+    from ...io.results import number_format_for
 
     out = {}
     for col in frame.columns:
@@ -309,7 +309,7 @@ def _maybe_number(v):
 
 
 def _weights_table(coefs) -> pd.DataFrame | None:
-    from .. import columns as col
+    from ... import columns as col
 
     t = coefs.table
     if col.WEIGHT not in t.columns or not pd.to_numeric(t[col.WEIGHT], errors="coerce").notna().any():

@@ -13,11 +13,12 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from ..model.coefficients import CoefficientTable, read_coefficients
-from ..spec import VarType
+from ...io.coefficients import read_coefficients
+from ...model.coefficients import CoefficientTable
+from ...spec import VarType
 from . import contract as c
-from .layout import cell_value
-from .render_xlsx import HEADER_FILL, INPUT_FILL, PERSONAL_FILL, STYLES
+from ..layout import cell_value
+from ..render_xlsx import HEADER_FILL, INPUT_FILL, PERSONAL_FILL, STYLES
 
 __all__ = ["demo_coefficients", "build_template", "write_template", "category_lists", "list_reference",
            "TABLE_TOP"]
@@ -299,7 +300,7 @@ def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFram
 
 def write_template(path, **kwargs) -> Path:
     """Write the template to ``path`` atomically."""
-    from ..io.atomic import atomic_save
+    from ...io.atomic import atomic_save
 
     path = Path(path)
     atomic_save(build_template(**kwargs), path)

@@ -13,8 +13,9 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
-from .errors import TildelingError
+from .. import __version__
+from ..errors import TildelingError
+from ._common import command_started
 
 #: argparse's own texts in Danish (argparse looks them up through gettext as ``argparse._``).
 _ARGPARSE_DA = {
@@ -43,9 +44,10 @@ def _danish_argparse() -> None:
 
 #: Modules that add commands; each has ``register(subparsers)``.
 COMMAND_MODULES = (
-    "tildeling.commands",          # synth, fit, apply, new, run, demo, share
-    "tildeling.absence.commands",  # absence
-    "tildeling.addin.commands",    # addin build / install
+    "tildeling.cli.need",          # synth, fit, apply
+    "tildeling.cli.workbook",      # new, run, demo, share
+    "tildeling.cli.absence",       # absence
+    "tildeling.cli.addin",         # addin build / install
 )
 
 
@@ -55,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tildeling",
         description="Socioøkonomisk behovsmodel, fordelingsnøgle og fraværsanalyse for skoler.",
     )
-    parser.add_argument("--version", action="version", version=f"tildeling {__version__}")
+    parser.add_argument("--version", action="version", version=f"tildeling {__version__}",
+                        help="vis versionsnummeret og afslut")
     sub = parser.add_subparsers(dest="command", metavar="KOMMANDO")
     for name in COMMAND_MODULES:
         try:
@@ -69,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    command_started()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

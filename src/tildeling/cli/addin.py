@@ -11,7 +11,7 @@ def register(subparsers) -> None:
     """Add ``addin build`` and ``addin install`` to the ``tildeling`` command."""
     addin = subparsers.add_parser(
         "addin",
-        help="Byg og installér Excel-tilføjelsesprogrammet tildeling.xlam",
+        help="byg og installér Excel-tilføjelsesprogrammet tildeling.xlam",
         description="Byg og installér Excel-tilføjelsesprogrammet tildeling.xlam (fanen Tildeling).",
     )
     sub = addin.add_subparsers(dest="addin_command", metavar="KOMMANDO")
@@ -19,7 +19,7 @@ def register(subparsers) -> None:
 
     build = sub.add_parser(
         "build",
-        help="Byg tildeling.xlam fra kilderne i addin/",
+        help="byg tildeling.xlam fra kilderne i addin/",
         description="Byg tildeling.xlam fra kilderne i addin/ og xlwings' egen skabelon.",
     )
     build.add_argument("--out", required=True, metavar="MAPPE",
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 
     install = sub.add_parser(
         "install",
-        help="Installér tildeling.xlam, så Excel åbner det ved start",
+        help="installér tildeling.xlam, så Excel åbner det ved start",
         description="Kopiér tildeling.xlam til Excels startmappe (XLSTART) på Windows eller macOS, "
                     "og skriv denne Python-fortolker i xlwings' indstillinger for tilføjelsesprogrammet.",
     )
@@ -49,7 +49,7 @@ def register(subparsers) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .build import build_addin, find_sources
+    from ..addin.build import build_addin, find_sources
 
     path = build_addin(args.out, sources=find_sources(args.src), interpreter=args.interpreter)
     print(f"Bygget: {path}")
@@ -59,8 +59,8 @@ def _build(args: argparse.Namespace) -> int:
 def _install(args: argparse.Namespace) -> int:
     import tempfile
 
-    from .build import build_addin, find_sources
-    from .install import install_addin
+    from ..addin.build import build_addin, find_sources
+    from ..addin.install import install_addin
 
     if args.xlam is None and args.src is not None:
         with tempfile.TemporaryDirectory(prefix="tildeling-addin-") as tmp:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from ..io.atomic import atomic_save
-from ..privacy import SMALL_CELL
+from ...io.atomic import atomic_save
+from ...privacy import SMALL_CELL
 from . import contract as c
-from .need_sheets import RunInfo
+from .sheets import RunInfo
 from .reader import NeedInputs, read_need_inputs
-from .render_xlsx import STYLES, render_sheets
+from ..render_xlsx import STYLES, render_sheets
 from .run import compute, fingerprint
 
 __all__ = ["share_workbook", "share_inputs", "SHARED_NOTE_SHEET"]
@@ -72,8 +72,8 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
 
 def assert_kind(path) -> str:
     """'behovsmodel', 'fravaer' or '' – the workbook's ``Modeltype``."""
-    from .graft import _Package
-    from .reader import defined_names
+    from ..graft import _Package
+    from ..tables import defined_names
 
     names = defined_names(_Package(Path(path).read_bytes()))
     return names.get(c.KIND_NAME, "").strip('"')

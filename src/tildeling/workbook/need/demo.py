@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..synth.national import make_municipality
+from ...synth.national import make_municipality
 from .run import run_workbook
 from .template import write_template
 

@@ -1,0 +1,110 @@
+"""Workbook commands: ``new``, ``run``, ``demo``, ``share`` (need model and absence analysis)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import InputError
+from ._common import Progress, out_path
+
+__all__ = ["register"]
+
+KINDS = ("behovsmodel", "fravaer")
+
+
+def cmd_new(args) -> int:
+    out = out_path(args.out)
+    if args.type == "fravaer":
+        from ..workbook.absence import new_template
+
+        new_template(out)
+    else:
+        from ..workbook.need.template import write_template
+
+        write_template(out)
+    Progress(args.quiet).done(f"ny projektmappe ({args.type}): {out}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from ..workbook.need.run import run_workbook
+
+    say = Progress(args.quiet)
+    out = out_path(args.out) if args.out else None
+    outcome = run_workbook(args.file, out, progress=say)
+    say.done(outcome.path)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    say = Progress(args.quiet)
+    if args.type == "fravaer":
+        from ..workbook.absence.demo import make_absence_demo
+
+        out = out_path(args.out or "tildeling-fravaer-demo.xlsx")
+        make_absence_demo(out, progress=say)
+    else:
+        from ..workbook.need.demo import make_demo
+
+        out = out_path(args.out or "tildeling-demo.xlsx")
+        make_demo(out, seed=args.seed, progress=say)
+    say.done(out)
+    return 0
+
+
+def cmd_share(args) -> int:
+    from ..workbook.need.share import assert_kind, share_workbook
+
+    say = Progress(args.quiet)
+    out = out_path(args.out)
+    if Path(out).resolve() == Path(args.file).resolve():
+        raise InputError("Den delbare kopi skal have et andet filnavn end originalen.")
+    if not Path(args.file).exists():
+        raise InputError(f"Filen '{args.file}' findes ikke.")
+    if assert_kind(args.file) == "fravaer":
+        from ..workbook.absence import share
+
+        share(Path(args.file), out)
+    else:
+        share_workbook(args.file, out, progress=say)
+    say.done(f"den delbare kopi er gemt som {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("new", help="ny projektmappe fra skabelonen",
+                       description="Laver en ny projektmappe: 'behovsmodel' (fordeling af specialundervisning) "
+                                   "eller 'fravaer' (fraværsanalyse).")
+    p.add_argument("type", choices=KINDS, metavar="TYPE", help="behovsmodel eller fravaer")
+    p.add_argument("--out", required=True, metavar="FIL", help="filnavn (.xlsx)")
+    p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("run", help="beregn alle resultater i en projektmappe",
+                       description="Læser inputarkene, beregner alt og skriver resultatarkene (erstatter en "
+                                   "tidligere kørsel). Inputark ændres aldrig; ved fejl røres filen ikke.")
+    p.add_argument("file", metavar="FIL", help="projektmappen (.xlsx)")
+    p.add_argument("--out", metavar="ANDEN", help="skriv resultatet til en anden fil i stedet for at opdatere FIL")
+    p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="lav en demo-projektmappe med syntetiske data og beregn den",
+                       description="Laver en beregnet projektmappe med syntetiske data: uden TYPE (eller "
+                                   "'behovsmodel') en behovsmodel for en syntetisk kommune (spejl af Helsingør), "
+                                   "med 'fravaer' en fraværsanalyse med syntetiske, koblede data.")
+    p.add_argument("type", nargs="?", choices=KINDS, default="behovsmodel", metavar="TYPE",
+                   help="behovsmodel (standard) eller fravaer")
+    p.add_argument("--out", metavar="FIL",
+                   help="filnavn (standard: tildeling-demo.xlsx eller tildeling-fravaer-demo.xlsx)")
+    p.add_argument("--seed", type=int, default=2016, metavar="N", help="frø for de syntetiske data")
+    p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("share", help="lav en delbar kopi uden elevdata og med skjulte små tal",
+                       description="Laver en ny projektmappe med resultaterne, uden elevdata, og med antal under "
+                                   "5 personer skjult. Virker for behovsmodel og fraværsanalyse.")
+    p.add_argument("file", metavar="FIL", help="projektmappen (.xlsx)")
+    p.add_argument("--out", required=True, metavar="DELT", help="den delbare kopi (.xlsx)")
+    p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
+    p.set_defaults(func=cmd_share)

@@ -1,0 +1,130 @@
+"""Coefficient-table files: ``.xlsx`` (sheets ``Koefficienter`` and ``Metadata``) and ``.csv``.
+
+``.csv`` is semicolon-separated with decimal comma and UTF-8 with BOM, so that
+Danish Excel opens it directly; the metadata are leading ``# nøgle: værdi``
+lines. Floats are written with 17 significant digits, so a reloaded table
+predicts exactly the same probabilities.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as col
+from ..errors import InputError, Source
+from ..model.coefficients import CoefficientTable
+from .atomic import atomic_save, atomic_write
+
+__all__ = ["read_coefficients", "write_coefficients", "COEF_SHEET", "META_SHEET", "cell_value"]
+
+COEF_SHEET = "Koefficienter"
+META_SHEET = "Metadata"
+
+
+def cell_value(v):
+    """A Python value as openpyxl should write it (NaN → empty, numpy scalars → Python)."""
+    if isinstance(v, (float, np.floating)) and np.isnan(v):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def write_coefficients(coefs: CoefficientTable, path) -> None:
+    """Write ``.csv`` or ``.xlsx`` depending on the suffix (atomically)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        _write_csv(coefs, path)
+    elif suffix in (".xlsx", ".xlsm"):
+        _write_xlsx(coefs, path)
+    else:
+        raise InputError(f"Ukendt filtype '{suffix}' – brug .xlsx eller .csv.")
+
+
+def _write_csv(coefs: CoefficientTable, path) -> None:
+    buf = io.StringIO()
+    for k, v in coefs.metadata.items():
+        buf.write(f"# {k}: {v}\n")
+    coefs.to_frame().to_csv(buf, sep=";", decimal=",", index=False, float_format="%.17g")
+    atomic_write(path, buf.getvalue().encode("utf-8-sig"))
+
+
+def _write_xlsx(coefs: CoefficientTable, path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+
+    frame = coefs.to_frame()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = COEF_SHEET
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append([cell_value(v) for v in row])
+    ref = f"A1:{get_column_letter(frame.shape[1])}{len(frame) + 1}"
+    tab = Table(displayName="tblKoefficienter", ref=ref)
+    tab.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(tab)
+    ws.freeze_panes = "C2"
+    for j, name in enumerate(frame.columns, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(str(name)) + 4))
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 26
+    meta = wb.create_sheet(META_SHEET)
+    meta.append(["Nøgle", "Værdi"])
+    meta["A1"].font = meta["B1"].font = Font(bold=True)
+    for k, v in coefs.metadata.items():
+        meta.append([str(k), str(v)])
+    meta.column_dimensions["A"].width = 28
+    meta.column_dimensions["B"].width = 60
+    atomic_save(wb, path)
+
+
+def read_coefficients(path) -> CoefficientTable:
+    """Load a coefficient table from ``.xlsx`` or ``.csv``."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"Filen '{path}' findes ikke.")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    raise InputError(f"Ukendt filtype '{suffix}' for koefficienttabellen – brug .xlsx eller .csv.")
+
+
+def _read_csv(path: Path) -> CoefficientTable:
+    text = path.read_bytes().decode("utf-8-sig")
+    meta, body = {}, []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("# ") and not body:
+            k, _, v = line[2:].rstrip("\r\n").partition(": ")
+            meta[k] = v
+        else:
+            body.append(line)
+    sep = ";" if body and body[0].count(";") >= body[0].count(",") else ","
+    frame = pd.read_csv(io.StringIO("".join(body)), sep=sep, decimal="," if sep == ";" else ".",
+                        dtype={col.VARIABLE: str, col.CATEGORY: str, col.REFERENCE: str, col.TYPE: str},
+                        keep_default_na=False, na_values=[""])
+    return CoefficientTable.from_frame(frame, meta, Source(f"Filen {path.name}", first_row=2 + len(meta)))
+
+
+def _read_xlsx(path: Path) -> CoefficientTable:
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    if COEF_SHEET not in wb.sheet_names:
+        raise InputError(f"Filen {path.name} har intet ark '{COEF_SHEET}'.")
+    rows = wb.get_sheet_by_name(COEF_SHEET).to_python(skip_empty_area=False)
+    frame = pd.DataFrame(rows[1:], columns=[str(c) for c in rows[0]])
+    meta = {}
+    if META_SHEET in wb.sheet_names:
+        for r in wb.get_sheet_by_name(META_SHEET).to_python()[1:]:
+            if r and r[0] not in ("", None):
+                meta[str(r[0])] = "" if r[1] is None else str(r[1])
+    return CoefficientTable.from_frame(frame, meta, Source(f"Arket '{COEF_SHEET}' i {path.name}"))

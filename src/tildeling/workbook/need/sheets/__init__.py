@@ -1,0 +1,41 @@
+"""The need-model result sheets, built as :mod:`tildeling.workbook.layout` data from core results.
+
+One module per sheet; :func:`output_sheets` puts them in order. The builders compute no statistics: they
+pick, label and format what the core returned.
+
+==================  =====================  ==============================================
+sheet               module                 tables
+==================  =====================  ==============================================
+Distriktsbehov      :mod:`.district`       tblDistriktsbehov (Tabel 5.1)
+Fordeling           :mod:`.allocation`     tblFordeling, tblIndfasning (live formulas)
+Benchmark           :mod:`.benchmark`      tblKommunebenchmark, tblEksternBenchmark, tblInternBenchmark
+Model               :mod:`.model`          tblModeltilpasning, tblForklaringskraft, tblDeciler, tblRelativeVaegte
+Beskrivende         :mod:`.descriptives`   tblBeskrivende, tblBeskrivendeDistrikter
+Kørselslog          :mod:`.log`            tblKoerselslog
+==================  =====================  ==============================================
+"""
+
+from __future__ import annotations
+
+from ....need.apply import NeedResult
+from ...layout import Sheet, place
+from .allocation import allocation_block, allocation_sheet
+from .benchmark import benchmark_sheet
+from .common import Context, RunInfo
+from .descriptives import descriptives_sheet
+from .district import need_sheet
+from .log import log_sheet
+from .model import model_sheet
+
+__all__ = ["RunInfo", "Context", "output_sheets", "allocation_block"]
+
+
+def output_sheets(result: NeedResult, alloc, info: RunInfo, *, municipality: str, school_year: str,
+                  shared: bool = False) -> list[Sheet]:
+    """All output sheets of a run. ``shared=True`` suppresses small counts and leaves out the log."""
+    ctx = Context(result, alloc, info, municipality, school_year, shared)
+    sheets = [need_sheet(ctx), allocation_sheet(ctx), benchmark_sheet(ctx), model_sheet(ctx),
+              descriptives_sheet(ctx)]
+    if not shared:
+        sheets.append(log_sheet(ctx))
+    return [place(s) for s in sheets]

@@ -1,0 +1,73 @@
+"""Model: the model's fit, its explanatory power (Tabel 3.2), deciles and relative weights (Tabel 3.1)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .... import columns as col
+from ...layout import Sheet, TableBlock, Text
+from .. import contract as c
+from .common import DEC3, PCT, Context, formats_for, maybe_number
+
+__all__ = ["model_sheet"]
+
+
+def model_sheet(ctx: Context) -> Sheet:
+    result, shared, municipality = ctx.result, ctx.shared, ctx.municipality
+    coefs = result.coefficients
+    meta = coefs.metadata
+    fit_rows = [(k, meta[k]) for k in ("Model", "Skoleår", "Datakilde", "N", "Kommuner (klynger)",
+                                        "Standardfejl", "McFadden pseudo-R²", "Log-likelihood", "AIC", "BIC",
+                                        "Pakkeversion", "Bemærk") if k in meta]
+    fit = pd.DataFrame(fit_rows or [("Model", "ukendt")], columns=["Nøgletal", "Værdi"])
+    fit["Værdi"] = [maybe_number(v) for v in fit["Værdi"]]
+    p = result.power
+    power = pd.DataFrame([
+        {"Population": f"Elever i {municipality}" if municipality else "Kommunen",
+         "10 % med laveste sandsynlighed": p.lowest, "10 % med højeste sandsynlighed": p.highest, "AUC": p.auc},
+    ])
+    nat_low, nat_high = maybe_number(meta.get("Andel fanget, laveste 10 %")), \
+        maybe_number(meta.get("Andel fanget, højeste 10 %"))
+    if isinstance(nat_low, float) and isinstance(nat_high, float):
+        power.loc[len(power)] = {"Population": "Hele landet (modellens data)", "10 % med laveste sandsynlighed":
+                                 nat_low, "10 % med højeste sandsynlighed": nat_high,
+                                 "AUC": maybe_number(meta.get("AUC"))}
+    weights = _weights_table(coefs)
+    model_blocks = [
+        Text("Den statistiske model", "title"),
+        Text("Koefficienterne står på arket Koefficienter. Her: modellens tilpasning, forklaringskraft og "
+             "variablenes betydning (relative vægte, % af forklaringskraften).", "note"),
+        TableBlock(c.TBL_FIT, fit, {}, widths={"Nøgletal": 30, "Værdi": 60}),
+        Text("Forklaringskraft (Tabel 3.2): andel af de faktiske modtagere blandt de 10 % med lavest og højest "
+             "sandsynlighed. Uden information ville begge være 10 %.", "subtitle"),
+        TableBlock(c.TBL_POWER, power, {"10 % med laveste sandsynlighed": PCT,
+                                         "10 % med højeste sandsynlighed": PCT, "AUC": DEC3}),
+    ]
+    if not shared:
+        dec = p.deciles
+        model_blocks.append(TableBlock(c.TBL_DECILES, dec, formats_for(dec), title="Deciler af forudsagt "
+                                                                                      "sandsynlighed (kommunen)"))
+    if weights is not None:
+        model_blocks.append(TableBlock(c.TBL_WEIGHTS, weights, {"Relativ vægt": PCT,
+                                                                "Relativ vægt (variabel i alt)": PCT},
+                                       title="Variablenes betydning (Tabel 3.1, Bilag 1)",
+                                       widths={"Beskrivelse": 50}))
+    return Sheet(c.SHEET_MODEL, model_blocks)
+
+
+def _weights_table(coefs) -> pd.DataFrame | None:
+    t = coefs.table
+    if col.WEIGHT not in t.columns or not pd.to_numeric(t[col.WEIGHT], errors="coerce").notna().any():
+        return None
+    t = t[t[col.VARIABLE] != "Konstant"]
+    w = pd.DataFrame({
+        "Variabel": t[col.VARIABLE].to_numpy(),
+        "Kategori": t[col.CATEGORY].to_numpy(),
+        "Beskrivelse": t[col.LABEL].to_numpy() if col.LABEL in t else t[col.VARIABLE].to_numpy(),
+        "Fortegn": np.where(t[col.COEF].to_numpy(float) >= 0, "+", "−"),
+        "Signifikans": t[col.STARS].to_numpy() if col.STARS in t else "",
+        "Relativ vægt": pd.to_numeric(t[col.WEIGHT], errors="coerce").to_numpy(),
+        "Relativ vægt (variabel i alt)": pd.to_numeric(t.get(col.WEIGHT_GROUP, np.nan), errors="coerce"),
+    })
+    return w.sort_values("Relativ vægt", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""Render result sheets of the demo workbook to PNG for the README (LibreOffice + pdftoppm).
+"""Render result sheets of the demo workbook to PNG for the docs (LibreOffice + pdftoppm).
 
     python tools/screenshots.py            # writes docs/img/behovsmodel_<sheet>.png
 """

@@ -1,7 +1,7 @@
 """Names of the columns in the core's data contracts (pupil data, coefficient table).
 
 These names are a contract: users' files and formulas rely on them. They are
-documented in the README; change them only with a migration note.
+documented in docs/analytiker.md; change them only with a migration note.
 """
 
 from __future__ import annotations

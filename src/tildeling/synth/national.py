@@ -8,7 +8,7 @@ Helsingør as published in the VIVE note (Tabel 5.1, Bilag 2–4).
 :func:`make_municipality` draws one municipality alone (the Helsingør mirror, or
 a generic municipality of any size) with the national true logit.
 
-The same seed gives the same data. See the README section on synthetic register data.
+The same seed gives the same data. See docs/analytiker.md and docs/udvikling.md.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from .absence_macros import new_absence_workbook, run_absence_analysis
 
 __all__ = ["RIBBON_MACROS", "new_need_workbook", "validate_data", "fit_model", "load_coefficients",
            "compute_allocation", "refresh_benchmarks", "make_shareable_copy", "show_help",
-           "new_absence_workbook", "run_absence_analysis", "readme_address"]
+           "new_absence_workbook", "run_absence_analysis", "guide_address"]
 
 #: Python macros the ribbon may call, by button tag.
 RIBBON_MACROS = (
@@ -48,8 +48,8 @@ RIBBON_MACROS = (
 TITLE = "Tildeling"
 
 
-def readme_address() -> str:
-    """Where the README is: the package's project URL if it declares one, else the README file itself."""
+def guide_address() -> str:
+    """Where the user's guide is: the package's project URL if it declares one, else docs/brugervejledning.md."""
     from importlib import metadata
 
     try:
@@ -59,8 +59,8 @@ def readme_address() -> str:
                 return url.strip()
     except metadata.PackageNotFoundError:
         pass
-    readme = Path(__file__).resolve().parents[3] / "README.md"
-    return str(readme) if readme.is_file() else "README.md i tildeling-projektet"
+    guide = Path(__file__).resolve().parents[3] / "docs" / "brugervejledning.md"
+    return str(guide) if guide.is_file() else "docs/brugervejledning.md i tildeling-projektet"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ HELP_TEXT = (
     "Estimér model er til analytikeren med nationale data (kolonnen Kommune skal findes).\n"
     "Funktionerne TILDELING_SANDSYNLIGHED, TILDELING_INDEKS, TILDELING_NOEGLE og TILDELING_BUDGET kan bruges "
     "direkte i celler.\n\n"
-    "Vejledning: {readme}"
+    "Vejledning: {guide}"
 )
 
 
@@ -360,7 +360,7 @@ def new_need_workbook(book):
 @_macro
 def show_help(book):
     """Hjælp: a short Danish help text."""
-    text = HELP_TEXT.format(readme=readme_address())
+    text = HELP_TEXT.format(guide=guide_address())
     _alert(book, text)
     return text
 

@@ -2,7 +2,7 @@
 
 This is the one place that defines them. The template writer, the reader, the
 run-in-place writer, the xlwings macros and the tests all use these constants.
-Users' own formulas rely on them: they are documented in the README and only
+Users' own formulas rely on them: they are documented in docs/brugervejledning.md and only
 change with a migration note.
 """
 

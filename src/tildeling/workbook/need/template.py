@@ -250,7 +250,7 @@ def _coefficients(wb, coefs: CoefficientTable, demo: bool) -> None:
     ws.sheet_properties.tabColor = INPUT_TAB
     if demo:
         _title(ws, c.DEMO_COEF_LABEL, "Erstat tabellen med koefficienterne fra den nationale model (Tildeling → "
-                                      "Indlæs koefficienter, eller indsæt dem her). Formatet er beskrevet i README.")
+                                      "Indlæs koefficienter, eller indsæt dem her). Formatet er beskrevet i docs/analytiker.md.")
         ws["A1"].font = STYLES["warning"]
     else:
         _title(ws, "Koefficienter", "Koefficienttabellen definerer modellen. Metadata står til højre.")

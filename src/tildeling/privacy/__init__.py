@@ -13,10 +13,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["SMALL_CELL", "SUPPRESSED", "suppress_small_counts", "small_rows", "suppression_mask"]
+from .checker import (DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, DisclosureError, Finding, Suppressed, audit,
+                      check_threshold, findings_message, require_clear, suppress, text_findings)
+from .registry import SECONDARY_MARKER, primary_marker, register, register_identities
 
-SMALL_CELL = 5
-SUPPRESSED = "<5"
+__all__ = ["SMALL_CELL", "SUPPRESSED", "suppress_small_counts", "small_rows", "suppression_mask", "audit", "Finding",
+           "suppress", "Suppressed", "require_clear", "DisclosureError", "check_threshold", "findings_message",
+           "text_findings", "DEFAULT_THRESHOLD", "MIN_THRESHOLD", "MAX_THRESHOLD", "SECONDARY_MARKER",
+           "primary_marker", "register", "register_identities"]
+
+#: The default threshold (``SMALL_CELL`` is its old name): counts of 1 … 4 persons are hidden.
+SMALL_CELL = DEFAULT_THRESHOLD
+SUPPRESSED = primary_marker(DEFAULT_THRESHOLD)
 
 
 def small_rows(counts, threshold: int = SMALL_CELL) -> np.ndarray:

@@ -72,7 +72,11 @@ class Setting:
     number_format: str | None = None
     choices: tuple | None = None   # dropdown (data validation list)
     kind: str = "text"             # text | number | fraction | int
+    optional: bool = False         # older workbooks may lack it: the default is used
 
+
+#: Defined name of the disclosure threshold (3–10, default 5) used by the shared copy.
+MIN_CELL_NAME = "MinCelle"
 
 SETTINGS = (
     Setting("Kommune", "Kommune", "Helsingør", "Kommunens navn (vises i overskrifter)."),
@@ -87,6 +91,9 @@ SETTINGS = (
     Setting("MedElevsandsynligheder", "Vis sandsynlighed pr. elev", "Nej",
             "Ja = skriv hver elevs sandsynlighed på arket Elevresultater (persondata).",
             choices=("Nej", "Ja")),
+    Setting(MIN_CELL_NAME, "Mindste antal personer i en celle", 5,
+            "Den delbare kopi skjuler tal for færre personer (3–10; Danmarks Statistik kræver mindst 3).", "0",
+            choices=tuple(range(3, 11)), kind="int", optional=True),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 

@@ -70,7 +70,7 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     coefs = CoefficientTable.from_frame(coef_frame, meta, tables.sources[c.TBL_COEFS])
     settings = {}
     ssrc = Source(f"Arket '{c.SHEET_SETTINGS}'")
-    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text"]
+    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text" and not s.optional]
     if missing:
         raise InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
                          f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'.")

@@ -46,14 +46,14 @@ def budget_options(inputs: NeedInputs) -> BudgetOptions:
                                   phase_in_years=s["Indfasningsaar"], source=inputs.district_source)
 
 
-def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
+def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False, threshold: int = 5):
     """Core results and the output sheets (no I/O)."""
     result = apply_model(inputs.pupils, inputs.coefficients, inputs.districts, source=inputs.pupil_source,
                          district_source=inputs.district_source)
     alloc = allocate(result.districts, budget_options(inputs), source=inputs.district_source)
     info.warnings = list(result.warnings)
     sheets = output_sheets(result, alloc, info, municipality=inputs.settings["Kommune"],
-                           school_year=inputs.settings["Skoleaar"], shared=shared)
+                           school_year=inputs.settings["Skoleaar"], shared=shared, threshold=threshold)
     if not shared and inputs.settings.get("MedElevsandsynligheder") == "Ja":
         sheets.append(place(Sheet(c.SHEET_PUPIL_RESULTS, [
             Text("Elevresultater – PERSONDATA, må ikke deles", "personal"),

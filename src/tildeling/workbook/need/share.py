@@ -2,49 +2,59 @@
 
 The copy is a *new* workbook rendered from the computed results – nothing of
 the original package is copied, so no pupil-level sheet, hidden sheet, pivot
-cache, defined name or external link can travel along. Counts under five are
-suppressed (see :mod:`tildeling.privacy`), values are static (no formulas that
-would need the input sheets), and a first sheet says that it is a shared version.
+cache, defined name or external link can travel along. Small numbers of persons
+are suppressed (see :mod:`tildeling.privacy`: counts of 1 … N−1 as ``<N``, what
+is computed from them left out, secondary cells ``..``), values are static (no
+formulas that would need the input sheets), and a first sheet says that it is a
+shared version. The rendered file is audited by the disclosure checker
+(:mod:`tildeling.workbook.audit`) and only saved if it passes.
 """
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
 
-from ...io.atomic import atomic_save
-from ...privacy import SMALL_CELL
+from ...privacy import check_threshold
 from . import contract as c
-from .sheets import RunInfo
+from .sheets import RunInfo, legend
 from .reader import NeedInputs, read_need_inputs
+from ..audit import save_cleared
 from ..render_xlsx import STYLES, render_sheets
 from .run import compute, fingerprint
 
-__all__ = ["share_workbook", "share_inputs", "SHARED_NOTE_SHEET"]
+__all__ = ["share_workbook", "share_inputs", "SHARED_NOTE_SHEET", "threshold_of"]
 
 SHARED_NOTE_SHEET = "Om denne kopi"
 
 
-def share_workbook(path, out, *, progress=None) -> Path:
+def threshold_of(inputs: NeedInputs, override=None) -> int:
+    """The disclosure threshold: ``override`` (``--min-celle``), else the workbook's ``MinCelle``, else 5."""
+    if override is not None:
+        return check_threshold(override, where="--min-celle")
+    value = inputs.settings.get(c.MIN_CELL_NAME, 5)
+    label = next(s.label for s in c.SETTINGS if s.name == c.MIN_CELL_NAME)
+    return check_threshold(value, where=f"Arket '{c.SHEET_SETTINGS}': '{label}' ({c.MIN_CELL_NAME})")
+
+
+def share_workbook(path, out, *, threshold=None, progress=None) -> Path:
     """Write the shareable copy of the workbook file ``path`` to ``out``."""
     say = progress or (lambda m: None)
     path, out = Path(path), Path(out)
     data = path.read_bytes()
     say(f"Læser {path.name} …")
     inputs = read_need_inputs(data, path.name)
-    return share_inputs(inputs, out, fingerprint=fingerprint(data), progress=progress)
+    return share_inputs(inputs, out, fingerprint=fingerprint(data), threshold=threshold, progress=progress)
 
 
-def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) -> Path:
-    """Write the shareable copy computed from ``inputs`` (a file's or a live workbook's) to ``out``."""
-    say = progress or (lambda m: None)
-    out = Path(out)
+def shared_package(inputs: NeedInputs, *, fingerprint: str, threshold: int) -> bytes:
+    """The shared copy as the bytes of an .xlsx package (not yet audited)."""
     info = RunInfo(started=date.today().isoformat(), fingerprint=fingerprint,
                    coefficient_source=inputs.coefficients.metadata.get("Datakilde", ""), settings={}, warnings=[])
-    say("Beregner og skjuler små tal …")
-    _, _, sheets = compute(inputs, info=info, shared=True)
+    _, _, sheets = compute(inputs, info=info, shared=True, threshold=threshold)
     wb = Workbook()
     ws = wb.active
     ws.title = SHARED_NOTE_SHEET
@@ -52,11 +62,13 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
         ("title", f"Delt version – {inputs.settings['Kommune']}, skoleåret {inputs.settings['Skoleaar']}"),
         ("normal", "Denne projektmappe er en delbar kopi af resultaterne af den socioøkonomiske behovsmodel."),
         ("normal", "Den indeholder ingen oplysninger om enkelte elever (intet elevark, ingen ElevID)."),
-        ("normal", f"Antal under {SMALL_CELL} personer er skjult og vist som '<{SMALL_CELL}', og tal beregnet ud "
-                   "fra dem er udeladt (Danmarks Statistiks praksis)."),
+        ("normal", f"Antal under {threshold} personer er skjult, og det samme er tal, der er beregnet ud fra dem, "
+                   f"eller som gælder en gruppe på under {threshold} personer. Hvor et skjult tal ellers kunne "
+                   "regnes ud fra totaler eller andre tabeller, er flere tal skjult (Danmarks Statistiks praksis)."),
+        ("normal", legend(threshold)),
         ("normal", "Tallene er faste værdier. Ændringer af budgettet skal laves i den oprindelige projektmappe."),
         ("note", f"Lavet {date.today().isoformat()} af tildeling {info.version} fra en projektmappe med "
-                 f"fingeraftryk {info.fingerprint}."),
+                 f"fingeraftryk {info.fingerprint}. Kontrolleret for små tal med grænsen {threshold}."),
     ]
     for i, (style, text) in enumerate(lines, start=1):
         ws.cell(row=i, column=1, value=text).font = STYLES[style]
@@ -65,7 +77,25 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
     render_sheets(wb, sheets)
     wb.properties.title = "Delt version – socioøkonomisk fordeling"
     wb.properties.creator = "tildeling"
-    atomic_save(wb, out)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, threshold=None, progress=None) -> Path:
+    """Write the shareable copy computed from ``inputs`` (a file's or a live workbook's) to ``out``.
+
+    The rendered file is audited (tables, texts, package, pupil IDs) before it is saved; if the audit
+    finds anything, nothing is written and a :class:`~tildeling.privacy.DisclosureError` says why.
+    """
+    say = progress or (lambda m: None)
+    out = Path(out)
+    n = threshold_of(inputs, threshold)
+    say(f"Beregner og skjuler små tal (under {n}) …")
+    data = shared_package(inputs, fingerprint=fingerprint, threshold=n)
+    say("Kontrollerer den delbare kopi for små tal …")
+    ids = inputs.pupils["ElevID"].tolist() if "ElevID" in inputs.pupils else []
+    save_cleared(out, data, threshold=n, pupil_ids=ids)
     say(f"Skrev den delbare kopi: {out}")
     return out
 

@@ -18,7 +18,9 @@ Kørselslog          :mod:`.log`            tblKoerselslog
 from __future__ import annotations
 
 from ....need.apply import NeedResult
-from ...layout import Sheet, place
+from ....privacy import (DEFAULT_THRESHOLD, SECONDARY_MARKER, DisclosureError, findings_message, primary_marker,
+                         suppress)
+from ...layout import Sheet, TableBlock, Text, place
 from .allocation import allocation_block, allocation_sheet
 from .benchmark import benchmark_sheet
 from .common import Context, RunInfo
@@ -27,15 +29,49 @@ from .district import need_sheet
 from .log import log_sheet
 from .model import model_sheet
 
-__all__ = ["RunInfo", "Context", "output_sheets", "allocation_block"]
+__all__ = ["RunInfo", "Context", "output_sheets", "allocation_block", "suppress_sheets", "legend"]
 
 
 def output_sheets(result: NeedResult, alloc, info: RunInfo, *, municipality: str, school_year: str,
-                  shared: bool = False) -> list[Sheet]:
-    """All output sheets of a run. ``shared=True`` suppresses small counts and leaves out the log."""
-    ctx = Context(result, alloc, info, municipality, school_year, shared)
+                  shared: bool = False, threshold: int = DEFAULT_THRESHOLD) -> list[Sheet]:
+    """All output sheets of a run.
+
+    ``shared=True``: static values, no log, and every table suppressed together by
+    :func:`tildeling.privacy.suppress` (counts of 1 … ``threshold`` − 1 as ``<N``, what is computed from
+    them left out, and secondary cells ``..`` so that nothing can be worked out from totals or other tables).
+    """
+    ctx = Context(result, alloc, info, municipality, school_year, shared, threshold)
     sheets = [need_sheet(ctx), allocation_sheet(ctx), benchmark_sheet(ctx), model_sheet(ctx),
               descriptives_sheet(ctx)]
-    if not shared:
+    if shared:
+        suppress_sheets(sheets, threshold)
+    else:
         sheets.append(log_sheet(ctx))
     return [place(s) for s in sheets]
+
+
+def suppress_sheets(sheets: list[Sheet], threshold: int, *, public=None, what: str = "Den delbare kopi"):
+    """Suppress every table of ``sheets`` together (in place); a legend goes under each sheet's title.
+
+    Raises :class:`~tildeling.privacy.DisclosureError` if the tables cannot be cleared.
+    Returns the :class:`~tildeling.privacy.Suppressed` result (its ``cells`` list every hidden cell).
+    """
+    blocks = {b.name: b for s in sheets for b in s.blocks if isinstance(b, TableBlock)}
+    result = suppress({name: b.frame for name, b in blocks.items()}, threshold=threshold, public=public)
+    if result.findings:
+        raise DisclosureError(findings_message(result.findings, what=what), result.findings)
+    hidden_tables = set(result.cells["Tabel"]) if len(result.cells) else set()
+    for name, b in blocks.items():
+        b.frame = result.tables[name]
+    for s in sheets:
+        if any(isinstance(b, TableBlock) and b.name in hidden_tables for b in s.blocks):
+            at = next((i + 1 for i, b in enumerate(s.blocks) if isinstance(b, Text) and b.style == "title"), 0)
+            s.blocks.insert(at, Text(legend(threshold), "note"))
+    return result
+
+
+def legend(threshold: int) -> str:
+    """What the marks of suppressed cells mean (Danish)."""
+    return (f"{primary_marker(threshold)} = under {threshold} personer. {SECONDARY_MARKER} = skjult, så et andet "
+            f"skjult tal ikke kan regnes ud. Tom celle = beregnet ud fra et skjult tal eller for en gruppe på under "
+            f"{threshold} personer.")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from ....privacy import suppress_small_counts
 from ...layout import Chart, Sheet, TableBlock, Text
 from .. import contract as c
 from .common import PCT, PP, Context, formats_for, points
@@ -13,20 +10,12 @@ __all__ = ["benchmark_sheet"]
 
 
 def benchmark_sheet(ctx: Context) -> Sheet:
-    result, shared, head = ctx.result, ctx.shared, ctx.head
+    result, head = ctx.result, ctx.head   # a shared copy is suppressed as a whole
     mun = result.municipal.copy()
     mun["Værdi"] = mun["Værdi"].astype(float)
     mun.loc[mun["Enhed"] == "procentpoint", "Værdi"] *= 100
     ext = points(result.external)
     internal = points(result.internal)
-    if shared:
-        ext = suppress_small_counts(ext, count_columns=("Elever",), dependent_columns=(
-            "Faktisk henvisningsandel", "Forskel (procentpoint)"), threshold_counts=result.districts[
-            "Faktiske SU-elever"].to_numpy())
-        internal = suppress_small_counts(internal, count_columns=(), dependent_columns=(
-            "Faktisk andel", "Forskel (procentpoint)"), threshold_counts=result.districts[
-            "Faktiske SU-elever"].to_numpy())
-        mun = _suppress_municipal(mun)
     return Sheet(c.SHEET_BENCHMARK, [
         Text(f"Benchmarking af henvisningspraksis – {head}", "title"),
         Text("Kommunen samlet (Tabel 4.1): faktisk henvisning mod forventet ved landsgennemsnitlig praksis.", "note"),
@@ -44,12 +33,3 @@ def benchmark_sheet(ctx: Context) -> Sheet:
 
 
 _UNIT_FORMAT = {"andel": PCT, "procentpoint": PP, "elever": "#,##0.0"}
-
-
-def _suppress_municipal(mun: pd.DataFrame) -> pd.DataFrame:
-    actual = mun.loc[mun["Nøgletal"] == "Faktisk antal segregerede elever", "Værdi"]
-    if len(actual) and actual.iloc[0] < 5:
-        hide = mun["Nøgletal"].str.contains("Faktisk|Forskel")
-        mun = mun.astype({"Værdi": object})
-        mun.loc[hide, "Værdi"] = "<5"
-    return mun

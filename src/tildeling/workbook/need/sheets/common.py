@@ -44,6 +44,7 @@ class Context:
     municipality: str
     school_year: str
     shared: bool = False
+    threshold: int = 5     # disclosure threshold of a shared copy
 
     @property
     def head(self) -> str:

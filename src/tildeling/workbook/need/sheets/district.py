@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ....privacy import suppress_small_counts
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
 from .common import Context, formats_for
@@ -11,11 +10,8 @@ __all__ = ["need_sheet"]
 
 
 def need_sheet(ctx: Context) -> Sheet:
-    result, shared, head = ctx.result, ctx.shared, ctx.head
-    districts = result.districts
-    if shared:
-        districts = suppress_small_counts(districts, count_columns=("Faktiske SU-elever",),
-                                          dependent_columns=("Faktisk andel af SU-elever",))
+    result, head = ctx.result, ctx.head
+    districts = result.districts   # a shared copy is suppressed as a whole (sheets.suppress_sheets)
     need = districts[list(c.NEED_COLUMNS) + ["Faktiske SU-elever", "Forventede SU-elever"]]
     return Sheet(c.SHEET_NEED, [
         Text(f"Forventet specialundervisningsbehov pr. skoledistrikt – {head}", "title"),

@@ -1,0 +1,430 @@
+"""The one disclosure checker, and the suppression that passes it.
+
+:func:`audit` takes the published tables of a finished shared copy or delivery (by their contract
+names) and lists every way a count of 1 … N−1 persons can be read or worked out of them – directly,
+by subtracting from totals, by inverting a share, rate, mean, difference or ratio, or by comparing
+tables and levels – plus numbers of persons under the threshold in free text. A table the registry
+does not know is a finding too.
+
+:func:`suppress` is the writer's side: from the *true* tables it hides every count of 1 … N−1 (``<N``),
+every figure computed from a hidden count or over a group under N, and then, guided by the same
+analysis, as few further cells as it takes (``..``) until :func:`audit` finds nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from ..errors import InputError, TildelingError
+from .facts import (BLANK, COUNT, PRIMARY, PUBLIC, SECONDARY, SHOWN, UNPUBLISHED, VALUE, Custom, Depends, Facts,
+                    Leak, Linear, Product, propagate)
+from .registry import TableView, identities, lookup, primary_marker, SECONDARY_MARKER
+
+__all__ = ["Finding", "audit", "suppress", "Suppressed", "text_findings", "check_threshold", "DEFAULT_THRESHOLD",
+           "MIN_THRESHOLD", "MAX_THRESHOLD", "DisclosureError", "require_clear", "findings_message"]
+
+DEFAULT_THRESHOLD = 5
+MIN_THRESHOLD = 3       # Statistics Denmark's minimum
+MAX_THRESHOLD = 10
+
+
+class DisclosureError(TildelingError):
+    """A file cannot be cleared: it would give away small numbers of persons. ``findings`` lists why."""
+
+    def __init__(self, message: str, findings: list | None = None) -> None:
+        super().__init__(message)
+        self.findings = list(findings or [])
+
+
+def check_threshold(value, *, where: str = "Mindste antal personer i en celle") -> int:
+    """The threshold as an int in 3 … 10, or an :class:`InputError` in Danish."""
+    try:
+        f = float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{where} skal være et helt tal fra {MIN_THRESHOLD} til {MAX_THRESHOLD}, ikke "
+                         f"'{value}'.") from None
+    if not math.isfinite(f) or not f.is_integer() or not MIN_THRESHOLD <= f <= MAX_THRESHOLD:
+        shown = int(f) if math.isfinite(f) and f.is_integer() else str(value).replace(".", ",")
+        raise InputError(f"{where} skal være et helt tal fra {MIN_THRESHOLD} (Danmarks Statistiks minimum) til "
+                         f"{MAX_THRESHOLD}, ikke {shown}.")
+    return int(f)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One way a file gives away persons: the table, the place in words, the rule and a Danish message."""
+
+    table: str
+    place: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- free text -----------------------------------------------------------------------------------------------------
+_WORDS = {"en": 1, "én": 1, "et": 1, "ét": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7,
+          "otte": 8, "ni": 9}
+_NOUN = (r"(?:[\wæøåÆØÅ]+-)?(?:elev(?:er(?:ne)?|en|s)?|barn(?:et)?|børn(?:ene)?|person(?:er(?:ne)?)?|pige(?:r)?|"
+         r"dreng(?:e)?|modtager(?:e)?|forældre|forælder|familie(?:r)?|borger(?:e)?|underretning(?:er)?|"
+         r"henvisning(?:er)?|børnesag(?:er)?|sag(?:er)?|elev-kvartal(?:er)?)")
+_QUALIFIER = r"(?:under|færre\s+end|mindst|over|flere\s+end|op\s+til|højst|end|pr\.|per|hver)"
+_DIGITS = re.compile(rf"(?<![\w.,])(?:(?P<q>{_QUALIFIER})\s+)?(?P<num>\d{{1,3}}(?:\.\d{{3}})+|\d+)(?![\d,.]\d)"
+                     rf"(?:\s+(?:[\wæøåÆØÅ\-]+\s+){{0,2}}?)\s*(?P<noun>{_NOUN})\b", re.IGNORECASE)
+_WORD = re.compile(rf"\b(?P<q>kun|blot|bare|netop|præcis|i\s+alt|heraf|heriblandt)\s+(?P<num>{'|'.join(_WORDS)})"
+                   rf"\s+(?:[\wæøåÆØÅ\-]+\s+){{0,2}}?(?P<noun>{_NOUN})\b", re.IGNORECASE)
+
+
+def text_findings(text: str, threshold: int, *, table: str = "", place: str = "") -> list[Finding]:
+    """Numbers of persons under the threshold in a text ("kun 3 elever", "2 elever", "kun én elev")."""
+    if not isinstance(text, str) or not text:
+        return []
+    out = []
+    for m in _DIGITS.finditer(text):
+        if m.group("q"):
+            continue
+        k = int(m.group("num").replace(".", ""))
+        if 1 <= k < threshold:
+            out.append(_text_finding(table, place, text, m.group(0), threshold))
+    for m in _WORD.finditer(text):
+        k = _WORDS[m.group("num").lower()]
+        if 1 <= k < threshold:
+            out.append(_text_finding(table, place, text, m.group(0), threshold))
+    return out
+
+
+def _text_finding(table, place, text, match, threshold) -> Finding:
+    where = f"tabellen {table}, {place}" if table else (place or "en tekst")
+    short = text if len(text) <= 90 else text[:87] + "…"
+    return Finding(table, place, "tekst", f"{where}: teksten nævner '{match.strip()}' – et antal personer under "
+                                          f"{threshold} (\"{short}\").")
+
+
+# --- audit ------------------------------------------------------------------------------------------------------------
+def build_facts(tables: Mapping[str, pd.DataFrame], threshold: int) -> tuple[Facts, list[Finding]]:
+    """The facts of every registered table (and a finding for every table or column the registry cannot read)."""
+    facts = Facts(threshold)
+    facts.categories = set()
+    findings: list[Finding] = []
+    for name, frame in tables.items():
+        entry = lookup(name)
+        if entry is None:
+            findings.append(Finding(name, "hele tabellen", "ukendt-tabel",
+                                    f"Tabellen {name} er ukendt for kontrollen af små tal, så den kan ikke "
+                                    "godkendes. (Udviklere: registrér den i tildeling.privacy.)"))
+            continue
+        view = TableView(name, frame, facts, tables)
+        entry.spec(view)
+        facts.categories |= {(name, c) for c in view.categories}
+        for col in view.unclaimed():
+            findings.append(Finding(name, f"kolonnen '{col}'", "ukendt-kolonne",
+                                    f"Tabellen {name}, kolonnen '{col}': kolonnen er ukendt for kontrollen af små "
+                                    "tal, så tabellen kan ikke godkendes."))
+    for fn in identities():
+        fn(facts, tables)
+    return facts, findings
+
+
+def audit(tables: Mapping[str, pd.DataFrame], *, threshold: int = DEFAULT_THRESHOLD,
+          texts: Iterable = ()) -> list[Finding]:
+    """Every disclosure in ``tables`` (contract name → DataFrame as published) and ``texts``.
+
+    ``texts``: free texts outside the tables, as strings or (place, text) pairs.
+    """
+    threshold = check_threshold(threshold)
+    facts, findings = build_facts(tables, threshold)
+    analysis = propagate(facts)
+    findings += _leak_findings(analysis.leaks)
+    for table, where, text in facts.problems:
+        findings.append(Finding(table, where, "uforståelig", f"Tabellen {table}" + (f", {where}" if where else "")
+                                + f": {text}."))
+    for name, frame in tables.items():
+        for col in frame.columns:
+            if (name, str(col)) in facts.categories:
+                continue
+            for i, v in enumerate(frame[col].tolist()):
+                if isinstance(v, str):
+                    findings += text_findings(v, threshold, table=name, place=f"række {i + 1}, kolonnen '{col}'")
+        findings += text_findings(" ".join(str(c) for c in frame.columns), threshold, table=name,
+                                  place="overskrifterne")
+    for item in texts:
+        place, text = item if isinstance(item, tuple) else ("", item)
+        findings += text_findings(text, threshold, place=place)
+    return _dedupe(findings)
+
+
+def _leak_findings(leaks: list[Leak]) -> list[Finding]:
+    out = []
+    for lk in leaks:
+        cell = lk.cell
+        table = cell.table if cell else ""
+        place = cell.describe() if cell else ""
+        out.append(Finding(table, place, lk.rule, lk.text[0].upper() + lk.text[1:]))
+    return out
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen, out = set(), []
+    for f in findings:
+        k = (f.table, f.place, f.rule, f.message)
+        if k not in seen:
+            seen.add(k)
+            out.append(f)
+    return out
+
+
+def findings_message(findings: list[Finding], *, what: str = "Filen", limit: int = 20) -> str:
+    """A Danish message listing up to ``limit`` findings."""
+    lines = [f"{what} kan ikke godkendes: den ville afsløre små antal personer ({len(findings)} "
+             f"{'problem' if len(findings) == 1 else 'problemer'}). Intet er gemt."]
+    for f in findings[:limit]:
+        lines.append(f"• {f.message}")
+    if len(findings) > limit:
+        lines.append(f"… og {len(findings) - limit} flere.")
+    return "\n".join(lines)
+
+
+def require_clear(findings: list[Finding], *, what: str = "Filen") -> None:
+    """Raise :class:`DisclosureError` when there are findings."""
+    if findings:
+        raise DisclosureError(findings_message(findings, what=what), findings)
+
+
+# --- suppression --------------------------------------------------------------------------------------------------------
+@dataclass
+class Suppressed:
+    """The tables as they may be published, and every hidden cell with the rule that hid it."""
+
+    tables: dict[str, pd.DataFrame]
+    cells: pd.DataFrame
+    findings: list[Finding] = field(default_factory=list)   # what could not be cleared (empty when all is well)
+    threshold: int = DEFAULT_THRESHOLD
+
+
+CELL_COLUMNS = ("Tabel", "Række", "Kolonne", "Regel")
+
+
+def suppress(tables: Mapping[str, pd.DataFrame], *, threshold: int = DEFAULT_THRESHOLD,
+             public: Mapping | None = None, max_rounds: int = 60) -> Suppressed:
+    """Hide what must be hidden in ``tables`` (the true, unsuppressed tables) so that :func:`audit` passes.
+
+    ``public``: variables a reader knows anyway (key → value), e.g. the number of pupils without a district.
+    """
+    threshold = check_threshold(threshold)
+    N = threshold
+    facts, problems = build_facts(tables, threshold)
+    truth_analysis = propagate(facts)
+    truth = dict(truth_analysis.known)
+    V = facts.vars
+    for k in facts.assumed:
+        if k in V and V[k].status == UNPUBLISHED and truth.get(k) is not None:
+            V[k].status, V[k].value = PUBLIC, truth[k]
+    for k, x in (public or {}).items():
+        if k in V:
+            V[k].status, V[k].value = PUBLIC, x
+            truth[k] = x
+    published = {k for k, v in V.items() if v.status == SHOWN and v.cells}
+    hidden: dict = {}      # key -> (status, reason)
+
+    def tval(k):
+        x = truth.get(k)
+        return x if isinstance(x, (int, float)) and math.isfinite(x) else None
+
+    def small(x):
+        return x is not None and 0.5 <= x < N - 0.5
+
+    def hide(k, status, reason) -> bool:
+        if k not in published or k in hidden:
+            return False
+        if V[k].kind == VALUE and status != BLANK:
+            status = BLANK
+        hidden[k] = (status, reason)
+        return True
+
+    # primary suppression
+    for k in published:
+        if V[k].kind == COUNT and small(tval(k)):
+            hide(k, PRIMARY, f"primær: under {N} personer")
+    for k in published:
+        v = V[k]
+        if v.kind == VALUE and v.population is not None and small(tval(v.population)):
+            hide(k, BLANK, f"tal for en gruppe på under {N} personer")
+
+    derived = [c for c in facts.constraints if isinstance(c, (Product, Depends))
+               or (isinstance(c, Linear) and c.out is not None)]
+    unresolved: list[Leak] = []
+    for _ in range(max_rounds):
+        _close(derived, hidden, published, hide)
+        _apply(facts, hidden, published)
+        analysis = propagate(facts)
+        leaks = [lk for lk in analysis.leaks if lk.rule != "kompleks"]
+        if not leaks:
+            unresolved = []
+            break
+        progress = False
+        unresolved = []
+        for lk in leaks:
+            if _fix(lk, analysis, facts, hidden, published, truth, N, hide):
+                progress = True
+            else:
+                unresolved.append(lk)
+        if not progress:
+            break
+    _apply(facts, hidden, published)
+    out_tables = {name: frame.copy() for name, frame in tables.items()}
+    for name in out_tables:
+        out_tables[name] = out_tables[name].astype(object)
+    rows = []
+    for k, (status, reason) in hidden.items():
+        v = V[k]
+        for cell in v.cells:
+            if cell.table not in out_tables:
+                continue
+            frame = out_tables[cell.table]
+            j = list(frame.columns).index(cell.column)
+            if status == PRIMARY:
+                mark = primary_marker(N)
+            elif status == SECONDARY and v.kind == COUNT:
+                mark = SECONDARY_MARKER
+            else:
+                mark = None
+            frame.iat[cell.row, j] = mark
+            rows.append((cell.table, cell.where or f"række {cell.row + 1}", cell.column, reason))
+    cells = pd.DataFrame(rows, columns=list(CELL_COLUMNS)).drop_duplicates().reset_index(drop=True)
+    findings = problems + [Finding(t, w, "uforståelig", f"Tabellen {t}" + (f", {w}" if w else "") + f": {x}.")
+                           for t, w, x in facts.problems] + _leak_findings(unresolved)
+    return Suppressed(out_tables, cells, _dedupe(findings), N)
+
+
+def _apply(facts: Facts, hidden: dict, published: set) -> None:
+    N = facts.threshold
+    for k in published:
+        v = facts.vars[k]
+        if k in hidden:
+            status = hidden[k][0]
+            v.status = status
+            if status == PRIMARY:
+                v.marker_hi = N - 1
+        else:
+            v.status = SHOWN
+
+
+def _close(derived, hidden: dict, published: set, hide) -> None:
+    """Hide every published figure computed from a hidden figure (a share, rate, mean, difference, ratio)."""
+    changed = True
+    while changed:
+        changed = False
+        for c in derived:
+            if c.out not in published or c.out in hidden:
+                continue
+            if isinstance(c, Product):
+                srcs = c.terms
+            elif isinstance(c, Depends):
+                srcs = c.sources
+            else:
+                srcs = [k for k in c.coefs if k != c.out]
+            if any(k in hidden for k in srcs):
+                changed |= hide(c.out, BLANK, "afledt af et skjult tal")
+
+
+def _fix(lk: Leak, analysis, facts: Facts, hidden: dict, published: set, truth: dict, N: int, hide) -> bool:
+    """Hide one more published figure so that the leak ``lk`` is closed; False if there is none to hide.
+
+    The constraints that made the leak possible are searched first; when all their published figures
+    are hidden already, the search follows how those hidden figures were worked out (a hidden rate
+    recovered from a shown difference: hide the difference).
+    """
+    V = facts.vars
+    if lk.rule == "lille-tal" and lk.key is not None:
+        return hide(lk.key, PRIMARY, f"primær: under {N} personer")
+    if lk.rule in ("lille-gruppe", "afledt-af-skjult") and lk.key in published and lk.key not in hidden:
+        return hide(lk.key, BLANK, f"tal for en gruppe på under {N} personer" if lk.rule == "lille-gruppe"
+                    else "afledt af et skjult tal")
+    frontier = list(lk.constraints)
+    if lk.key is not None:   # constraints that involve the leaked variable first
+        frontier.sort(key=lambda c: lk.key not in c.keys())
+    seen: set = set()
+    for strict in (True, False):
+        todo, seen = list(frontier), set()
+        for _depth in range(6):
+            follow = []
+            for c in todo:
+                if id(c) in seen:
+                    continue
+                seen.add(id(c))
+                cands = [k for k in c.keys() if k in published and k not in hidden and k != lk.key]
+                if isinstance(c, Custom):
+                    done = False
+                    for k in cands:
+                        if V[k].kind == VALUE:
+                            done |= hide(k, BLANK, "sekundær: ville afsløre et skjult tal")
+                    if done:
+                        return True
+                best = _choose(c, cands, V, truth, N, strict=strict, protected=_protected(facts))
+                if best is not None:
+                    status = SECONDARY if V[best].kind == COUNT else BLANK
+                    return hide(best, status, "sekundær: beskytter et andet skjult tal")
+                def order(k):   # follow the smallest parts first, the totals last
+                    x = truth.get(k)
+                    return abs(x) if isinstance(x, (int, float)) and math.isfinite(x) else math.inf
+
+                for k in sorted(c.keys(), key=order):
+                    reason = analysis.how.get(k)
+                    if k != lk.key and not isinstance(reason, str) and reason is not None:
+                        follow += _reason_constraints(reason)
+            todo = follow
+            if not todo:
+                break
+    return False
+
+
+def _protected(facts: Facts) -> frozenset:
+    """Counts that other figures are computed over (populations and denominators)."""
+    cached = facts.__dict__.get("_protected")
+    if cached is None:
+        keys = {v.population for v in facts.vars.values() if v.population is not None}
+        for c in facts.constraints:
+            if isinstance(c, Product):
+                keys |= {k for k, e in c.terms.items() if e < 0}
+        cached = facts.__dict__["_protected"] = frozenset(keys)
+    return cached
+
+
+def _reason_constraints(reason) -> list:
+    from .facts import _constraints_of
+
+    return _constraints_of(reason)
+
+
+def _choose(c, cands, V, truth, N, *, strict: bool = True, protected=frozenset()):
+    """The figure to hide in constraint ``c``: in a total the smallest count of at least N (never a zero),
+    in a share, rate or ratio the derived figure. With ``strict``, never a count that other figures are
+    shares or means of (``protected``: hiding a population hides everything computed over it)."""
+    def tv(k):
+        x = truth.get(k)
+        return x if isinstance(x, (int, float)) and math.isfinite(x) else None
+
+    counts = [k for k in cands if V[k].kind == COUNT and tv(k) is not None and tv(k) >= N
+              and not (strict and k in protected)]
+    values = [k for k in cands if V[k].kind == VALUE]
+    if isinstance(c, Linear) and c.out is None:
+        if counts:
+            return min(counts, key=lambda k: (tv(k), str(k)))
+        if values:
+            return min(values, key=lambda k: (abs(tv(k)) if tv(k) is not None else math.inf, str(k)))
+        return None
+    if values:   # a share, rate, difference or ratio: hide the derived figure rather than a count
+        outs = [k for k in values if k == getattr(c, "out", None)]
+        return (outs or values)[0]
+    if counts and not strict:
+        return min(counts, key=lambda k: (tv(k), str(k)))
+    return None
+
+
+_ = Custom, UNPUBLISHED

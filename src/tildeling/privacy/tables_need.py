@@ -1,0 +1,476 @@
+"""What the need model's published tables mean (the shared copy and the delivery).
+
+Variables (keys ``("need", measure, unit)``, unit = a district code, :data:`MUNICIPALITY`,
+:data:`DISTRICTS` (the sum of the districts) or :data:`OUTSIDE` (pupils without a district)):
+
+- ``elever`` – pupils in grades 0–9 (count);
+- ``su`` – pupils in segregated special education (count);
+- ``forventet`` – expected number Σ p̂ (a value over the unit's pupils: the sum of their probabilities);
+- derived values: shares, rates, the index, the key, budgets – each with the constraint that inverts it.
+
+Identities across tables (:func:`_identities`): every measure of the municipality is the sum over the
+districts plus the pupils without a district. When no table publishes the number of pupils without a
+district, it is taken to be known to a reader (0 in the pupil route, where every pupil has a district):
+the conservative assumption.
+"""
+
+from __future__ import annotations
+
+from .facts import COUNT, PRIMARY, PUBLIC, SECONDARY, SHOWN, UNPUBLISHED, VALUE
+from .registry import TableView, norm_key, parse_cell, register, register_identities
+
+NS = "need"
+MUNICIPALITY = "Kommunen"
+DISTRICTS = "Distrikterne"
+OUTSIDE = "Uden distrikt"
+TOTAL_ROW = "I alt"
+
+__all__ = ["need_key", "MUNICIPALITY", "DISTRICTS", "OUTSIDE", "district_rows"]
+
+
+def need_key(measure: str, unit: str = "", *rest) -> tuple:
+    """The key of a need-model variable: ``need_key("su", "3")`` = segregated pupils in district 3."""
+    return (NS, measure, unit, *rest) if unit or rest else (NS, measure)
+
+
+def n(u):
+    return need_key("elever", u)
+
+
+def A(u):
+    return need_key("su", u)
+
+
+def E(u):
+    return need_key("forventet", u)
+
+
+_UNIT_WORDS = {MUNICIPALITY: "kommunen", DISTRICTS: "distrikterne i alt", OUTSIDE: "elever uden distrikt"}
+
+
+def unit_text(u: str) -> str:
+    return _UNIT_WORDS.get(u, f"distrikt {u}")
+
+
+def declare_unit(t: TableView, u: str) -> None:
+    """The basic variables of a unit (district or municipality) and how its rates invert."""
+    if not t.once(("need-unit", u)):
+        return
+    w = unit_text(u)
+    t.unpublished(n(u), COUNT, label=f"elever i {w}")
+    t.unpublished(A(u), COUNT, label=f"segregerede elever i {w}")
+    t.unpublished(E(u), VALUE, label=f"forventet antal segregerede elever i {w}", population=n(u), lo=0)
+    t.leq(A(u), n(u), why=f"segregerede elever i {w} er højst elevtallet")
+    t.leq(E(u), n(u), why=f"det forventede antal i {w} er højst elevtallet")
+    # rates and means
+    t.unpublished(need_key("pbar", u), VALUE, label=f"gns. forudsagt sandsynlighed i {w}", population=n(u),
+                  lo=0, hi=1)
+    t.ratio(need_key("pbar", u), E(u), n(u), why=f"gns. sandsynlighed = forventet antal / elever ({w})")
+    t.unpublished(need_key("rate", u), VALUE, label=f"faktisk henvisningsandel i {w}", population=n(u), lo=0, hi=1)
+    t.ratio(need_key("rate", u), A(u), n(u), why=f"henvisningsandel = segregerede / elever ({w})")
+
+
+def declare_district(t: TableView, d: str) -> None:
+    declare_unit(t, d)
+    declare_unit(t, DISTRICTS)
+    if not t.once(("need-district", d)):
+        return
+    w = unit_text(d)
+    for key, num, den, what in (("andel_elever", n(d), n(DISTRICTS), "andel af eleverne"),
+                                ("andel_su", A(d), A(DISTRICTS), "andel af de segregerede elever"),
+                                ("andel_forventet", E(d), E(DISTRICTS), "forventet andel (nøglen)")):
+        t.unpublished(need_key(key, d), VALUE, label=f"{what} i {w}",
+                      population=None if key != "andel_forventet" else n(d), lo=0, hi=1)
+        t.ratio(need_key(key, d), num, den, why=f"{what} = distriktets tal / distrikternes i alt ({w})")
+    t.unpublished(need_key("indeks", d), VALUE, label=f"indeks for {w}", population=n(d))
+    t.product(need_key("indeks", d), {need_key("pbar", d): 1, need_key("pbar", DISTRICTS): -1}, 100.0,
+              why=f"indeks = 100 · distriktets / distrikternes gns. sandsynlighed ({w})")
+
+
+def district_rows(t: TableView, column: str = "Distrikt", *, skip_total: bool = True):
+    """(position, district code, row in words) of the district rows of ``t``."""
+    names = t.raw
+    for i, d, _ in t.rows(column):
+        if skip_total and d == TOTAL_ROW:
+            continue
+        name = norm_key(names(i, "Navn")) if t.has("Navn") else ""
+        yield i, d, f"rækken for distrikt '{d}'" + (f" ({name})" if name and name != d else "")
+
+
+# --- Distriktsbehov (Tabel 5.1) ----------------------------------------------------------------------------------
+@register("tblDistriktsbehov", description="Tabel 5.1: forventet behov pr. distrikt")
+def _district_need(t: TableView) -> None:
+    t.label("Navn")
+    for i, d, where in district_rows(t):
+        declare_district(t, d)
+        t.count(i, "Elever", n(d), where=where)
+        t.count(i, "Faktiske SU-elever", A(d), where=where)
+        t.value(i, "Forventede SU-elever", E(d), where=where)
+        t.value(i, "Andel af elever", need_key("andel_elever", d), where=where)
+        t.value(i, "Faktisk andel af SU-elever", need_key("andel_su", d), where=where)
+        t.value(i, "Forudsagt sandsynlighed", need_key("pbar", d), where=where)
+        t.value(i, "Indeks", need_key("indeks", d), where=where)
+        t.value(i, "Forventet andel", need_key("andel_forventet", d), where=where)
+
+
+# --- Benchmark -------------------------------------------------------------------------------------------------
+@register("tblEksternBenchmark", description="Figur 5.1: faktisk og forventet henvisningsandel pr. distrikt")
+def _external(t: TableView) -> None:
+    t.label("Navn")
+    for i, d, where in district_rows(t):
+        declare_district(t, d)
+        t.count(i, "Elever", n(d), where=where)
+        t.value(i, "Forventet henvisningsandel", need_key("pbar", d), where=where)
+        t.value(i, "Faktisk henvisningsandel", need_key("rate", d), where=where)
+        diff = t.value(i, "Forskel (procentpoint)", need_key("forskel_pp", d), population=n(d), where=where)
+        if t.once(("need-ext-diff", d)):
+            t.linear({diff: 1, need_key("rate", d): -100, need_key("pbar", d): 100},
+                     why=f"forskel = 100 · (faktisk − forventet andel) ({unit_text(d)})", out=diff)
+
+
+@register("tblInternBenchmark", description="Figur 5.2: distriktets andel af kommunens segregerede elever")
+def _internal(t: TableView) -> None:
+    t.label("Navn")
+    for i, d, where in district_rows(t):
+        declare_district(t, d)
+        t.value(i, "Forventet andel", need_key("andel_forventet", d), where=where)
+        t.value(i, "Faktisk andel", need_key("andel_su", d), where=where)
+        diff = t.value(i, "Forskel (procentpoint)", need_key("forskel_andel_pp", d), where=where)
+        if t.once(("need-int-diff", d)):
+            t.linear({diff: 1, need_key("andel_su", d): -100, need_key("andel_forventet", d): 100},
+                     why=f"forskel = 100 · (faktisk − forventet andel af SU-eleverne) ({unit_text(d)})", out=diff)
+
+
+#: Rows of tblKommunebenchmark (Tabel 4.1): label → how the value relates to the municipality's counts.
+MUNICIPAL_ROWS = {
+    "Henvisningsandel, hele landet": "national",
+    "Elever i 0.-9. klasse": "n",
+    "Faktisk antal segregerede elever": "A",
+    "Faktisk henvisningsandel": "rate",
+    "Forventet antal segregerede elever": "E",
+    "Forventet henvisningsandel": "pbar",
+    "Forskel, elever (faktisk − forventet)": "diff",
+    "Forskel, procentpoint": "diff_pp",
+    "Forskel i % af forventet": "diff_rel",
+    "Elever uden distrikt": "outside",
+}
+
+
+@register("tblKommunebenchmark", description="Tabel 4.1: kommunen samlet")
+def _municipal(t: TableView) -> None:
+    t.label("Nøgletal", "Enhed")
+    M = MUNICIPALITY
+    declare_unit(t, M)
+    diff = t.unpublished(need_key("forskel", M), VALUE, label="forskel i elever (faktisk − forventet)",
+                         population=n(M))
+    rel = t.unpublished(need_key("forhold", M), VALUE, label="faktisk / forventet", population=n(M))
+    if t.once("need-municipal"):
+        t.linear({diff: 1, A(M): -1, E(M): 1}, why="forskel = faktisk − forventet antal", out=diff)
+        t.ratio(rel, A(M), E(M), why="faktisk / forventet antal")
+    for i, label, where in t.rows("Nøgletal"):
+        kind = MUNICIPAL_ROWS.get(label)
+        where = f"rækken '{label}'"
+        if kind is None:
+            t.problem(f"rækken '{label}' er ukendt for kontrollen – registrér den i tildeling.privacy.tables_need",
+                      where)
+            continue
+        col = "Værdi"
+        if kind == "national":
+            t.public(need_key("landsandel"), t.shown_number(i, col))
+            t.claimed.add(col)
+        elif kind == "n":
+            t.count(i, col, n(M), where=where)
+        elif kind == "A":
+            t.count(i, col, A(M), where=where)
+        elif kind == "outside":
+            t.count(i, col, n(OUTSIDE), where=where)
+            declare_unit(t, OUTSIDE)
+        elif kind == "rate":
+            t.value(i, col, need_key("rate", M), where=where)
+        elif kind == "E":
+            t.value(i, col, E(M), where=where)
+        elif kind == "pbar":
+            t.value(i, col, need_key("pbar", M), where=where)
+        elif kind == "diff":
+            t.value(i, col, diff, where=where)
+        elif kind == "diff_pp":
+            pp = t.value(i, col, need_key("forskel_pp", M), population=n(M), where=where)
+            # the shared copy shows percentage points (×100); the core's table fractions: both invert
+            unit = norm_key(t.raw(i, "Enhed")) if t.has("Enhed") else ""
+            t.ratio(pp, diff, n(M), 100.0 if unit == "procentpoint" else 1.0,
+                    why="forskel i procentpoint = 100 · forskel i elever / elever")
+        elif kind == "diff_rel":
+            r = t.value(i, col, need_key("forskel_rel", M), population=n(M), where=where)
+            t.linear({r: 1, rel: -1}, -1.0, why="forskel i % af forventet = faktisk / forventet − 1", out=r)
+
+
+# --- Fordeling -------------------------------------------------------------------------------------------------
+@register("tblFordeling", description="Fordelingen af budgettet pr. distrikt")
+def _allocation(t: TableView) -> None:
+    t.label("Navn", "Gulv (kr.)")
+    total = need_key("samlet_budget")
+    shown = [t.shown_number(i, "Budget (kr.)") for i, _, _ in district_rows(t)] if t.has("Budget (kr.)") else []
+    t.public(total, sum(shown) if shown and None not in shown else None, label="det samlede budget")
+    floors = t.has("Gulv (kr.)")
+    mixed = t.has("Blandet nøgle")
+    rows = list(district_rows(t))
+    weight, rest = need_key("elevtalsvaegt"), need_key("1-elevtalsvaegt")
+    if mixed:
+        t.public(weight, None, label="andel fordelt efter elevtal")
+        t.public(rest, None, label="andel fordelt efter behov")
+    budgets, heads, keys, shares, needs = [], [], [], [], []
+    for i, d, where in rows:
+        declare_district(t, d)
+        w = unit_text(d)
+        t.count(i, "Elever", n(d), where=where)
+        hs = t.value(i, "Elevtalsandel", need_key("andel_elever", d), where=where)
+        es = t.value(i, "Behovsnøgle", need_key("andel_forventet", d), where=where)
+        key = need_key("noegle", d)
+        t.value(i, "Fordelingsnøgle", key, population=n(d), where=where, lo=0, hi=1)
+        if mixed:
+            mk = t.value(i, "Blandet nøgle", need_key("blandet", d), population=n(d), where=where)
+            u = t.unpublished(need_key("blandet_elev", d), VALUE)
+            v = t.unpublished(need_key("blandet_behov", d), VALUE, population=n(d))
+            t.product(u, {weight: 1, hs: 1}, why=f"elevtalsdelen af den blandede nøgle ({w})")
+            t.product(v, {rest: 1, es: 1}, why=f"behovsdelen af den blandede nøgle ({w})")
+            t.linear({mk: 1, u: -1, v: -1}, why=f"blandet nøgle = elevtalsdel + behovsdel ({w})", out=mk)
+        if floors:
+            t.depends(key, [E(d), n(d)], why=f"nøglen efter gulve afhænger af distriktets behov ({w})")
+        else:
+            t.linear({key: 1, (need_key("blandet", d) if mixed else es): -1}, why=f"fordelingsnøglen ({w})", out=key)
+        b = t.value(i, "Budget (kr.)", need_key("budget", d), population=n(d), where=where)
+        t.product(b, {total: 1, key: 1}, why=f"budget = samlet budget · fordelingsnøgle ({w})")
+        bh = t.value(i, "Budget efter elevtal (kr.)", need_key("budget_elevtal", d), where=where)
+        t.product(bh, {total: 1, hs: 1}, why=f"budget efter elevtal = samlet budget · elevtalsandel ({w})")
+        if t.has("Forskel (kr.)"):
+            df = t.value(i, "Forskel (kr.)", need_key("forskel_kr", d), population=n(d), where=where)
+            t.linear({df: 1, b: -1, bh: 1}, why=f"forskel = budget − budget efter elevtal ({w})", out=df)
+        if t.has("Nøgle efter behov alene (kr.)"):
+            bn = t.value(i, "Nøgle efter behov alene (kr.)", need_key("budget_behov", d), population=n(d),
+                         where=where)
+            t.product(bn, {total: 1, es: 1}, why=f"budget efter behov alene = samlet budget · behovsnøgle ({w})")
+        if t.has("Nuværende budget (kr.)"):
+            cur = t.value(i, "Nuværende budget (kr.)", need_key("nuvaerende", d), where=where)
+            if t.has("Forskel til nuværende (kr.)"):
+                dc = t.value(i, "Forskel til nuværende (kr.)", need_key("forskel_nuv", d), population=n(d),
+                             where=where)
+                t.linear({dc: 1, b: -1, cur: 1}, why=f"forskel til nuværende = budget − nuværende ({w})", out=dc)
+        budgets.append(b)
+        heads.append(bh)
+        keys.append(key)
+        shares.append(hs)
+        needs.append(es)
+    if rows and t.once("need-allocation-sums"):
+        t.total(total, budgets, why="budgetterne summer til det samlede budget")
+        t.total(total, heads, why="budgetterne efter elevtal summer til det samlede budget")
+        for parts, what in ((keys, "fordelingsnøglerne"), (shares, "elevtalsandelene"), (needs, "behovsnøglerne")):
+            t.linear({**{k: 1.0 for k in parts}}, 1.0, why=f"{what} summer til 1")
+
+
+@register("tblIndfasning", description="Indfasning af budgettet år for år")
+def _phase_in(t: TableView) -> None:
+    t.label("Navn")
+    years = sorted(int(c.split()[1]) for c in t.columns if c.startswith("År ") and c.endswith("(kr.)")
+                   and c.split()[1].isdigit())
+    last = years[-1] if years else 0
+    cur_col = "Nuværende budget (kr.)"
+    per_year: dict[int, list] = {y: [] for y in years}
+    curs = []
+    total_row = None
+    for i, d, where in district_rows(t, skip_total=False):
+        if d == TOTAL_ROW:
+            total_row = i
+            continue
+        declare_district(t, d)
+        cur = t.value(i, cur_col, need_key("nuvaerende", d), where=where)
+        curs.append(cur)
+        for y in years:
+            col = f"År {y} (kr.)"
+            yk = t.value(i, col, need_key("aar", d, y), population=n(d), where=where)
+            per_year[y].append(yk)
+            s = y / last
+            t.linear({yk: 1, need_key("budget", d): -s, cur: -(1 - s)},
+                     why=f"år {y} = nuværende + (nyt budget − nuværende) · {y}/{last} ({unit_text(d)})", out=yk)
+            if y == last:
+                t.facts.var(need_key("budget", d), VALUE, population=n(d))
+    if total_row is not None:
+        where = "rækken 'I alt'"
+        tc = t.value(total_row, cur_col, need_key("nuvaerende", TOTAL_ROW), where=where)
+        t.total(tc, curs, why="nuværende budget i alt")
+        for y in years:
+            tk = t.value(total_row, f"År {y} (kr.)", need_key("aar", TOTAL_ROW, y), where=where)
+            t.total(tk, per_year[y], why=f"år {y} i alt")
+
+
+# --- Model -----------------------------------------------------------------------------------------------------
+@register("tblModeltilpasning", description="Modellens tilpasning (landsmodellen)")
+def _fit(t: TableView) -> None:
+    t.label("Nøgletal", "Værdi")
+    for i, label, where in t.rows("Nøgletal"):
+        if label == "N":
+            t.count(i, "Værdi", need_key("model_n"), where=f"rækken '{label}'")
+
+
+@register("tblRelativeVaegte", description="Tabel 3.1: relative vægte (landsmodellen, ingen kommunale tal)")
+def _weights(t: TableView) -> None:
+    t.category(*t.columns)
+
+
+@register("tblForklaringskraft", description="Tabel 3.2: andel fanget blandt de 10 % laveste/højeste")
+def _power(t: TableView) -> None:
+    t.label("Population")
+    M = MUNICIPALITY
+    declare_unit(t, M)
+    for i, label, where in t.rows("Population"):
+        if label.startswith("Hele landet"):
+            t.label("10 % med laveste sandsynlighed", "10 % med højeste sandsynlighed", "AUC")
+            continue
+        where = f"rækken '{label}'"
+        for col, tag, what in (("10 % med laveste sandsynlighed", "lav", "laveste"),
+                               ("10 % med højeste sandsynlighed", "hoej", "højeste")):
+            k = t.unpublished(need_key("fanget", tag), COUNT, label=f"segregerede elever blandt de 10 % med "
+                                                                    f"{what} sandsynlighed")
+            rest = t.unpublished(need_key("ikke_fanget", tag), COUNT,
+                                 label=f"segregerede elever uden for de 10 % med {what} sandsynlighed")
+            share = t.value(i, col, need_key("andel_fanget", tag), where=where, lo=0, hi=1)
+            if t.once(("need-power", tag)):
+                t.ratio(share, k, A(M), why=f"andel fanget = fangede / alle segregerede ({what} 10 %)")
+                t.linear({k: 1, rest: 1, A(M): -1}, why="fangede + ikke fangede = alle segregerede")
+                t.leq(k, A(M))
+        t.value(i, "AUC", need_key("auc"), population=A(M), where=where)
+
+
+# --- Beskrivende -------------------------------------------------------------------------------------------------
+def _desc_declare(t: TableView, label: str, unit: str, share: bool):
+    """Variables of one descriptive row for one unit: a count (shares) or a sum (means)."""
+    w = unit_text(unit)
+    if share:
+        c = t.unpublished(need_key("besk_antal", label, unit), COUNT, label=f"{label}: antal elever i {w}")
+        nc = t.unpublished(need_key("besk_ikke", label, unit), COUNT, label=f"{label}: øvrige elever i {w}")
+        sh = t.unpublished(need_key("besk_andel", label, unit), VALUE)
+        if t.once(("need-desc", label, unit)):
+            t.ratio(sh, c, n(unit), why=f"andel = antal / elever ({label}, {w})")
+            t.linear({c: 1, nc: 1, n(unit): -1}, why=f"antal + øvrige = elever ({label}, {w})")
+        return sh
+    s = t.unpublished(need_key("besk_sum", label, unit), VALUE, population=n(unit))
+    m = t.unpublished(need_key("besk_gns", label, unit), VALUE, population=n(unit))
+    if t.once(("need-desc", label, unit)):
+        t.ratio(m, s, n(unit), why=f"gennemsnit = sum / elever ({label}, {w})")
+    return m
+
+
+@register("tblBeskrivende", description="Tabel 3.3: de vigtigste variable, kommunen mod landet")
+def _descriptives(t: TableView) -> None:
+    t.category("Beskrivelse", "Enhed", "Variabel", "Kategori")
+    M = MUNICIPALITY
+    declare_unit(t, M)
+    for i, label, _ in t.rows("Beskrivelse"):
+        where = f"rækken '{label}'"
+        share = norm_key(t.raw(i, "Enhed")).lower() == "andel"
+        mk = _desc_declare(t, label, M, share)
+        t.value(i, "Kommunen", mk, where=where)
+        nat = need_key("besk_land", label)
+        t.facts.var(nat, VALUE)
+        status, value, _ = parse_cell(t.raw(i, "Hele landet"))
+        t.public(nat, value)
+        t.claimed.add("Hele landet")
+        if t.has("Forskel (i enheden)"):
+            diff = t.value(i, "Forskel (i enheden)", need_key("besk_forskel", label), where=where)
+            t.linear({diff: 1, mk: -1, nat: 1}, why=f"forskel = kommunen − landet ({label})", out=diff)
+            if t.has("Forskel (i % af landstal)"):
+                rel = t.value(i, "Forskel (i % af landstal)", need_key("besk_forskel_rel", label), where=where)
+                t.ratio(rel, diff, nat, why=f"forskel i % = forskel / landstal ({label})")
+
+
+def district_names(tables) -> dict[str, str]:
+    """District name → code, from any published table with both ``Distrikt`` and ``Navn``."""
+    out: dict[str, str] = {}
+    for frame in tables.values():
+        cols = [str(c) for c in frame.columns]
+        if "Distrikt" in cols and "Navn" in cols:
+            for code, name in zip(frame["Distrikt"].tolist(), frame["Navn"].tolist()):
+                c, nm = norm_key(code), norm_key(name)
+                if c and nm and c != TOTAL_ROW:
+                    out.setdefault(nm, c)
+                    out.setdefault(c, c)
+    return out
+
+
+@register("tblBeskrivendeDistrikter", description="Bilag 3: de vigtigste variable pr. distrikt")
+def _district_descriptives(t: TableView) -> None:
+    t.category("Beskrivelse", "Enhed")
+    names = district_names(t.tables)
+    columns = [c for c in t.columns if c not in ("Beskrivelse", "Enhed")]
+    codes = {}
+    for col in columns:
+        code = names.get(col)
+        if code is None:
+            t.problem(f"kolonnen '{col}' kan ikke knyttes til et distrikt (intet distrikt med det navn i de "
+                      "delte tabeller)", f"kolonnen '{col}'")
+            continue
+        codes[col] = code
+        declare_district(t, code)
+    for i, label, _ in t.rows("Beskrivelse"):
+        share = norm_key(t.raw(i, "Enhed")).lower() == "andel"
+        for col, d in codes.items():
+            k = _desc_declare(t, label, d, share)
+            t.value(i, col, k, population=None if share else n(d),
+                    where=f"rækken '{label}', distrikt '{d}'")
+
+
+# --- identities across tables ---------------------------------------------------------------------------------
+@register_identities
+def _identities(facts, tables) -> None:
+    V = facts.vars
+    units = {k[2] for k in V if k[0] == NS and k[1] == "elever"}
+    districts = sorted(u for u in units if u not in (MUNICIPALITY, DISTRICTS, OUTSIDE))
+    if not districts:
+        return
+    have_municipal = any(k[0] == NS and k[2] == MUNICIPALITY for k in V if len(k) > 2)
+    view = TableView("(identiteter)", _EMPTY, facts, tables)
+    declare_unit(view, DISTRICTS)
+    for m in ("elever", "su", "forventet"):
+        facts.total(need_key(m, DISTRICTS), [need_key(m, d) for d in districts],
+                    why=f"distrikterne i alt = summen af distrikterne ({m})")
+    if have_municipal or (DISTRICTS in units and MUNICIPALITY in units):
+        declare_unit(view, MUNICIPALITY)
+        declare_unit(view, OUTSIDE)
+        for m in ("elever", "su", "forventet"):
+            facts.total(need_key(m, MUNICIPALITY), [need_key(m, DISTRICTS), need_key(m, OUTSIDE)],
+                        why=f"kommunen = distrikterne + elever uden distrikt ({m})")
+        out = V[n(OUTSIDE)]
+        facts.assumed.add(n(OUTSIDE))
+        if out.status == UNPUBLISHED and not _all_pupil_counts_shown(facts):
+            # not published and not derivable: a reader is assumed to know it (the pupil route: none)
+            out.status = PUBLIC
+            out.value = 0.0
+        # descriptives: municipality = districts + outside
+        labels = {k[2] for k in V if k[0] == NS and k[1] in ("besk_antal", "besk_sum")}
+        for label in labels:
+            for m in ("besk_antal", "besk_sum"):
+                parts = [need_key(m, label, d) for d in districts if need_key(m, label, d) in V]
+                if need_key(m, label, MUNICIPALITY) not in V or not parts:
+                    continue
+                rest = need_key(m, label, OUTSIDE)
+                facts.var(rest, COUNT if m == "besk_antal" else VALUE, population=n(OUTSIDE),
+                          label=f"{label}: elever uden distrikt")
+                facts.total(need_key(m, label, MUNICIPALITY), parts + [rest],
+                            why=f"kommunen = distrikterne + elever uden distrikt ({label})")
+                facts.leq(rest, n(OUTSIDE))
+                if m == "besk_sum":
+                    facts.vars[rest].lo = 0.0 if facts.vars[rest].lo < 0 else facts.vars[rest].lo
+
+
+def _all_pupil_counts_shown(facts) -> bool:
+    V = facts.vars
+    nm = V.get(n(MUNICIPALITY))
+    parts = [v for k, v in V.items() if k[0] == NS and k[1] == "elever"
+             and k[2] not in (MUNICIPALITY, DISTRICTS, OUTSIDE) and len(k) == 3]
+    return nm is not None and nm.status == SHOWN and all(p.status == SHOWN for p in parts)
+
+
+import pandas as _pd  # noqa: E402
+
+_EMPTY = _pd.DataFrame()
+
+_ = PRIMARY, SECONDARY

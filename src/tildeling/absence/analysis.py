@@ -39,6 +39,11 @@ class AbsenceResult:
     summary: pd.DataFrame
 
     @property
+    def threshold(self) -> int:
+        """The disclosure threshold (setting ``Mindste antal personer i en celle``, 3–10, default 5)."""
+        return int(self.inputs.settings.get(c.SET_MIN_CELL, c.SMALL_CELL))
+
+    @property
     def pupils(self) -> pd.DataFrame:
         return self.linked.pupils
 
@@ -55,6 +60,7 @@ def analyse(raw: dict[str, pd.DataFrame], first_rows: dict[str, int] | None = No
 
 
 def analyse_inputs(inp: Inputs) -> AbsenceResult:
+    threshold = int(inp.settings.get(c.SET_MIN_CELL, c.SMALL_CELL))
     linked = link(inp)
     pupils = linked.pupils
     hyp, note = test_hypotheses(pupils, inp.hypoteser, float(inp.settings[c.SET_MARGIN]))
@@ -80,8 +86,9 @@ def analyse_inputs(inp: Inputs) -> AbsenceResult:
     ], columns=["Nøgletal", "Værdi"])
     return AbsenceResult(
         inputs=inp, linked=linked, hypotheses=hyp, model_note=note, crosstabs=crosstabs(pupils), flags=flags,
-        caseworkers=caseworker_list(flags, pupils), trend=trend(linked.monthly), segment_rules=rule_summary,
-        segments_by_school=segment_counts(pupils, c.SCHOOL, categories),
-        segments_by_grade=segment_counts(pupils, c.GRADE, categories),
+        caseworkers=caseworker_list(flags, pupils), trend=trend(linked.monthly, threshold),
+        segment_rules=rule_summary,
+        segments_by_school=segment_counts(pupils, c.SCHOOL, categories, threshold),
+        segments_by_grade=segment_counts(pupils, c.GRADE, categories, threshold),
         drill=drill_table(pupils), summary=summary,
     )

@@ -61,7 +61,9 @@ SETTING = "Indstilling"
 VALUE = "Værdi"
 SET_MARGIN = "Relevansgrænse (procentpoint)"
 SET_CHARTS = "Antal diagrammer med stærkeste sammenhænge"
-DEFAULT_SETTINGS = {SET_MARGIN: 3.0, SET_CHARTS: 4}
+#: The disclosure threshold (3–10): tables show no number for fewer pupils, the shared copy hides more.
+SET_MIN_CELL = "Mindste antal personer i en celle"
+DEFAULT_SETTINGS = {SET_MARGIN: 3.0, SET_CHARTS: 4, SET_MIN_CELL: SMALL_CELL}
 
 # --- Linked data (one row per pupil) --------------------------------------------
 ABSENCE_DAYS = "Fraværsdage"

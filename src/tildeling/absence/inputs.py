@@ -312,6 +312,12 @@ def validate_inputs(raw: dict[str, pd.DataFrame], first_rows: dict[str, int] | N
                              column=c.SETTING, rows=_rows(src, f, bad))
         vals = _num(f, c.VALUE, src)
         for k, v, pos in zip(keys, vals, f.index):
+            if k == c.SET_MIN_CELL:
+                if not (3 <= v <= 10 and float(v).is_integer()):
+                    raise InputError(f"'{k}' skal være et helt tal fra 3 (Danmarks Statistiks minimum) til 10.",
+                                     source=src, column=c.VALUE, rows=[int(pos) + src.first_row])
+                settings[k] = int(v)
+                continue
             if v < 0 or (k == c.SET_CHARTS and v > 10):
                 raise InputError("værdien skal være et tal fra 0 (og højst 10 diagrammer).", source=src,
                                  column=c.VALUE, rows=[int(pos) + src.first_row])

@@ -47,15 +47,15 @@ def caseworker_list(flags: pd.DataFrame, pupils: pd.DataFrame) -> pd.DataFrame:
     return out[list(CASEWORKER_COLUMNS)].reset_index(drop=True)
 
 
-def trend(monthly: pd.DataFrame) -> pd.DataFrame:
-    """Absence % per school (columns, plus 'Alle skoler') and month (rows); None where < 5 pupils."""
+def trend(monthly: pd.DataFrame, threshold: int = c.SMALL_CELL) -> pd.DataFrame:
+    """Absence % per school (columns, plus 'Alle skoler') and month (rows); None where < ``threshold`` pupils."""
     m = monthly
     parts = []
     for key, frame in [(None, m)] + list(m.groupby(c.SCHOOL, sort=True)):
         g = frame.groupby(c.MONTH).agg(n=(c.PUPIL, "nunique"), days=(c.SCHOOL_DAYS, "sum"),
                                        absent=(c.ABSENCE_DAYS, "sum"))
         val = 100.0 * g["absent"] / g["days"]
-        val[g["n"] < c.SMALL_CELL] = np.nan
+        val[g["n"] < threshold] = np.nan
         parts.append(val.rename("Alle skoler" if key is None else key))
     out = pd.concat(parts, axis=1).sort_index()
     out.index = [str(p) for p in out.index]
@@ -90,7 +90,8 @@ def segment(pupils: pd.DataFrame, rules: pd.DataFrame, conditions: list[Conditio
     return out, pd.DataFrame(summary)
 
 
-def segment_counts(pupils: pd.DataFrame, by: str, categories: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+def segment_counts(pupils: pd.DataFrame, by: str, categories: list[str],
+                   threshold: int = c.SMALL_CELL) -> tuple[pd.DataFrame, np.ndarray]:
     """Pupils with worrying absence per ``by`` (school or grade) × category, with a total column.
 
     Returns the true counts and the suppression mask (same shape).
@@ -100,7 +101,7 @@ def segment_counts(pupils: pd.DataFrame, by: str, categories: list[str]) -> tupl
     if by == c.GRADE:
         t.index = [f"{int(g)}. klasse" for g in t.index]
     t["I alt"] = t.sum(axis=1)
-    mask = suppression_mask(t.to_numpy())
+    mask = suppression_mask(t.to_numpy(), threshold)
     return t, mask
 
 

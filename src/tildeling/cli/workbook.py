@@ -62,12 +62,18 @@ def cmd_share(args) -> int:
         raise InputError("Den delbare kopi skal have et andet filnavn end originalen.")
     if not Path(args.file).exists():
         raise InputError(f"Filen '{args.file}' findes ikke.")
+    threshold = None
+    if args.min_celle is not None:
+        from ..privacy import check_threshold
+
+        threshold = check_threshold(args.min_celle, where="--min-celle")
     if assert_kind(args.file) == "fravaer":
         from ..workbook.absence import share
 
-        share(Path(args.file), out)
+        say(f"Læser, analyserer og skjuler små tal i {Path(args.file).name} …")
+        share(Path(args.file), out, threshold=threshold)
     else:
-        share_workbook(args.file, out, progress=say)
+        share_workbook(args.file, out, threshold=threshold, progress=say)
     say.done(f"den delbare kopi er gemt som {out}")
     return 0
 
@@ -103,8 +109,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("share", help="lav en delbar kopi uden elevdata og med skjulte små tal",
                        description="Laver en ny projektmappe med resultaterne, uden elevdata, og med antal under "
-                                   "5 personer skjult. Virker for behovsmodel og fraværsanalyse.")
+                                   "grænsen (standard 5 personer) skjult – også tal, de kan regnes ud fra. Filen "
+                                   "kontrolleres, før den gemmes. Virker for behovsmodel og fraværsanalyse.")
     p.add_argument("file", metavar="FIL", help="projektmappen (.xlsx)")
     p.add_argument("--out", required=True, metavar="DELT", help="den delbare kopi (.xlsx)")
+    p.add_argument("--min-celle", metavar="N", dest="min_celle",
+                   help="mindste antal personer i en celle, 3–10 (standard: projektmappens indstilling, ellers 5)")
     p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_share)

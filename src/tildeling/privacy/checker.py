@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 import pandas as pd
 
 from ..errors import InputError, TildelingError
-from .facts import (BLANK, COUNT, PRIMARY, PUBLIC, SECONDARY, SHOWN, UNPUBLISHED, VALUE, Custom, Depends, Facts,
+from .facts import (BLANK, COUNT, PRIMARY, PUBLIC, SECONDARY, SHOWN, UNPUBLISHED, VALUE, Custom, Depends, Facts, Leq,
                     Leak, Linear, Product, propagate)
 from .registry import TableView, identities, lookup, primary_marker, SECONDARY_MARKER
 
@@ -211,7 +212,7 @@ CELL_COLUMNS = ("Tabel", "Række", "Kolonne", "Regel")
 
 
 def suppress(tables: Mapping[str, pd.DataFrame], *, threshold: int = DEFAULT_THRESHOLD,
-             public: Mapping | None = None, max_rounds: int = 60) -> Suppressed:
+             public: Mapping | None = None, max_rounds: int = 80, cleanup_seconds: float = 3.0) -> Suppressed:
     """Hide what must be hidden in ``tables`` (the true, unsuppressed tables) so that :func:`audit` passes.
 
     ``public``: variables a reader knows anyway (key → value), e.g. the number of pupils without a district.
@@ -229,8 +230,14 @@ def suppress(tables: Mapping[str, pd.DataFrame], *, threshold: int = DEFAULT_THR
         if k in V:
             V[k].status, V[k].value = PUBLIC, x
             truth[k] = x
-    published = {k for k, v in V.items() if v.status == SHOWN and v.cells}
-    hidden: dict = {}      # key -> (status, reason)
+    published = {k: None for k, v in V.items() if v.status == SHOWN and v.cells}   # ordered: deterministic
+    decisions: dict = {}   # key -> (status, reason): what was chosen (primary, groups under N, secondary)
+    derived = [c for c in facts.constraints if isinstance(c, (Product, Depends))
+               or (isinstance(c, Linear) and c.out is not None)]
+    hidden: dict = {}      # decisions + every figure computed from a hidden figure
+
+    def rebuild(chosen: dict) -> dict:
+        return _close(derived, dict(chosen), published)
 
     def tval(k):
         x = truth.get(k)
@@ -240,11 +247,17 @@ def suppress(tables: Mapping[str, pd.DataFrame], *, threshold: int = DEFAULT_THR
         return x is not None and 0.5 <= x < N - 0.5
 
     def hide(k, status, reason) -> bool:
-        if k not in published or k in hidden:
+        if k not in published or k in hidden or k in decisions:
             return False
         if V[k].kind == VALUE and status != BLANK:
             status = BLANK
-        hidden[k] = (status, reason)
+        decisions[k] = (status, reason)
+        return True
+
+    def rehide(k, status, reason) -> bool:
+        if k not in decisions:
+            return False
+        decisions[k] = (status, reason)
         return True
 
     # primary suppression
@@ -256,11 +269,9 @@ def suppress(tables: Mapping[str, pd.DataFrame], *, threshold: int = DEFAULT_THR
         if v.kind == VALUE and v.population is not None and small(tval(v.population)):
             hide(k, BLANK, f"tal for en gruppe på under {N} personer")
 
-    derived = [c for c in facts.constraints if isinstance(c, (Product, Depends))
-               or (isinstance(c, Linear) and c.out is not None)]
     unresolved: list[Leak] = []
     for _ in range(max_rounds):
-        _close(derived, hidden, published, hide)
+        hidden = rebuild(decisions)
         _apply(facts, hidden, published)
         analysis = propagate(facts)
         leaks = [lk for lk in analysis.leaks if lk.rule != "kompleks"]
@@ -269,13 +280,35 @@ def suppress(tables: Mapping[str, pd.DataFrame], *, threshold: int = DEFAULT_THR
             break
         progress = False
         unresolved = []
+        touched: set = set()   # variables hidden in this round: leaks that involve them are looked at again
+        rows = _hidden_rows(V, hidden)
         for lk in leaks:
-            if _fix(lk, analysis, facts, hidden, published, truth, N, hide):
+            involved = {k for c in lk.constraints for k in c.keys()} | ({lk.key} if lk.key is not None else set())
+            if involved & touched:
+                progress = True   # may be closed already: see the next round
+                continue
+            before = dict(decisions)
+            if _fix(lk, analysis, facts, hidden, published, truth, N, hide, rehide, rows):
                 progress = True
+                new = {k for k in decisions if before.get(k) != decisions[k]}
+                touched |= new | involved
+                for k in new:
+                    for cell in V[k].cells:
+                        rows[(cell.table, cell.row)] = rows.get((cell.table, cell.row), 0) + 1
             else:
                 unresolved.append(lk)
         if not progress:
             break
+    if not unresolved:   # drop secondary choices that turned out not to be needed (newest first, time-boxed)
+        deadline = time.perf_counter() + cleanup_seconds
+        for k in [k for k, (_, why) in decisions.items() if why.startswith("sekundær")][::-1]:
+            if time.perf_counter() > deadline:
+                break
+            trial = {kk: vv for kk, vv in decisions.items() if kk != k}
+            _apply(facts, rebuild(trial), published)
+            if not [lk for lk in propagate(facts).leaks if lk.rule != "kompleks"]:
+                decisions = trial
+        hidden = rebuild(decisions)
     _apply(facts, hidden, published)
     out_tables = {name: frame.copy() for name, frame in tables.items()}
     for name in out_tables:
@@ -315,8 +348,9 @@ def _apply(facts: Facts, hidden: dict, published: set) -> None:
             v.status = SHOWN
 
 
-def _close(derived, hidden: dict, published: set, hide) -> None:
-    """Hide every published figure computed from a hidden figure (a share, rate, mean, difference, ratio)."""
+def _close(derived, hidden: dict, published) -> dict:
+    """``hidden`` plus every published figure computed from a hidden figure (a share, rate, mean, difference,
+    ratio)."""
     changed = True
     while changed:
         changed = False
@@ -330,10 +364,13 @@ def _close(derived, hidden: dict, published: set, hide) -> None:
             else:
                 srcs = [k for k in c.coefs if k != c.out]
             if any(k in hidden for k in srcs):
-                changed |= hide(c.out, BLANK, "afledt af et skjult tal")
+                hidden[c.out] = (BLANK, "afledt af et skjult tal")
+                changed = True
+    return hidden
 
 
-def _fix(lk: Leak, analysis, facts: Facts, hidden: dict, published: set, truth: dict, N: int, hide) -> bool:
+def _fix(lk: Leak, analysis, facts: Facts, hidden: dict, published, truth: dict, N: int, hide, rehide,
+         rows=None) -> bool:
     """Hide one more published figure so that the leak ``lk`` is closed; False if there is none to hide.
 
     The constraints that made the leak possible are searched first; when all their published figures
@@ -366,10 +403,13 @@ def _fix(lk: Leak, analysis, facts: Facts, hidden: dict, published: set, truth: 
                             done |= hide(k, BLANK, "sekundær: ville afsløre et skjult tal")
                     if done:
                         return True
-                best = _choose(c, cands, V, truth, N, strict=strict, protected=_protected(facts))
+                best = _choose(c, cands, V, truth, N, strict=strict, protected=_protected(facts), rows=rows)
                 if best is not None:
                     status = SECONDARY if V[best].kind == COUNT else BLANK
                     return hide(best, status, "sekundær: beskytter et andet skjult tal")
+                if not strict and isinstance(c, (Linear, Leq)):
+                    if _break_pin(c, cands, V, truth, hidden, hide, rehide):
+                        return True
                 def order(k):   # follow the smallest parts first, the totals last
                     x = truth.get(k)
                     return abs(x) if isinstance(x, (int, float)) and math.isfinite(x) else math.inf
@@ -381,6 +421,19 @@ def _fix(lk: Leak, analysis, facts: Facts, hidden: dict, published: set, truth: 
             todo = follow
             if not todo:
                 break
+    return False
+
+
+def _break_pin(c, cands, V, truth, hidden, hide, rehide) -> bool:
+    """Last resort when hidden counts are pinned because every ``<N`` means at least 1: hide a 0 of the same
+    equation as ``<N`` too (true: 0 is under N), or else leave a hidden count's cell empty (no range)."""
+    zeros = [k for k in cands if V[k].kind == COUNT and truth.get(k) == 0]
+    if zeros:
+        return hide(zeros[0], PRIMARY, "sekundær: et 0 skjult, så de andre skjulte tal ikke kan regnes ud")
+    marked = [k for k in c.keys() if k in hidden and hidden[k][0] == PRIMARY and V[k].kind == COUNT]
+    for k in sorted(marked, key=lambda k: (-(truth.get(k) or 0), str(k))):
+        if rehide(k, BLANK, "primær: under grænsen; cellen er tom, så de andre skjulte tal ikke kan regnes ud"):
+            return True
     return False
 
 
@@ -402,28 +455,43 @@ def _reason_constraints(reason) -> list:
     return _constraints_of(reason)
 
 
-def _choose(c, cands, V, truth, N, *, strict: bool = True, protected=frozenset()):
+def _hidden_rows(V, hidden) -> dict:
+    """(table, row) → number of hidden cells in it."""
+    out: dict = {}
+    for k in hidden:
+        for cell in V[k].cells:
+            out[(cell.table, cell.row)] = out.get((cell.table, cell.row), 0) + 1
+    return out
+
+
+def _choose(c, cands, V, truth, N, *, strict: bool = True, protected=frozenset(), rows=None):
     """The figure to hide in constraint ``c``: in a total the smallest count of at least N (never a zero),
     in a share, rate or ratio the derived figure. With ``strict``, never a count that other figures are
-    shares or means of (``protected``: hiding a population hides everything computed over it)."""
+    shares or means of (``protected``: hiding a population hides everything computed over it). A figure in
+    a row that already has hidden cells is preferred (``rows``): the hidden cells stay together."""
+    rows = rows or {}
+
     def tv(k):
         x = truth.get(k)
         return x if isinstance(x, (int, float)) and math.isfinite(x) else None
+
+    def apart(k):   # fewer hidden cells in its rows = worse
+        return -sum(rows.get((cell.table, cell.row), 0) for cell in V[k].cells)
 
     counts = [k for k in cands if V[k].kind == COUNT and tv(k) is not None and tv(k) >= N
               and not (strict and k in protected)]
     values = [k for k in cands if V[k].kind == VALUE]
     if isinstance(c, Linear) and c.out is None:
         if counts:
-            return min(counts, key=lambda k: (tv(k), str(k)))
+            return min(counts, key=lambda k: (apart(k), tv(k), str(k)))
         if values:
-            return min(values, key=lambda k: (abs(tv(k)) if tv(k) is not None else math.inf, str(k)))
+            return min(values, key=lambda k: (apart(k), abs(tv(k)) if tv(k) is not None else math.inf, str(k)))
         return None
     if values:   # a share, rate, difference or ratio: hide the derived figure rather than a count
         outs = [k for k in values if k == getattr(c, "out", None)]
         return (outs or values)[0]
     if counts and not strict:
-        return min(counts, key=lambda k: (tv(k), str(k)))
+        return min(counts, key=lambda k: (apart(k), tv(k), str(k)))
     return None
 
 

@@ -390,6 +390,27 @@ def propagate(facts: Facts, *, max_component: int = 3000, max_rounds: int = 30) 
                     changed |= learn(u, s / c.coefs[u], c)
         if changed:
             return True
+        # Peel: a constraint with an unknown that appears in no other constraint restricts nothing else
+        # (that unknown absorbs any values of the others); it only determines that unknown once all its
+        # other variables are known, which the single-unknown rule above handles in a later round.
+        uses: dict = {}
+        for i, (c, unknown) in enumerate(active):
+            for k in unknown:
+                uses.setdefault(k, set()).add(i)
+        alive = [True] * len(active)
+        stack = [i for i, (c, unknown) in enumerate(active) if any(len(uses[k]) == 1 for k in unknown)]
+        while stack:
+            i = stack.pop()
+            if not alive[i]:
+                continue
+            alive[i] = False
+            for k in active[i][1]:
+                uses[k].discard(i)
+                if len(uses[k]) == 1:
+                    stack.append(next(iter(uses[k])))
+        active = [a for a, ok in zip(active, alive) if ok]
+        if not active:
+            return False
         parent: dict = {}
 
         def find(x):
@@ -452,79 +473,110 @@ def propagate(facts: Facts, *, max_component: int = 3000, max_rounds: int = 30) 
                 changed |= learn(k, None if x is None else float(x[j]), _Component(cons, c))
         return changed
 
+    relaxed: set = set()      # hidden "<N" counts that may be 0 after all (their constraint contradicts ≥ 1)
+    base_lo = dict(lo)
+    base_hi = dict(hi)
+
     def tighten() -> bool:
-        changed = False
-        for _ in range(60):
-            moved = False
-            for c in linear:
-                ks = list(c.coefs)
-                if all(k in known for k in ks):
-                    continue
-                # bounds of Σ a_i x_i for every term
-                terms = []
-                for k in ks:
-                    a = c.coefs[k]
-                    l, h = lo[k], hi[k]
-                    terms.append((k, a, min(a * l, a * h) if math.isfinite(l) and math.isfinite(h) else
-                                  (a * l if a > 0 else a * h), max(a * l, a * h) if math.isfinite(l) and
-                                  math.isfinite(h) else (a * h if a > 0 else a * l)))
-                tot_lo = sum(t[2] for t in terms)
-                tot_hi = sum(t[3] for t in terms)
-                for k, a, tl, th in terms:
-                    if k in known:
-                        continue
-                    other_lo = tot_lo - tl if math.isfinite(tl) else _sum_excluding(terms, k, 2)
-                    other_hi = tot_hi - th if math.isfinite(th) else _sum_excluding(terms, k, 3)
-                    # a·x = const − others
-                    r_lo, r_hi = c.const - other_hi, c.const - other_lo
-                    if a > 0:
-                        nl, nh = r_lo / a, r_hi / a
-                    else:
-                        nl, nh = r_hi / a, r_lo / a
-                    if _narrow(k, nl, nh):
-                        moved = True
-                        narrowed.setdefault(k, []).append(c)
-            for c in leqs:
-                s, g = c.small, c.big
-                if hi[g] < hi[s] and s not in known and _narrow(s, -INF, hi[g]):
-                    moved = True
-                    narrowed.setdefault(s, []).append(c)
-                if lo[s] > lo[g] and g not in known and _narrow(g, lo[s], INF):
-                    moved = True
-                    narrowed.setdefault(g, []).append(c)
-            if not moved:
+        """Interval propagation over the linear constraints of counts and x ≤ y (vectorised sweeps); a count
+        pinned to one value is known.
+
+        A ``<N`` mark says 1 … N−1. When the constraints cannot hold with that (a writer hid a 0 as ``<N``
+        to protect the others), the marks next to the contradiction are read as 0 … N−1 and the propagation
+        starts again.
+        """
+        cons = [c for c in linear if all(V[k].kind == COUNT for k in c.coefs)]
+        keys = list(V)
+        index = {k: j for j, k in enumerate(keys)}
+        rows, cols, coef = [], [], []
+        for r, c in enumerate(cons):
+            for k, a in c.coefs.items():
+                rows.append(r)
+                cols.append(index[k])
+                coef.append(a)
+        rows, cols, coef = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(coef)
+        const = np.array([c.const for c in cons])
+        ls = np.array([index[c.small] for c in leqs], dtype=np.int64)
+        lg = np.array([index[c.big] for c in leqs], dtype=np.int64)
+        is_count = np.array([V[k].kind == COUNT for k in keys])
+        fixed = np.array([k in known and known[k] is not None and math.isfinite(known[k]) for k in keys])
+        fixed_val = np.array([known[k] if f else 0.0 for k, f in zip(keys, fixed)])
+        primary = np.array([V[k].status == PRIMARY for k in keys])
+        nrow = len(cons)
+        by_var: dict = {}
+        by_row: dict = {}
+        for r, j in zip(rows.tolist(), cols.tolist()):
+            by_var.setdefault(j, []).append(r)
+            by_row.setdefault(r, []).append(j)
+        leq_by_var: dict = {}
+        for c in leqs:
+            leq_by_var.setdefault(c.small, []).append(c)
+            leq_by_var.setdefault(c.big, []).append(c)
+        L = H = None
+        for _restart in range(30):
+            L = np.array([0.0 if k in relaxed else base_lo[k] for k in keys])
+            H = np.array([base_hi[k] for k in keys])
+            L[fixed], H[fixed] = fixed_val[fixed], fixed_val[fixed]
+            bad = None
+            for _sweep in range(300):
+                L0, H0 = L.copy(), H.copy()
+                if nrow:
+                    tl = np.where(coef > 0, coef * L[cols], coef * H[cols])
+                    th = np.where(coef > 0, coef * H[cols], coef * L[cols])
+                    inf_lo = np.isinf(tl)
+                    inf_hi = np.isinf(th)
+                    n_lo = np.bincount(rows, weights=inf_lo, minlength=nrow)
+                    n_hi = np.bincount(rows, weights=inf_hi, minlength=nrow)
+                    s_lo = np.bincount(rows, weights=np.where(inf_lo, 0.0, tl), minlength=nrow)
+                    s_hi = np.bincount(rows, weights=np.where(inf_hi, 0.0, th), minlength=nrow)
+                    o_lo = np.where(n_lo[rows] - inf_lo > 0, -np.inf, s_lo[rows] - np.where(inf_lo, 0.0, tl))
+                    o_hi = np.where(n_hi[rows] - inf_hi > 0, np.inf, s_hi[rows] - np.where(inf_hi, 0.0, th))
+                    r_lo, r_hi = const[rows] - o_hi, const[rows] - o_lo
+                    with np.errstate(invalid="ignore"):
+                        nl = np.where(coef > 0, r_lo / coef, r_hi / coef)
+                        nh = np.where(coef > 0, r_hi / coef, r_lo / coef)
+                    np.maximum.at(L, cols, nl)
+                    np.minimum.at(H, cols, nh)
+                if len(ls):
+                    np.minimum.at(H, ls, H[lg])
+                    np.maximum.at(L, lg, L[ls])
+                L[is_count] = np.ceil(L[is_count] - 1e-6)
+                H[is_count] = np.floor(H[is_count] + 1e-6)
+                L[fixed], H[fixed] = fixed_val[fixed], fixed_val[fixed]
+                crossed = L > H + 1e-6 * np.maximum(1.0, np.abs(np.where(np.isfinite(H), H, 0.0)))
+                if crossed.any():
+                    bad = np.flatnonzero(crossed)
+                    break
+                if np.array_equal(L, L0) and np.array_equal(H, H0):
+                    break
+            if bad is None:
                 break
-            changed = True
-        for k in list(lo):
-            if k not in known and lo[k] == hi[k] and math.isfinite(lo[k]):
-                learn(k, lo[k], _Bounds(narrowed.get(k, [])))
+            marks = set()
+            for j in bad.tolist():
+                for r in by_var.get(j, ()):
+                    marks |= {keys[i] for i in by_row[r] if primary[i]}
+                marks |= {keys[j]} if primary[j] else set()
+            marks -= relaxed
+            if not marks:   # the file contradicts itself: no conclusions from intervals
+                return False
+            relaxed.update(marks)
+        changed = False
+        for j, k in enumerate(keys):
+            lo[k], hi[k] = float(L[j]), float(H[j])
+            if k not in known and is_count[j] and L[j] == H[j] and math.isfinite(L[j]):
+                learn(k, float(L[j]), _Bounds([cons[r] for r in by_var.get(j, ())] + leq_by_var.get(k, [])))
                 changed = True
         return changed
 
-    def _narrow(k, nl, nh) -> bool:
-        if V[k].kind == COUNT:
-            nl = math.ceil(nl - 1e-6) if math.isfinite(nl) else nl
-            nh = math.floor(nh + 1e-6) if math.isfinite(nh) else nh
-        moved = False
-        if nl > lo[k] + 1e-9:
-            lo[k] = nl
-            moved = True
-        if nh < hi[k] - 1e-9:
-            hi[k] = nh
-            moved = True
-        if lo[k] > hi[k]:   # contradictory facts (a tampered or inconsistent file): stop narrowing it
-            lo[k], hi[k] = -INF, INF
-            return False
-        return moved
-
-    for _ in range(max_rounds):
-        progress = solve_products()
-        progress |= solve_customs()
-        progress |= solve_linear()
-        if not progress:
-            progress |= tighten()
-        if not progress:
-            break
+    with _one_blas_thread():   # many small SVDs: threads only cost time (and other people's cores)
+        for _ in range(max_rounds):
+            progress = solve_products()
+            progress |= solve_customs()
+            progress |= solve_linear()
+            if not progress:
+                progress |= tighten()
+            if not progress:
+                break
 
     leaks = _leaks(facts, known, how, lo, hi, linear, products)
     for n in dict.fromkeys(notes):
@@ -533,6 +585,17 @@ def propagate(facts: Facts, *, max_component: int = 3000, max_rounds: int = 30) 
 
 
 _MISSING = object()
+
+
+def _one_blas_thread():
+    """Limit BLAS to one thread while the attacker's equations are solved (small SVDs)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a declared dependency
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 class _Component:
@@ -643,8 +706,8 @@ def _leaks(facts: Facts, known, how, lo, hi, linear, products) -> list[Leak]:
     # sums of hidden counts under the threshold
     for c in linear:
         unknown = [k for k in c.coefs if k not in known]
-        if len(unknown) < 2 or not all(V[k].kind == COUNT for k in unknown):
-            continue
+        if len(unknown) < 2 or not all(V[k].kind == COUNT and V[k].cells for k in unknown):
+            continue   # only sums of hidden *cells* (an unpublished count is checked on its own)
         a = {c.coefs[k] for k in unknown}
         if len(a) != 1:
             continue

@@ -190,7 +190,16 @@ def _unadjusted(a, n1, c, n0) -> dict:
 def _two_by_two(n1k, n0k, ak, ck, stat):
     """Solve the 2×2 table (a, c) from whatever statistics are shown (enumerating a)."""
 
+    memo: dict = {}
+
     def solve(known, facts):
+        key = tuple(sorted((str(k), v) for k, v in known.items() if _num(v)))
+        if key not in memo:
+            memo.clear()
+            memo[key] = _solve(known, facts)
+        return memo[key]
+
+    def _solve(known, facts):
         n1, n0 = known.get(n1k), known.get(n0k)
         if not _num(n1) or not _num(n0) or n1 > 200_000 or n0 > 200_000:
             return {}
@@ -439,7 +448,7 @@ def _texts_only(t: TableView) -> None:
 @register_identities
 def _identities(facts, tables) -> None:
     V = facts.vars
-    groups = {k[2:] for k in V if k[0] == NS and len(k) == 6 and k[1] == "n"}
+    groups = sorted({k[2:] for k in V if k[0] == NS and len(k) == 6 and k[1] == "n"})
     if groups:
         measures = ("n", "worry", "notworry", "absdays", "days", *BAND_KEYS)
         by = {}
@@ -459,8 +468,9 @@ def _identities(facts, tables) -> None:
                     facts.total(abs_key(m, other, ALL, f, lv), [abs_key(m, other, g, f, lv) for g in parts],
                                 why=f"alle klassetrin = summen af klassetrinene ({_group_text(other, ALL, f, lv)})")
         # levels: all pupils = with + without + unknown
+        present = set(groups)
         for (s, g, f, lv) in groups:
-            if f == ALL_PUPILS or lv != YES or (s, g, f, NO) not in groups or (s, g, ALL_PUPILS, ALL) not in groups:
+            if f == ALL_PUPILS or lv != YES or (s, g, f, NO) not in present or (s, g, ALL_PUPILS, ALL) not in present:
                 continue
             for m in measures:
                 kind = V[abs_key(m, s, g, f, YES)].kind
@@ -484,7 +494,7 @@ def _identities(facts, tables) -> None:
                 facts.total(_seg(ALL, cat), parts, why=f"kategorien '{cat}' i alt = summen over "
                                                         f"{'skolerne' if prefix == 's:' else 'klassetrinene'}")
     # segment 'I alt' rows sum to all pupils with worrying absence
-    cats = {k[3] for k in seg}
+    cats = sorted({k[3] for k in seg})
     if cats and abs_key("worry") in V and all(_seg(ALL, c) in V for c in cats):
         facts.total(abs_key("worry"), [_seg(ALL, c) for c in cats],
                     why="alle elever med bekymrende fravær = summen af kategorierne")

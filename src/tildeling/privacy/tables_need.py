@@ -445,7 +445,7 @@ def _identities(facts, tables) -> None:
             out.status = PUBLIC
             out.value = 0.0
         # descriptives: municipality = districts + outside
-        labels = {k[2] for k in V if k[0] == NS and k[1] in ("besk_antal", "besk_sum")}
+        labels = sorted({k[2] for k in V if k[0] == NS and k[1] in ("besk_antal", "besk_sum")})
         for label in labels:
             for m in ("besk_antal", "besk_sum"):
                 parts = [need_key(m, label, d) for d in districts if need_key(m, label, d) in V]

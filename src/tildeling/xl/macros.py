@@ -326,7 +326,7 @@ def refresh_benchmarks(book):
 @_macro
 def make_shareable_copy(book, out=None):
     """Lav delbar kopi: write ``<name> - delt.xlsx`` next to the workbook (no pupil data, small counts hidden)."""
-    from ..workbook.need.share import share_inputs
+    from ..workbook.need.share import share_inputs, threshold_of
     from .read import inputs_fingerprint
 
     inputs = _read(book)
@@ -337,7 +337,9 @@ def make_shareable_copy(book, out=None):
     _status(book, f"{TITLE}: beregner og skriver den delbare kopi …")
     share_inputs(inputs, out, fingerprint=inputs_fingerprint(inputs),
                  progress=lambda m: _status(book, f"{TITLE}: {m}"))
-    _alert(book, f"Den delbare kopi er gemt som\n{out}\n\nDen indeholder ingen elevdata, og antal under 5 er skjult. "
+    n = threshold_of(inputs)
+    _alert(book, f"Den delbare kopi er gemt som\n{out}\n\nDen indeholder ingen elevdata, antal under {n} personer er "
+                 "skjult (og tal, de kan regnes ud fra), og filen er kontrolleret for små tal. "
                  "Del kun denne fil – aldrig projektmappen med arket Elever.")
     return out
 

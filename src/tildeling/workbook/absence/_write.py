@@ -28,6 +28,7 @@ BANNER_FONT = Font(bold=True, color="FFFFFF", size=12)
 VERDICT_FILL = {c.CONFIRMED: PatternFill("solid", fgColor="C6EFCE"), c.REJECTED: PatternFill("solid", fgColor="FFC7CE"),
                 c.UNRESOLVED: PatternFill("solid", fgColor="EDEDED")}
 
+#: The default mark of a hidden count (the threshold is a setting: see ``privacy.primary_marker``).
 SUPPRESSED = "<5"
 
 _NUMBER_FORMATS = {
@@ -79,7 +80,7 @@ def _write_frame(ws, df: pd.DataFrame, row: int, col: int = 1, *, formats: dict 
         for j in range(values.shape[1]):
             v = values[i, j]
             cell = ws.cell(row=r0 + i, column=col + j, value=_clean(v))
-            if isinstance(v, str) and v == SUPPRESSED:
+            if isinstance(v, str) and (v == ".." or (v[:1] == "<" and v[1:].isdigit())):
                 cell.alignment = right
             if fmts[j]:
                 cell.number_format = fmts[j]

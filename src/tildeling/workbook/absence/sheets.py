@@ -16,34 +16,123 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ...absence.analysis import AbsenceResult
-from ...privacy import suppression_mask
+from ...privacy import SECONDARY_MARKER, DisclosureError, findings_message, primary_marker, suppress, suppression_mask
 from . import contract as c
-from ._write import (NOTE_FONT, SUPPRESSED, VERDICT_FILL, _banner, _print_setup, _title, _widths,
-                     _write_frame)
-from .template import _drill_columns, _drill_sheet, _drilldata_sheet, _lists_sheet, _set_modeltype
+from ._write import NOTE_FONT, VERDICT_FILL, _banner, _print_setup, _title, _widths, _write_frame
+from .template import _drill_sheet, _drilldata_sheet, _lists_sheet, _set_modeltype
 
-__all__ = ["write_results", "render_results"]
+__all__ = ["write_results", "render_results", "result_tables", "shared_tables", "legend"]
+
+#: Excel Tables of the result sheets (a contract: the disclosure checker's registry knows each).
+TBL_OVERVIEW = "tblResultat"
+TBL_HYP_OVERVIEW = "tblHypoteseoversigt"
+TBL_LINK = "tblKoblingsrapport"
+TBL_HYPOTHESES = "tblHypotesetest"
+TBL_CROSSTAB = "tblKryds{}"
+TBL_TREND = "tblTendens"
+TBL_SEGMENT_RULES = "tblSegmentregler"
+TBL_SEGMENTS_SCHOOL = "tblSegmenterSkole"
+TBL_SEGMENTS_GRADE = "tblSegmenterKlassetrin"
+TBL_DRILLDATA = "tblDrilldata"
+
+_HYP_SHORT = [c.HYP_TEXT, c.HYP_FACTOR, "Vurdering", "Justeret forskel (procentpoint)", "Justeret odds-ratio",
+              "Justeret p-værdi"]
 
 
-def _suppressed_frame(counts: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+def legend(threshold: int) -> str:
+    return (f"{primary_marker(threshold)} = under {threshold} elever. {SECONDARY_MARKER} = skjult, så et andet skjult "
+            f"tal ikke kan regnes ud. Tom celle = beregnet ud fra et skjult tal eller for en gruppe på under "
+            f"{threshold} elever.")
+
+
+def _suppressed_frame(counts: pd.DataFrame, mask: np.ndarray, threshold: int) -> pd.DataFrame:
     out = counts.astype(object).copy()
-    out[mask] = SUPPRESSED
+    out[mask] = primary_marker(threshold)
     return out
 
-def _overview(ws, res: AbsenceResult):
+
+def _crosstab_frame(t) -> pd.DataFrame:
+    counts = t.counts.copy()
+    counts["I alt"] = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = t.row_pct / 100
+    pct.columns = [f"Andel {b[0].lower() + b[1:]}" for b in c.BANDS]
+    table = pd.concat([counts.astype(object), pct.astype(object)], axis=1)
+    table.insert(0, t.factor, [c.NO, c.YES])
+    return table.reset_index(drop=True)
+
+
+def _hypothesis_frame(res: AbsenceResult) -> pd.DataFrame:
+    h = res.hypotheses.astype(object).copy()
+    first = [c.HYP_TEXT, c.HYP_FACTOR, c.HYP_DIRECTION, "Vurdering", "Begrundelse"]
+    return h[first + [k for k in h.columns if k not in first]]
+
+
+def _segments_frame(counts: pd.DataFrame, by: str) -> pd.DataFrame:
+    shown = counts.astype(object).reset_index()
+    return shown.rename(columns={shown.columns[0]: by})
+
+
+def result_tables(res: AbsenceResult) -> dict[str, pd.DataFrame]:
+    """Every table of the result sheets with its true numbers (nothing hidden), by table name."""
+    rules = res.segment_rules
+    rules = rules[[k for k in rules.columns if k != c.SEG_CONDITION] + [c.SEG_CONDITION]]
+    tables = {
+        TBL_OVERVIEW: res.summary.astype(object),
+        TBL_HYP_OVERVIEW: res.hypotheses[_HYP_SHORT].astype(object),
+        TBL_LINK: res.linked.report.astype(object),
+        TBL_HYPOTHESES: _hypothesis_frame(res),
+        **{TBL_CROSSTAB.format(k): _crosstab_frame(t) for k, t in enumerate(res.crosstabs, start=1)},
+        TBL_TREND: res.trend.reset_index(),
+        TBL_SEGMENT_RULES: rules.astype(object),
+        TBL_SEGMENTS_SCHOOL: _segments_frame(res.segments_by_school[0], c.SCHOOL),
+        TBL_SEGMENTS_GRADE: _segments_frame(res.segments_by_grade[0], c.GRADE),
+        TBL_DRILLDATA: res.drill,
+    }
+    return tables
+
+
+def shared_tables(res: AbsenceResult, threshold: int | None = None, inputs: dict | None = None):
+    """The result tables (and ``inputs``: the shared input tables) suppressed together for a shared copy.
+
+    Returns (tables, Suppressed). Raises :class:`~tildeling.privacy.DisclosureError` if they cannot be
+    cleared.
+    """
+    n = res.threshold if threshold is None else threshold
+    tables = {**result_tables(res), **(inputs or {})}
+    # a school's grades are about one class each: the shared copy has schools or grades, not both
+    drill = tables[TBL_DRILLDATA]
+    tables[TBL_DRILLDATA] = drill[((drill[c.SCHOOL] == c.ALL) | (drill[c.GRADE] == c.ALL)).to_numpy()] \
+        .reset_index(drop=True)
+    result = suppress(tables, threshold=n)
+    if result.findings:
+        raise DisclosureError(findings_message(result.findings, what="Den delbare kopi"), result.findings)
+    out = result.tables
+    # reasons that quote hidden figures or small groups are replaced
+    h = out[TBL_HYPOTHESES]
+    hidden = h["Forskel (procentpoint)"].isna() | h["Justeret forskel (procentpoint)"].isna() | \
+        h["Elever med faktoren"].map(lambda v: isinstance(v, str))
+    h.loc[hidden.to_numpy(), "Begrundelse"] = (
+        f"Tallene er skjult i den delbare kopi: med eller uden faktoren er der under {n} elever, eller under {n} "
+        "med eller uden bekymrende fravær.")
+    return out, result
+
+def _overview(ws, res: AbsenceResult, tables: dict, n: int):
     _title(ws, "Fraværsanalyse – resultat",
-           f"Kørt {_dt.datetime.now():%d-%m-%Y %H:%M}. Tal for under {c.SMALL_CELL} elever vises ikke.")
-    r0, last = _write_frame(ws, res.summary, 4, 1)
+           f"Kørt {_dt.datetime.now():%d-%m-%Y %H:%M}. Tal for under {n} elever vises ikke.")
+    r0, last = _write_frame(ws, tables[TBL_OVERVIEW], 4, 1, table=TBL_OVERVIEW)
     for r in range(r0, last + 1):
         label = ws.cell(row=r, column=1).value
+        if not isinstance(ws.cell(row=r, column=2).value, (int, float)):
+            continue
         ws.cell(row=r, column=2).number_format = "0.0%" if label.startswith("Andel") else (
             "0.0" if "(%)" in label or "procentpoint" in label else "#,##0")
     row = last + 2
     ws.cell(row=row, column=1, value="Hypoteser").font = Font(bold=True, size=12)
-    h = res.hypotheses[[c.HYP_TEXT, c.HYP_FACTOR, "Vurdering", "Justeret forskel (procentpoint)",
-                        "Justeret odds-ratio", "Justeret p-værdi"]]
+    h = tables[TBL_HYP_OVERVIEW]
     r0, last = _write_frame(ws, h, row + 1, 1, formats={"Justeret forskel (procentpoint)": "pp",
-                                                        "Justeret odds-ratio": "ratio", "Justeret p-værdi": "p"})
+                                                        "Justeret odds-ratio": "ratio", "Justeret p-værdi": "p"},
+                            table=TBL_HYP_OVERVIEW)
     for r in range(r0, last + 1):
         cell = ws.cell(row=r, column=3)
         cell.fill = VERDICT_FILL.get(cell.value, PatternFill())
@@ -51,15 +140,16 @@ def _overview(ws, res: AbsenceResult):
     ws.cell(row=last + 2, column=1, value="Begrundelsen for hver vurdering står i arket 'Hypotesetest'.").font = NOTE_FONT
     _widths(ws, {"A": 58, "B": 30, "C": 14, "D": 16, "E": 12, "F": 12})
 
-def _link_sheet(ws, res: AbsenceResult):
+def _link_sheet(ws, res: AbsenceResult, tables: dict, n: int):
     _title(ws, "Koblingsrapport",
            "Hvor mange elever fra elevlisten der blev fundet i hvert domæne. Kørslen stopper ikke, når en elev mangler. "
            f"Listen over elever, der ikke kunne kobles, står i arket '{c.SHEET_UNMATCHED}' (personoplysninger).")
-    _write_frame(ws, res.linked.report, 4, 1, formats={k: "#,##0" for k in res.linked.report.columns[1:6]})
+    _write_frame(ws, tables[TBL_LINK], 4, 1, formats={k: "#,##0" for k in res.linked.report.columns[1:6]},
+                 table=TBL_LINK)
     _widths(ws, {"A": 28, "B": 10, "C": 14, "D": 14, "E": 16, "F": 18, "G": 60})
     ws.row_dimensions[4].height = 45
 
-def _unmatched_sheet(ws, res: AbsenceResult):
+def _unmatched_sheet(ws, res: AbsenceResult, tables: dict, n: int):
     _title(ws, "Ikke koblede elever")
     _banner(ws, 2, 3)
     um = res.linked.unmatched
@@ -68,22 +158,12 @@ def _unmatched_sheet(ws, res: AbsenceResult):
     _write_frame(ws, um, 4, 1, table="tblIkkeKoblede")
     _widths(ws, {"A": 14, "B": 28, "C": 70})
 
-def _hypotheses_sheet(ws, res: AbsenceResult):
+def _hypotheses_sheet(ws, res: AbsenceResult, tables: dict, n: int):
     _title(ws, "Hypotesetest – bekymrende fravær (≥ 10 %) med og uden faktoren",
            "Forskel = andel med bekymrende fravær med faktoren minus uden, i procentpoint, med 95 % "
            "konfidensinterval (KI). Justeret = korrigeret for de andre faktorer (logistisk regression). "
            f"Relevansgrænse: {c.pct(res.inputs.settings[c.SET_MARGIN])} procentpoint. " + res.model_note)
-    h = res.hypotheses.astype(object).copy()
-    n1 = res.hypotheses["Elever med faktoren"].to_numpy()
-    n0 = res.hypotheses["Elever"].to_numpy() - n1
-    small = (n1 < c.SMALL_CELL) | (n0 < c.SMALL_CELL)
-    if small.any():  # group shares of fewer than 5 pupils are not shown
-        group_cols = ["Bekymrende fravær med faktoren", "Bekymrende fravær uden faktoren",
-                      "Gns. fravær med faktoren (%)", "Gns. fravær uden faktoren (%)"]
-        h.loc[small, group_cols] = None
-        h.loc[small & (n1 < c.SMALL_CELL), "Elever med faktoren"] = SUPPRESSED
-    first = [c.HYP_TEXT, c.HYP_FACTOR, c.HYP_DIRECTION, "Vurdering", "Begrundelse"]
-    h = h[first + [k for k in h.columns if k not in first]]
+    h = tables[TBL_HYPOTHESES]
     fmts = {"Bekymrende fravær med faktoren": "share", "Bekymrende fravær uden faktoren": "share",
             "Gns. fravær med faktoren (%)": "pct", "Gns. fravær uden faktoren (%)": "pct"}
     for col in h.columns:
@@ -93,7 +173,7 @@ def _hypotheses_sheet(ws, res: AbsenceResult):
             fmts[col] = "ratio"
         elif "p-værdi" in col.lower():
             fmts[col] = "p"
-    r0, last = _write_frame(ws, h, 4, 1, formats=fmts, table="tblHypotesetest")
+    r0, last = _write_frame(ws, h, 4, 1, formats=fmts, table=TBL_HYPOTHESES)
     vcol = list(h.columns).index("Vurdering") + 1
     for r in range(r0, last + 1):
         cell = ws.cell(row=r, column=vcol)
@@ -109,33 +189,29 @@ def _hypotheses_sheet(ws, res: AbsenceResult):
     _widths(ws, {"A": 40, "B": 24, "C": 15, get_column_letter(vcol): 13, get_column_letter(vcol + 1): 70})
     ws.freeze_panes = "C5"
 
-def _crosstab_sheet(ws, res: AbsenceResult):
+def _crosstab_sheet(ws, res: AbsenceResult, tables: dict, n: int):
     _title(ws, "Krydstabeller – faktor mod fraværsgrupper",
            "Antal elever og andel af rækken i hver fraværsgruppe (samlet fravær i perioden). χ²-test for sammenhæng; "
-           f"Cramérs V måler styrken (0 = ingen, 1 = fuld). Sorteret efter styrke. '{SUPPRESSED}' = under "
-           f"{c.SMALL_CELL} elever.")
+           f"Cramérs V måler styrken (0 = ingen, 1 = fuld). Sorteret efter styrke. {legend(n)}")
     strongest = {t.factor for t in res.strongest}
     row = 4
     chart_rows = []
-    for t in res.crosstabs:
+    for k, t in enumerate(res.crosstabs, start=1):
+        name = TBL_CROSSTAB.format(k)
+        table = tables[name]
+        complete = all(isinstance(v, (int, float, np.integer, np.floating)) for v in
+                       table[list(c.BANDS) + ["I alt"]].to_numpy().ravel())
         p_txt = "p < 0,001" if t.p < 0.001 else f"p = {c.pct(t.p, 3)}" if not np.isnan(t.p) else "p kan ikke beregnes"
         v_txt = c.pct(t.cramers_v, 2) if not np.isnan(t.cramers_v) else "–"
-        ws.cell(row=row, column=1, value=f"{t.factor}: Cramérs V = {v_txt}, χ² = "
-                                         f"{c.pct(t.chi2, 1) if not np.isnan(t.chi2) else '–'} "
-                                         f"({t.dof} frihedsgrader), {p_txt}, {t.n} elever"
-                                         + (" – blandt de stærkeste" if t.factor in strongest else "")).font = Font(bold=True)
-        counts = t.counts.copy()
-        counts["I alt"] = counts.sum(axis=1)
-        mask = suppression_mask(counts[list(c.BANDS)].to_numpy())
-        mask_full = np.column_stack([mask, counts["I alt"].to_numpy() < c.SMALL_CELL])
-        shown = _suppressed_frame(counts, mask_full)
-        pct = t.row_pct.copy().astype(object)
-        pct[mask | (counts["I alt"].to_numpy()[:, None] < c.SMALL_CELL)] = None
-        pct = pct.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else v / 100)
-        pct.columns = [f"Andel {b[0].lower() + b[1:]}" for b in c.BANDS]
-        table = pd.concat([shown, pct], axis=1)
-        table.insert(0, t.factor, [c.NO, c.YES])
-        r0, last = _write_frame(ws, table, row + 1, 1, formats={k: "0.0%" for k in pct.columns})
+        if complete:
+            head = (f"{t.factor}: Cramérs V = {v_txt}, χ² = {c.pct(t.chi2, 1) if not np.isnan(t.chi2) else '–'} "
+                    f"({t.dof} frihedsgrader), {p_txt}, {t.n} elever")
+        else:   # χ² and V would give hidden cells away
+            head = f"{t.factor}: χ², Cramérs V og antal er udeladt, fordi tabellen har skjulte tal"
+        ws.cell(row=row, column=1, value=head + (" – blandt de stærkeste" if t.factor in strongest else "")
+                ).font = Font(bold=True)
+        pct_cols = [col for col in table.columns if str(col).startswith("Andel ")]
+        r0, last = _write_frame(ws, table, row + 1, 1, formats={k2: "0.0%" for k2 in pct_cols}, table=name)
         if t.factor in strongest:
             chart_rows.append((t, r0))
         row = last + 3
@@ -156,11 +232,11 @@ def _crosstab_sheet(ws, res: AbsenceResult):
         ws.add_chart(ch, f"L{4 + k * 14}")
     _widths(ws, {"A": 36, "B": 11, "C": 11, "D": 11, "E": 13, "F": 9, "G": 13, "H": 13, "I": 13, "J": 15})
 
-def _trend_sheet(ws, res: AbsenceResult):
+def _trend_sheet(ws, res: AbsenceResult, tables: dict, n: int):
     _title(ws, "Tendens – fravær pr. skole og måned (%)",
-           f"Samlet fravær i procent af skoledagene. Tomt felt = under {c.SMALL_CELL} elever.")
-    tr = res.trend.reset_index()
-    r0, last = _write_frame(ws, tr, 4, 1, formats={k: "pct" for k in tr.columns[1:]}, table="tblTendens")
+           f"Samlet fravær i procent af skoledagene. Tomt felt = under {n} elever.")
+    tr = tables[TBL_TREND]
+    r0, last = _write_frame(ws, tr, 4, 1, formats={k: "pct" for k in tr.columns[1:]}, table=TBL_TREND)
     ch = LineChart()
     ch.title = "Fravær pr. måned (%)"
     ch.y_axis.title = "Fravær (%)"
@@ -178,23 +254,19 @@ def _trend_sheet(ws, res: AbsenceResult):
         ws.column_dimensions[get_column_letter(j)].width = 14
     ws.row_dimensions[4].height = 30
 
-def _segments_sheet(ws, res: AbsenceResult):
+def _segments_sheet(ws, res: AbsenceResult, tables: dict, n: int):
     _title(ws, "Segmenter – elever med bekymrende fravær fordelt på årsag",
            "Hver elev med bekymrende fravær får kategorien fra den første regel (laveste prioritet), der passer. "
-           f"'{SUPPRESSED}' = under {c.SMALL_CELL} elever.")
-    rules = res.segment_rules
-    rules = rules[[k for k in rules.columns if k != c.SEG_CONDITION] + [c.SEG_CONDITION]]
-    r0, last = _write_frame(ws, rules, 4, 1)
+           + legend(n))
+    r0, last = _write_frame(ws, tables[TBL_SEGMENT_RULES], 4, 1, table=TBL_SEGMENT_RULES)
     row = last + 2
-    for title, (counts, mask) in (("Pr. skole", res.segments_by_school), ("Pr. klassetrin", res.segments_by_grade)):
+    for title, name in (("Pr. skole", TBL_SEGMENTS_SCHOOL), ("Pr. klassetrin", TBL_SEGMENTS_GRADE)):
         ws.cell(row=row, column=1, value=title).font = Font(bold=True, size=12)
-        shown = _suppressed_frame(counts, mask).reset_index()
-        shown = shown.rename(columns={shown.columns[0]: c.SCHOOL if title == "Pr. skole" else c.GRADE})
-        r0, last = _write_frame(ws, shown, row + 1, 1)
+        r0, last = _write_frame(ws, tables[name], row + 1, 1, table=name)
         row = last + 2
     _widths(ws, {"A": 20, "B": 18, "C": 14, "D": 14, "E": 14, "F": 12, "G": 18, "H": 12})
 
-def _caseworker_sheet(ws, res: AbsenceResult):
+def _caseworker_sheet(ws, res: AbsenceResult, tables: dict, n: int):
     _title(ws, "Sagsbehandlerliste – elever med bekymrende fravær pr. kvartal")
     _banner(ws, 2, len(res.caseworkers.columns))
     cw = res.caseworkers
@@ -208,12 +280,51 @@ def _caseworker_sheet(ws, res: AbsenceResult):
     _widths(ws, {"B": 20, "M": 16})
     ws.freeze_panes = "B5"
 
-def write_results(wb: openpyxl.Workbook, res: AbsenceResult, *, shared: bool = False) -> None:
+def internal_tables(res: AbsenceResult) -> dict[str, pd.DataFrame]:
+    """The analyst's own result tables: small groups hidden cell by cell (the drill-down data stays whole:
+    its sheet hides small groups with formulas)."""
+    n = res.threshold
+    marker = primary_marker(n)
+    tables = result_tables(res)
+    # hypotheses: group shares of fewer than n pupils are not shown
+    h = tables[TBL_HYPOTHESES]
+    n1 = res.hypotheses["Elever med faktoren"].to_numpy()
+    n0 = res.hypotheses["Elever"].to_numpy() - n1
+    small = (n1 < n) | (n0 < n)
+    if small.any():
+        group_cols = ["Bekymrende fravær med faktoren", "Bekymrende fravær uden faktoren",
+                      "Gns. fravær med faktoren (%)", "Gns. fravær uden faktoren (%)"]
+        h.loc[small, group_cols] = None
+        h.loc[small & (n1 < n), "Elever med faktoren"] = marker
+    # cross-tabs: small cells and the shares of small rows
+    for k, t in enumerate(res.crosstabs, start=1):
+        table = tables[TBL_CROSSTAB.format(k)]
+        counts = t.counts.copy()
+        counts["I alt"] = counts.sum(axis=1)
+        mask = suppression_mask(counts[list(c.BANDS)].to_numpy(), n)
+        mask_full = np.column_stack([mask, counts["I alt"].to_numpy() < n])
+        shown = _suppressed_frame(counts, mask_full, n).reset_index(drop=True)
+        for j, col in enumerate(list(c.BANDS) + ["I alt"]):
+            table[col] = shown[col].to_numpy()
+        hide = mask | (counts["I alt"].to_numpy()[:, None] < n)
+        for j, col in enumerate([col for col in table.columns if str(col).startswith("Andel ")]):
+            table.loc[hide[:, j], col] = None
+    for name, (counts, mask) in ((TBL_SEGMENTS_SCHOOL, res.segments_by_school),
+                                 (TBL_SEGMENTS_GRADE, res.segments_by_grade)):
+        tables[name] = _segments_frame(_suppressed_frame(counts, mask, n), tables[name].columns[0])
+    return tables
+
+
+def write_results(wb: openpyxl.Workbook, res: AbsenceResult, *, shared: bool = False,
+                  tables: dict | None = None) -> None:
     """Replace the result sheets of ``wb`` by a rendering of ``res``; input sheets are left alone.
 
-    ``shared=True``: the shareable version – no personal-data sheets, and drill-down
-    rows for fewer than 5 pupils (with the other level of the same factor) blanked.
+    ``shared=True``: the shareable version – no personal-data sheets, every table as given in ``tables``
+    (suppressed together by :func:`shared_tables`), the lists sheet visible.
     """
+    n = res.threshold
+    if tables is None:
+        tables = shared_tables(res)[0] if shared else internal_tables(res)
     for name in c.RESULT_SHEETS:
         if name in wb.sheetnames:
             del wb[name]
@@ -225,20 +336,23 @@ def write_results(wb: openpyxl.Workbook, res: AbsenceResult, *, shared: bool = F
     for name, fn in writers:
         ws = wb.create_sheet(name)
         ws.sheet_properties.tabColor = "1F4E78"
-        fn(ws, res)
+        fn(ws, res, tables, n)
         written.append(ws)
-    ws = _drill_sheet(wb)
+    ws = _drill_sheet(wb, threshold=n, shared=shared)
     ws.sheet_properties.tabColor = "70AD47"
     written.append(ws)
-    written.append(_drilldata_sheet(wb, _shared_drill(res.drill) if shared else res.drill))
+    written.append(_drilldata_sheet(wb, tables[TBL_DRILLDATA]))
     schools = sorted(res.pupils[c.SCHOOL].unique())
     grades = [f"{g}. klasse" for g in sorted(res.pupils[c.GRADE].unique())]
-    written.append(_lists_sheet(wb, schools, grades))
+    lists = _lists_sheet(wb, schools, grades)
+    if shared:   # a shared file has no hidden sheets
+        lists.sheet_state = "visible"
+    written.append(lists)
     if not shared:
         for name, fn in ((c.SHEET_CASEWORKER, _caseworker_sheet), (c.SHEET_UNMATCHED, _unmatched_sheet)):
             ws = wb.create_sheet(name)
             ws.sheet_properties.tabColor = "C00000"
-            fn(ws, res)
+            fn(ws, res, tables, n)
             written.append(ws)
     _set_modeltype(wb)
     _print_setup(written)
@@ -259,15 +373,3 @@ def render_results(res: AbsenceResult) -> tuple[bytes, list[str], dict[str, str]
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue(), list(wb.sheetnames), names
-
-
-def _shared_drill(drill: pd.DataFrame) -> pd.DataFrame:
-    """Drill-down rows with the counts of a group under 5 pupils blanked (both levels of the factor)."""
-    cols = list(_drill_columns())
-    out = drill.astype(object).copy()
-    n = pd.to_numeric(drill["Elever"], errors="coerce")
-    small = (n < c.SMALL_CELL).groupby([drill[c.SCHOOL], drill[c.GRADE], drill["Faktor"]], sort=False) \
-        .transform("any").to_numpy(dtype=bool)
-    out.loc[small, "Elever"] = 0
-    out.loc[small, cols[5:]] = None
-    return out

@@ -14,7 +14,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ...io.atomic import atomic_save
 from . import contract as c
-from ._write import INPUT_FILL, NOTE_FONT, SUPPRESSED, _header, _print_setup, _title, _widths, _write_frame
+from ...privacy import primary_marker
+from ._write import INPUT_FILL, NOTE_FONT, _header, _print_setup, _title, _widths, _write_frame
 
 __all__ = ["build_template", "new_template", "write_input_workbook", "DRILL_ROWS"]
 
@@ -42,7 +43,7 @@ def _set_modeltype(wb):
         del wb.defined_names[c.MODELTYPE_NAME]
     wb.defined_names[c.MODELTYPE_NAME] = DefinedName(c.MODELTYPE_NAME, attr_text=f'"{c.MODELTYPE_VALUE}"')
 
-def _guide(ws):
+def _guide(ws, threshold: int = c.SMALL_CELL):
     _title(ws, "Fraværsanalyse – vejledning")
     lines = [
         "Formål: at se, om og hvordan skolefravær hænger sammen med sociale sager og familiens forhold, at "
@@ -67,7 +68,8 @@ def _guide(ws):
         "fast regel, som står ud for hver hypotese.",
         "• Krydstabeller: hver faktor mod fraværsgrupperne under 5 %, 5–10 %, 10–15 % og 15 % og derover, "
         "med χ²-test.",
-        f"• Tal for under {c.SMALL_CELL} elever vises ikke ('<5').",
+        f"• Tal for under {threshold} elever vises ikke ('{primary_marker(threshold)}'). Grænsen er indstillingen "
+        f"'{c.SET_MIN_CELL}' (3–10). En delbar kopi skjuler også tal, som et skjult tal kunne regnes ud fra ('..').",
         "",
         "Faktorer (til hypoteser, krydstabeller og drilldown)",
         *[f"• {f.name}: {f.description}." for f in c.FACTORS],
@@ -159,13 +161,19 @@ def _drill_columns():
     from ...absence.monitoring import DRILL_COLUMNS
     return DRILL_COLUMNS
 
-def _drill_sheet(wb):
-    """Dropdowns for school, grade and factor drive SUMIFS over Drilldata; small cells suppressed."""
+def _drill_sheet(wb, threshold: int = c.SMALL_CELL, shared: bool = False):
+    """Dropdowns for school, grade and factor drive SUMIFS over Drilldata; small cells suppressed.
+
+    ``shared``: the drill-down data are suppressed already (``<N`` and ``..`` texts, empty cells); a hidden
+    cell shows as 'skjult' instead of being added up as 0.
+    """
+    N = threshold
+    SUPPRESSED = primary_marker(N)
     ws = wb.create_sheet(c.SHEET_DRILL)
     _title(ws, "Drilldown – klik dig rundt i fraværet",
            f"Vælg skole, klassetrin og faktor i de gule felter. Excel regner selv tallene (ingen Python). "
-           f"Grupper med under {c.SMALL_CELL} elever vises som '{SUPPRESSED}', og så vises heller ikke den anden "
-           "gruppe for samme faktor.")
+           f"Grupper med under {N} elever vises som '{SUPPRESSED}', og så vises heller ikke den anden "
+           "gruppe for samme faktor." + (" 'skjult' = skjult i den delbare kopi." if shared else ""))
     cols = _drill_columns()
     letter = {name: get_column_letter(j + 1) for j, name in enumerate(cols)}
     rng = {name: f"'{c.SHEET_DRILLDATA}'!${letter[name]}$2:${letter[name]}${DRILL_ROWS + 1}" for name in cols}
@@ -184,6 +192,14 @@ def _drill_sheet(wb):
         return (f"SUMIFS({rng[col]},{rng[c.SCHOOL]},{sel['Skole']},{rng[c.GRADE]},{sel['Klassetrin']},"
                 f"{rng['Faktor']},{factor},{rng['Niveau']},\"{level}\")")
 
+    def hidden(cols, factor, level):
+        """True when one of ``cols`` of the selected row is not a number (hidden in a shared copy)."""
+        if not shared:
+            return "FALSE"
+        where = (f"{rng[c.SCHOOL]},{sel['Skole']},{rng[c.GRADE]},{sel['Klassetrin']},{rng['Faktor']},{factor},"
+                 f"{rng['Niveau']},\"{level}\"")
+        return "OR(" + ",".join(f"COUNTIFS({where},{rng[col]},\">=0\")<COUNTIFS({where})" for col in cols) + ")"
+
     header = ["Gruppe", "Elever", "Bekymrende fravær (antal)", "Andel med bekymrende fravær", "Gns. fravær (%)",
               *c.BANDS]
     _header(ws, 8, 1, header)
@@ -192,17 +208,27 @@ def _drill_sheet(wb):
     n_yes, n_no = sumifs("Elever", sel["Faktor"], c.YES), sumifs("Elever", sel["Faktor"], c.NO)
     for r, (label, factor, level) in enumerate(rows, start=9):
         n = sumifs("Elever", factor, level)
-        small = f"MIN({n_yes},{n_no})<{c.SMALL_CELL}" if level != c.ALL else f"{n}<{c.SMALL_CELL}"
+        small = f"MIN({n_yes},{n_no})<{N}" if level != c.ALL else f"{n}<{N}"
+        hide_n = hidden(["Elever"], factor, level)
         ws.cell(row=r, column=1, value=label).font = Font(bold=True)
-        ws.cell(row=r, column=2, value=f'=IF({n}<{c.SMALL_CELL},"{SUPPRESSED}",IF({small},"{SUPPRESSED}",{n}))')
-        ws.cell(row=r, column=3, value=f'=IF({small},"",{sumifs("Bekymrende fravær", factor, level)})')
-        ws.cell(row=r, column=4, value=f'=IF({small},"",{sumifs("Bekymrende fravær", factor, level)}/{n})')
+        ws.cell(row=r, column=2, value=f'=IF({hide_n},"skjult",IF({n}<{N},"{SUPPRESSED}",IF({small},"{SUPPRESSED}",'
+                                       f'{n})))' if shared else
+                f'=IF({n}<{N},"{SUPPRESSED}",IF({small},"{SUPPRESSED}",{n}))')
+        hw = hidden(["Bekymrende fravær"], factor, level)
+        ws.cell(row=r, column=3, value=f'=IF({small},"",IF({hw},"skjult",{sumifs("Bekymrende fravær", factor, level)}))'
+                if shared else f'=IF({small},"",{sumifs("Bekymrende fravær", factor, level)})')
+        hs = hidden(["Bekymrende fravær", "Elever"], factor, level)
+        ws.cell(row=r, column=4, value=f'=IF(OR({small},{hs}),"",{sumifs("Bekymrende fravær", factor, level)}/{n})'
+                if shared else f'=IF({small},"",{sumifs("Bekymrende fravær", factor, level)}/{n})')
         ws.cell(row=r, column=4).number_format = "0.0%"
-        ws.cell(row=r, column=5, value=f'=IF({small},"",100*{sumifs(c.ABSENCE_DAYS, factor, level)}/'
-                                       f'{sumifs(c.SCHOOL_DAYS, factor, level)})')
+        hd = hidden([c.ABSENCE_DAYS, c.SCHOOL_DAYS], factor, level)
+        mean = f'100*{sumifs(c.ABSENCE_DAYS, factor, level)}/{sumifs(c.SCHOOL_DAYS, factor, level)}'
+        ws.cell(row=r, column=5, value=f'=IF(OR({small},{hd}),"",{mean})' if shared else f'=IF({small},"",{mean})')
         ws.cell(row=r, column=5).number_format = "0.0"
         for j, band in enumerate(c.BANDS):
-            ws.cell(row=r, column=6 + j, value=f'=IF({small},"",{sumifs(band, factor, level)}/{n})')
+            hb = hidden([band, "Elever"], factor, level)
+            ws.cell(row=r, column=6 + j, value=f'=IF(OR({small},{hb}),"",{sumifs(band, factor, level)}/{n})'
+                    if shared else f'=IF({small},"",{sumifs(band, factor, level)}/{n})')
             ws.cell(row=r, column=6 + j).number_format = "0%"
     ws["A12"] = "Forskel (procentpoint)"
     ws["A12"].font = Font(bold=True)
@@ -210,7 +236,9 @@ def _drill_sheet(wb):
     ws["D12"].number_format = "+0.0;-0.0;0.0"
     found = (f"COUNTIFS({rng[c.SCHOOL]},{sel['Skole']},{rng[c.GRADE]},{sel['Klassetrin']},"
              f"{rng['Faktor']},{sel['Faktor']})")
-    ws["A14"] = f'=IF({found}=0,"Ingen data for dette valg – kør analysen, eller vælg noget andet.","")'
+    none = ("Ingen data for dette valg. I den delbare kopi kan du vælge en skole eller et klassetrin, ikke begge."
+            if shared else "Ingen data for dette valg – kør analysen, eller vælg noget andet.")
+    ws["A14"] = f'=IF({found}=0,"{none}","")'
     ws["A14"].font = Font(bold=True, color="C00000")
     ws["A15"] = '="Valgt: "&B4&" · "&B5&" · "&B6'
     ws["A15"].font = NOTE_FONT

@@ -498,10 +498,10 @@ def propagate(facts: Facts, *, max_component: int = 3000, max_rounds: int = 30) 
         const = np.array([c.const for c in cons])
         ls = np.array([index[c.small] for c in leqs], dtype=np.int64)
         lg = np.array([index[c.big] for c in leqs], dtype=np.int64)
-        is_count = np.array([V[k].kind == COUNT for k in keys])
-        fixed = np.array([k in known and known[k] is not None and math.isfinite(known[k]) for k in keys])
-        fixed_val = np.array([known[k] if f else 0.0 for k, f in zip(keys, fixed)])
-        primary = np.array([V[k].status == PRIMARY for k in keys])
+        is_count = np.array([V[k].kind == COUNT for k in keys], dtype=bool)
+        fixed = np.array([k in known and known[k] is not None and math.isfinite(known[k]) for k in keys], dtype=bool)
+        fixed_val = np.array([known[k] if f else 0.0 for k, f in zip(keys, fixed)], dtype=float)
+        primary = np.array([V[k].status == PRIMARY for k in keys], dtype=bool)
         nrow = len(cons)
         by_var: dict = {}
         by_row: dict = {}
@@ -514,8 +514,8 @@ def propagate(facts: Facts, *, max_component: int = 3000, max_rounds: int = 30) 
             leq_by_var.setdefault(c.big, []).append(c)
         L = H = None
         for _restart in range(30):
-            L = np.array([0.0 if k in relaxed else base_lo[k] for k in keys])
-            H = np.array([base_hi[k] for k in keys])
+            L = np.array([0.0 if k in relaxed else base_lo[k] for k in keys], dtype=float)
+            H = np.array([base_hi[k] for k in keys], dtype=float)
             L[fixed], H[fixed] = fixed_val[fixed], fixed_val[fixed]
             bad = None
             for _sweep in range(300):
@@ -684,8 +684,8 @@ def _leaks(facts: Facts, known, how, lo, hi, linear, products) -> list[Leak]:
         if pl >= 1 and ph <= N - 1:
             what = "vises" if how[k] == "shown" else f"kan regnes ud {_why(how[k])}"
             pv = V[p]
-            size = f"{_fmt(pl)}" if pl == ph else f"under {N}"
-            out.append(Leak("lille-gruppe", k, f"{_describe(v)}: et tal for en gruppe på {size} personer "
+            size = ("1 person" if pl == 1 else f"{_fmt(pl)} personer") if pl == ph else f"under {N} personer"
+            out.append(Leak("lille-gruppe", k, f"{_describe(v)}: et tal for en gruppe på {size} "
                                                f"({pv.label or _describe(pv)}) {what}.",
                             v.cells[0] if v.cells else None,
                             _constraints_of(how[k]) + _pop_constraints(facts, k, p)))

@@ -108,7 +108,8 @@ def _crosstab(t: TableView) -> None:
             k = t.count(i, b, abs_key(m, ALL, ALL, factor, lv), where=where)
             col = f"Andel {b[0].lower() + b[1:]}"
             if t.has(col):
-                sh = t.value(i, col, abs_key("andel_" + m, ALL, ALL, factor, lv), where=where, lo=0, hi=1)
+                sh = t.value(i, col, abs_key("andel_" + m, ALL, ALL, factor, lv), population=n, where=where,
+                             lo=0, hi=1)
                 if t.once(("abs-bandshare", factor, lv, m)):
                     t.ratio(sh, k, n, why=f"andel = antal / elever ({_group_text(ALL, ALL, factor, lv)})")
 
@@ -256,7 +257,7 @@ def _two_by_two(n1k, n0k, ak, ck, stat):
             out[ak] = float(next(iter(found))[0])
         if found and len({y for _, y in found}) == 1:
             out[ck] = float(next(iter(found))[1])
-        return {k: v for k, v in out.items() if k not in known}
+        return {k: v for k, v in out.items() if not _num(known.get(k))}
 
     return solve
 

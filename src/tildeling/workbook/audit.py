@@ -45,7 +45,7 @@ def personal_sheets() -> tuple[str, ...]:
 _FORBIDDEN_PARTS = (
     (r"^xl/pivotCache/", "en pivot-cache (en kopi af data bag en pivottabel)"),
     (r"^xl/pivotTables/", "en pivottabel"),
-    (r"^xl/comments\d*\.xml$", "kommentarer"),
+    (r"^xl/comments", "kommentarer"),
     (r"^xl/threadedComments/", "kommentartråde"),
     (r"^xl/persons/", "personer fra kommentartråde"),
     (r"^xl/externalLinks/", "et eksternt link til en anden fil"),

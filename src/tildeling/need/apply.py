@@ -14,9 +14,9 @@ import pandas as pd
 from scipy.special import expit
 
 from .. import columns as col
-from ..errors import InputError, Source, format_names
+from ..errors import InputError, Problems, Source, format_names
 from ..model.coefficients import CoefficientTable
-from ..model.design import check_required_columns, design_matrix, numeric_column, outcome
+from ..model.design import check_required_columns, design_matrix, numeric_column, outcome, outlier_warnings
 from ..model.national import model_rows
 from ..model.power import Power, explanatory_power
 from ..spec import INTERCEPT, VarType
@@ -171,51 +171,59 @@ def apply_model(
     district_source = district_source or Source("Distriktstabellen")
     if len(pupils) == 0:
         raise InputError("indeholder ingen elever – indsæt mindst én elev.", source=source)
+    # Every problem of the pupil data and the district table is collected and reported at once.
+    problems = Problems()
     check_required_columns(pupils, [col.PUPIL_ID, col.DISTRICT, col.GRADE, col.OUTCOME], source)
-    _check_ids(pupils, source)
-    data, src, excluded = model_rows(pupils, source)
+    problems.attempt(_check_ids, pupils, source)
+    try:
+        data, src, excluded = model_rows(pupils, source)
+    except InputError as exc:  # a bad grade: report it, and check the rest on every row
+        problems.add(exc)
+        data, src, excluded = pupils, source, 0
     if len(data) == 0:
         raise InputError("indeholder ingen elever i 0.-9. klasse.", source=source, column=col.GRADE)
     dcode = normalise_codes(data[col.DISTRICT])
     blank = (dcode == "").to_numpy()
     if blank.any():
-        raise InputError("tom celle – alle elever skal have et distrikt.", source=src, column=col.DISTRICT,
-                         rows=src.rows(np.flatnonzero(blank)))
+        problems.add(InputError("tom celle – alle elever skal have et distrikt.", source=src, column=col.DISTRICT,
+                                rows=src.rows(np.flatnonzero(blank))))
     warnings: list[str] = []
     if districts is not None:
         check_required_columns(districts, ["Distrikt"], district_source)
         dlist = normalise_codes(districts["Distrikt"])
         dblank = (dlist == "").to_numpy()
         if dblank.any():
-            raise InputError("tom distriktskode.", source=district_source, column="Distrikt",
-                             rows=district_source.rows(np.flatnonzero(dblank)))
-        ddup = dlist.duplicated(keep=False).to_numpy()
+            problems.add(InputError("tom distriktskode.", source=district_source, column="Distrikt",
+                                    rows=district_source.rows(np.flatnonzero(dblank))))
+        ddup = dlist.duplicated(keep=False).to_numpy() & ~dblank
         if ddup.any():
-            raise InputError("samme distriktskode står flere gange.", source=district_source, column="Distrikt",
-                             rows=district_source.rows(np.flatnonzero(ddup)))
-        known = set(dlist)
-        unknown = ~dcode.isin(known).to_numpy()
+            problems.add(InputError("samme distriktskode står flere gange.", source=district_source,
+                                    column="Distrikt", rows=district_source.rows(np.flatnonzero(ddup))))
+        known = set(dlist) - {""}
+        unknown = ~dcode.isin(known).to_numpy() & ~blank
         if unknown.any():
             pos = np.flatnonzero(unknown)
             codes = sorted(set(dcode.iloc[pos]))
-            raise InputError(
+            problems.add(InputError(
                 f"ukendt distrikt {format_names(codes)} – tilføj det i distriktstabellen eller ret koden. "
                 f"Kendte distrikter: {format_names(sorted(known), limit=10)}.",
-                source=src, column=col.DISTRICT, rows=src.rows(pos))
+                source=src, column=col.DISTRICT, rows=src.rows(pos)))
         names = dict(zip(dlist, districts["Navn"].astype(str) if "Navn" in districts else dlist))
-        order = list(dlist)
+        order = list(dict.fromkeys(c for c in dlist if c != ""))
         present = set(dcode)
         empty = [c for c in order if c not in present]
         if empty:
             warnings.append(f"Distrikt {format_names(empty)} har ingen elever i 0.-9. klasse og får nøgle 0.")
     else:
-        order = sorted(set(dcode), key=lambda c: (len(c), c))
+        order = sorted(set(dcode) - {""}, key=lambda c: (len(c), c))
         names = {c: c for c in order}
     if excluded:
         warnings.append(f"{excluded} elever i 10. klasse er udeladt, som i VIVE-notatet.")
 
-    X = design_matrix(data, coefs.spec, src)
-    y = outcome(data, src)
+    X = problems.attempt(design_matrix, data, coefs.spec, src)
+    y = problems.attempt(outcome, data, src)
+    problems.raise_if_any()
+    warnings += outlier_warnings(data, coefs.spec, coefs.coefficients, src)
     p = expit(X @ coefs.coefficients)
 
     frame = pd.DataFrame({"Distrikt": dcode.to_numpy(), "p": p, "y": y})

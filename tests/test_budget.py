@@ -538,3 +538,9 @@ def test_options_from_district_table():
     with pytest.raises(InputError, match=r"tblDistrikter\), kolonne 'Gulv \(kr\.\)', række 6: skal være et beløb"):
         options_from_districts(d, total=10e6, source=src)
     assert options_from_districts(None, total=1).floors is None
+
+
+def test_alabama_paradox_example_in_the_method_doc():
+    """docs/metode.md: Hamilton can give a district one krone less when the total grows."""
+    assert largest_remainder([17, 29, 21], 33).tolist() == [9, 14, 10]
+    assert largest_remainder([17, 29, 21], 34).tolist() == [8, 15, 11]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_refused, digest, folder_state
-from hostile import (CT_MACRO_MAIN, VBA_BYTES, crc_damaged, encrypted, make_xlsb_like, make_xlsm, read_parts,
+from .checks import assert_refused, digest, folder_state
+from .hostile import (CT_MACRO_MAIN, VBA_BYTES, crc_damaged, encrypted, make_xlsb_like, make_xlsm, read_parts,
                      write_parts)
 
 READERS = ["run", "absence", "share"]

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from conftest import assert_refused, digest, folder_state
+from .checks import assert_refused, digest, folder_state
 
 
 # ------------------------------------------------------------------------------------------- changed on disk

@@ -52,8 +52,8 @@ def test_pupils_without_a_district_count_in_the_municipal_figures_only(coefs, pu
     for code in DISTRICTS["Distrikt"]:
         m = (frame["Distrikt"] == code).to_numpy()
         assert d.loc[code, "Elever"] == m.sum()
-        assert d.loc[code, "Forventet andel"] == pytest.approx(p[m].sum() / p[~blank].sum(), rel=1e-12)
-        assert d.loc[code, "Faktisk andel af SU-elever"] == pytest.approx(y[m].sum() / y[~blank].sum())
+        assert d.loc[code, "Behovsnøgle"] == pytest.approx(p[m].sum() / p[~blank].sum(), rel=1e-12)
+        assert d.loc[code, "Faktisk andel af segregerede elever"] == pytest.approx(y[m].sum() / y[~blank].sum())
     # Tabel 3.3 on every pupil, Bilag 3 on pupils with a district
     girls = r.descriptives.set_index("Variabel")
     if "pige" in girls.index:
@@ -85,8 +85,8 @@ def test_district_plan_moves_grades_to_the_budget_district(coefs, pupils):
         m = budget == code
         assert d.loc[code, "Elever"] == m.sum()
         assert d.loc[code, "Forudsagt sandsynlighed"] == pytest.approx(p[m].mean(), rel=1e-12)
-        assert d.loc[code, "Forventet andel"] == pytest.approx(p[m].sum() / p.sum(), rel=1e-12)
-        assert d.loc[code, "Faktisk andel af SU-elever"] == pytest.approx(y[m].sum() / y.sum())
+        assert d.loc[code, "Behovsnøgle"] == pytest.approx(p[m].sum() / p.sum(), rel=1e-12)
+        assert d.loc[code, "Faktisk andel af segregerede elever"] == pytest.approx(y[m].sum() / y.sum())
     assert d.loc["1", "Elever"] > (live == "1").sum()
     assert d.loc["4", "Elever"] == ((live == "4") & (grade <= 6)).sum()
     moved = int(((live == "4") & (grade >= 7)).sum())
@@ -189,7 +189,7 @@ def test_workbook_district_plan_and_pupils_without_district(tmp_path):
     outcome = run_workbook(path)
     core = apply_model(pupils, demo_coefficients(), districts, plan=plan)
     need = table(path, c.TBL_NEED)
-    np.testing.assert_allclose(need["Forventet andel"].astype(float), core.districts["Forventet andel"], rtol=1e-12)
+    np.testing.assert_allclose(need["Behovsnøgle"].astype(float), core.districts["Behovsnøgle"], rtol=1e-12)
     np.testing.assert_array_equal(need["Elever"].astype(float), core.districts["Elever"])
     keep = pupils[pupils["Klassetrin"] <= 9]
     assert need["Elever"].astype(float).sum() == keep["Distrikt"].notna().sum()

@@ -34,6 +34,8 @@ class NeedInputs:
     tables: WorkbookTables
     warnings: list = field(default_factory=list)
     problems: list = field(default_factory=list)
+    plan: pd.DataFrame | None = None          # tblDistriktsplan (optional)
+    plan_source: Source | None = None
 
     def raise_problems(self) -> None:
         """Raise the problems found while reading (one InputError, or InputErrors listing them)."""
@@ -132,4 +134,5 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
                                             setting_source(s, tables))
     return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables,
                       warnings=list(getattr(tables, "warnings", []) or []),
-                      problems=list(problems.items))
+                      problems=list(problems.items),
+                      plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN))

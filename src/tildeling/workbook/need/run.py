@@ -62,15 +62,17 @@ def budget_options(inputs: NeedInputs) -> BudgetOptions:
 def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
     """Core results and the output sheets (no I/O).
 
-    Every input problem – found while reading, in the pupil data, the districts and the budget options – is
-    reported at once (up to :data:`~tildeling.errors.MAX_PROBLEMS`) before anything is computed further.
+    Every input problem – found while reading, in the pupil data, the districts, the district plan and the
+    budget options – is reported at once (up to :data:`~tildeling.errors.MAX_PROBLEMS`) before anything is
+    computed further.
     """
     problems = Problems()
     problems.extend(inputs.problems)
     result = None
     if inputs.coefficients is not None:
         result = problems.attempt(apply_model, inputs.pupils, inputs.coefficients, inputs.districts,
-                                  source=inputs.pupil_source, district_source=inputs.district_source)
+                                  source=inputs.pupil_source, district_source=inputs.district_source,
+                                  plan=inputs.plan, plan_source=inputs.plan_source)
     options = problems.attempt(budget_options, inputs)
     problems.raise_if_any()
     alloc = allocate(result.districts, options, source=inputs.district_source)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ....privacy import suppress_small_counts
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
-from .common import Context, formats_for
+from .common import Context, district_population, formats_for
 
 __all__ = ["need_sheet"]
 
@@ -20,6 +20,7 @@ def need_sheet(ctx: Context) -> Sheet:
     return Sheet(c.SHEET_NEED, [
         Text(f"Forventet specialundervisningsbehov pr. skoledistrikt – {head}", "title"),
         Text("Som VIVE-notatets Tabel 5.1. Eleverne tælles i det distrikt, de bor i; 10. klasse er udeladt.", "note"),
+        Text(district_population(ctx, "Tabel 5.1"), "note"),
         Text("Indeks = distriktets gns. forudsagte sandsynlighed / kommunens × 100. "
              "Behovsnøglen (distriktets andel af kommunens forventede antal segregerede elever) er fordelingsnøglen.", "note"),
         TableBlock(c.TBL_NEED, need, formats_for(need), widths={"Navn": 26}),

@@ -25,8 +25,8 @@ __all__ = ["NeedResult", "apply_model", "district_table", "municipal_benchmark",
            "DISTRICT_COLUMNS"]
 
 #: Columns of the district need table (Tabel 5.1), a workbook contract (tblDistriktsbehov).
-DISTRICT_COLUMNS = ["Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af SU-elever",
-                    "Forudsagt sandsynlighed", "Indeks", "Forventet andel"]
+DISTRICT_COLUMNS = ["Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
+                    "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle"]
 
 
 def normalise_code(value) -> str:
@@ -80,12 +80,12 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     ----------
     agg : DataFrame
         ``Distrikt``, optional ``Navn``, ``Elever`` (n_d), ``Forudsagt sandsynlighed`` (p̄_d)
-        and optionally ``Faktiske SU-elever`` (A_d).
+        and optionally ``Faktiske segregerede elever`` (A_d).
 
     Returns
     -------
-    DataFrame with :data:`DISTRICT_COLUMNS` (plus ``Faktiske SU-elever``,
-    ``Forventede SU-elever``): index_d = p̄_d/p̄·100 with p̄ the pupil-weighted
+    DataFrame with :data:`DISTRICT_COLUMNS` (plus ``Faktiske segregerede elever``,
+    ``Forventede segregerede elever``): index_d = p̄_d/p̄·100 with p̄ the pupil-weighted
     mean, expected share k_d = n_d·p̄_d / Σ n_e·p̄_e (the allocation key).
     """
     n = agg["Elever"].to_numpy(dtype=float)
@@ -99,19 +99,19 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
         "Elever": n.astype(np.int64),
         "Andel af elever": n / total_n,
     })
-    if "Faktiske SU-elever" in agg:
-        actual = agg["Faktiske SU-elever"].to_numpy(dtype=float)
+    if "Faktiske segregerede elever" in agg:
+        actual = agg["Faktiske segregerede elever"].to_numpy(dtype=float)
         tot = actual.sum()
-        out["Faktisk andel af SU-elever"] = actual / tot if tot else np.nan
+        out["Faktisk andel af segregerede elever"] = actual / tot if tot else np.nan
     else:
         actual = None
-        out["Faktisk andel af SU-elever"] = np.nan
+        out["Faktisk andel af segregerede elever"] = np.nan
     out["Forudsagt sandsynlighed"] = pbar
     out["Indeks"] = pbar / mean_all * 100
-    out["Forventet andel"] = expected / expected.sum()
+    out["Behovsnøgle"] = expected / expected.sum()
     if actual is not None:
-        out["Faktiske SU-elever"] = actual.astype(np.int64)
-    out["Forventede SU-elever"] = expected
+        out["Faktiske segregerede elever"] = actual.astype(np.int64)
+    out["Forventede segregerede elever"] = expected
     return out
 
 
@@ -227,7 +227,7 @@ def apply_model(
         "Elever": g["n"].to_numpy(),
         "Forudsagt sandsynlighed": np.divide(g["psum"].to_numpy(), g["n"].to_numpy(),
                                              out=np.zeros(len(order)), where=g["n"].to_numpy() > 0),
-        "Faktiske SU-elever": g["ysum"].to_numpy(),
+        "Faktiske segregerede elever": g["ysum"].to_numpy(),
     })
     dist = district_table(agg)
 
@@ -236,7 +236,7 @@ def apply_model(
     national_rate = _intercept_mean(coefs) if nat is None else _to_float(nat)
     municipal = municipal_benchmark(n_all, A, E, national_rate)
 
-    rate_actual = np.divide(agg["Faktiske SU-elever"].to_numpy(), agg["Elever"].to_numpy(),
+    rate_actual = np.divide(agg["Faktiske segregerede elever"].to_numpy(), agg["Elever"].to_numpy(),
                             out=np.full(len(order), np.nan), where=agg["Elever"].to_numpy() > 0)
     external = pd.DataFrame({
         "Distrikt": order, "Navn": agg["Navn"],
@@ -247,9 +247,9 @@ def apply_model(
     })
     internal = pd.DataFrame({
         "Distrikt": order, "Navn": agg["Navn"],
-        "Forventet andel": dist["Forventet andel"],
-        "Faktisk andel": dist["Faktisk andel af SU-elever"],
-        "Forskel (procentpoint)": dist["Faktisk andel af SU-elever"] - dist["Forventet andel"],
+        "Behovsnøgle": dist["Behovsnøgle"],
+        "Faktisk andel": dist["Faktisk andel af segregerede elever"],
+        "Forskel (procentpoint)": dist["Faktisk andel af segregerede elever"] - dist["Behovsnøgle"],
     })
     power = explanatory_power(y, p)
     desc, ddesc = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src)

@@ -58,8 +58,8 @@ TBL_DESCRIPTIVES = "tblBeskrivende"
 TBL_DISTRICT_DESCRIPTIVES = "tblBeskrivendeDistrikter"
 TBL_LOG = "tblKoerselslog"
 
-NEED_COLUMNS = ("Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af SU-elever",
-                "Forudsagt sandsynlighed", "Indeks", "Forventet andel")
+NEED_COLUMNS = ("Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
+                "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle")
 
 
 # --- Settings (defined names) ------------------------------------------------------

@@ -22,10 +22,10 @@ def benchmark_sheet(ctx: Context) -> Sheet:
     if shared:
         ext = suppress_small_counts(ext, count_columns=("Elever",), dependent_columns=(
             "Faktisk henvisningsandel", "Forskel (procentpoint)"), threshold_counts=result.districts[
-            "Faktiske SU-elever"].to_numpy())
+            "Faktiske segregerede elever"].to_numpy())
         internal = suppress_small_counts(internal, count_columns=(), dependent_columns=(
             "Faktisk andel", "Forskel (procentpoint)"), threshold_counts=result.districts[
-            "Faktiske SU-elever"].to_numpy())
+            "Faktiske segregerede elever"].to_numpy())
         mun = _suppress_municipal(mun)
     return Sheet(c.SHEET_BENCHMARK, [
         Text(f"Benchmarking af henvisningspraksis – {head}", "title"),
@@ -38,8 +38,8 @@ def benchmark_sheet(ctx: Context) -> Sheet:
         TableBlock(c.TBL_INTERNAL, internal, formats_for(internal), widths={"Navn": 26}),
         Chart("bar", "Ekstern benchmarking: forventet og faktisk henvisningsandel", c.TBL_EXTERNAL, "Navn",
               ("Forventet henvisningsandel", "Faktisk henvisningsandel"), "Henvisningsandel"),
-        Chart("bar_line", "Intern benchmarking: forventet og faktisk andel af SU-eleverne", c.TBL_INTERNAL, "Navn",
-              ("Forventet andel", "Faktisk andel"), "Andel af kommunens SU-elever"),
+        Chart("bar_line", "Intern benchmarking: behovsnøgle og faktisk andel af de segregerede elever", c.TBL_INTERNAL, "Navn",
+              ("Behovsnøgle", "Faktisk andel"), "Andel af kommunens segregerede elever"),
     ])
 
 

@@ -58,9 +58,9 @@ def formats_for(frame: pd.DataFrame) -> dict[str, str]:
         name = str(col)
         if "procentpoint" in name.lower():
             out[name] = PP
-        elif name in ("Elever", "Faktiske", "Modtagere", "Faktiske SU-elever"):
+        elif name in ("Elever", "Faktiske", "Modtagere", "Faktiske segregerede elever"):
             out[name] = INT
-        elif name == "Forventede SU-elever":
+        elif name == "Forventede segregerede elever":
             out[name] = "0.0"
         else:
             f = number_format_for(name)

@@ -91,6 +91,9 @@ class CoefficientTable:
         if dup.any():
             raise InputError("samme variabel og kategori står flere gange.", source=source, column=col.VARIABLE,
                              rows=source.rows(np.flatnonzero(dup)))
+        for name in (col.WEIGHT, col.WEIGHT_GROUP):
+            if name in frame.columns:
+                frame[name] = _weights(frame, name, source)
         if INTERCEPT not in set(frame[col.VARIABLE]):
             raise InputError(f"mangler konstantleddet (en række med Variabel = '{INTERCEPT}').", source=source)
 
@@ -153,6 +156,64 @@ class CoefficientTable:
         cols = [c for c in col.COEF_COLUMNS if c in self.table.columns]
         extra = [c for c in self.table.columns if c not in cols]
         return self.table[cols + extra].copy()
+
+
+_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00a0": "", " ": ""})
+
+
+def _weights(frame: pd.DataFrame, name: str, source: Source) -> np.ndarray:
+    """A relative-weight column as sizes (fractions ≥ 0), read with its sign.
+
+    Accepts fractions (0.213), Danish numbers ("0,213") and percentages with a %
+    sign ("21,3 %", "−21,3 %"). A sign is the direction of the variable (the note's
+    Tabel 3.1 writes "pige −21,3 %"): it must agree with the coefficient, and the
+    weight is its size. A percentage without a % sign is refused (21,3 would be 2130 %).
+    """
+    values = np.full(len(frame), np.nan)
+    had_sign = np.zeros(len(frame), dtype=bool)
+    bad, unmarked = [], []
+    for i, v in enumerate(frame[name]):
+        if _blank(v):
+            continue
+        if isinstance(v, (bool, np.bool_)):
+            bad.append(i)
+            continue
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            x, percent = float(v), False
+        else:
+            text = str(v).strip().translate(_MINUS).replace(",", ".")
+            percent = text.endswith("%")
+            try:
+                x = float(text.rstrip("%"))
+            except ValueError:
+                bad.append(i)
+                continue
+            if percent:
+                x /= 100.0
+        if not np.isfinite(x):
+            bad.append(i)
+            continue
+        if not percent and abs(x) > 1.0:
+            unmarked.append(i)
+        values[i] = x
+    if bad:
+        examples = sorted({str(frame[name].iloc[i]) for i in bad[:3]})
+        raise InputError(f"{format_names(examples)} er ikke en relativ vægt – skriv en andel (0,213) eller en "
+                         "procent med %-tegn ('21,3 %').", source=source, column=name, rows=source.rows(bad))
+    total = np.nansum(np.abs(values)) if name == col.WEIGHT else 0.0
+    if unmarked or total > 1.0 + 1e-6:
+        rows = unmarked or list(np.flatnonzero(np.isfinite(values)))
+        raise InputError("relative vægte skal være andele (0,213) eller procenter med %-tegn ('21,3 %'); "
+                         f"tallene her summer til {total:.4g} – er det procenter uden %-tegn?",
+                         source=source, column=name, rows=source.rows(rows))
+    if name == col.WEIGHT:
+        coef = frame[col.COEF].to_numpy(dtype=float)
+        against = np.flatnonzero((values < 0) & (coef > 0))
+        if against.size:
+            raise InputError("negativ relativ vægt, men koefficienten er positiv: et fortegn på vægten skal "
+                             "være koefficientens fortegn (som notatets 'pige −21,3 %'), ellers skriv vægten "
+                             "uden fortegn.", source=source, column=name, rows=source.rows(against))
+    return np.abs(values)
 
 
 def _variable_from_rows(key: str, rows: pd.DataFrame, source: Source) -> Variable:

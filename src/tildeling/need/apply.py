@@ -252,7 +252,7 @@ def apply_model(
         "Forskel (procentpoint)": dist["Faktisk andel af segregerede elever"] - dist["Behovsnøgle"],
     })
     power = explanatory_power(y, p)
-    desc, ddesc = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src)
+    desc, ddesc = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src, warnings=warnings)
 
     pupil_out = pd.DataFrame({
         col.PUPIL_ID: normalise_codes(data[col.PUPIL_ID]).to_numpy(),
@@ -280,17 +280,26 @@ def _intercept_mean(coefs: CoefficientTable) -> float | None:
     return _to_float(v)
 
 
-def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, top: int = 10):
-    """Tabel 3.3 (municipality vs nation) and Bilag 3 (per district) on the top design columns."""
+def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, top: int = 10, *,
+                  warnings: list | None = None):
+    """Tabel 3.3 (municipality vs nation) and Bilag 3 (per district) on the top design columns.
+
+    The top columns are those with the largest relative weight (its size: a sign, as in the
+    note's "−21,3 %", is the direction, not less importance). A variable with a display column
+    (parents' education and ISEI) is shown uncorrected when the pupils have that column;
+    otherwise its model value (age-corrected, centred near 0) is shown and a warning says so.
+    "Forskel (i % af landstal)" is given only for a variable that is never negative and has a
+    positive national value: for a centred variable it would divide by about 0.
+    """
     t = coefs.table.reset_index(drop=True)
     rows = list(range(1, len(t)))  # skip intercept
     if col.WEIGHT in t and t[col.WEIGHT].notna().any():
-        w = pd.to_numeric(t[col.WEIGHT], errors="coerce").fillna(0.0).to_numpy()
+        w = pd.to_numeric(t[col.WEIGHT], errors="coerce").fillna(0.0).abs().to_numpy()
         rows = sorted(rows, key=lambda i: -w[i])
     rows = rows[:top]
     has_nat = col.NATIONAL_MEAN in t
     has_disp = col.DISPLAY_NATIONAL_MEAN in t
-    recs, per_district = [], []
+    recs, per_district, corrected = [], [], []
     for i in rows:
         var_key, cat = t.at[i, col.VARIABLE], t.at[i, col.CATEGORY]
         var = coefs.spec[var_key]
@@ -298,23 +307,34 @@ def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, to
         unit = "Andel" if (cat or var.type is VarType.BINARY) else (var.unit or "")
         label = var.label + (f": {cat}" if cat else "")
         national = _to_float(t.at[i, col.NATIONAL_MEAN]) if has_nat else None
-        if var.display_key and var.display_key in data.columns and has_disp:
+        if var.display_key and has_disp:
             disp_nat = _to_float(t.at[i, col.DISPLAY_NATIONAL_MEAN])
             if disp_nat is not None and np.isfinite(disp_nat):
-                values = numeric_column(data, var.display_key, src, allow_missing=True)
-                national = disp_nat
-                unit = var.display_unit or unit
-                label = label.replace("alderskorrigerede ", "")
+                if var.display_key in data.columns:
+                    values = numeric_column(data, var.display_key, src, allow_missing=True)
+                    national = disp_nat
+                    unit = var.display_unit or unit
+                    label = label.replace("alderskorrigerede ", "")
+                else:
+                    corrected.append(var.display_key)
         mean = float(np.nanmean(values))
-        diff = mean - national if national is not None and np.isfinite(national) else np.nan
+        has_national = national is not None and np.isfinite(national)
+        diff = mean - national if has_national else np.nan
+        ratio_scale = has_national and national > 0 and not bool(np.nanmin(values) < 0) if len(values) else False
         recs.append({
             "Variabel": var_key, "Kategori": cat, "Beskrivelse": label, "Enhed": unit,
             "Kommunen": mean, "Hele landet": national if national is not None else np.nan,
             "Forskel (i enheden)": diff,
-            "Forskel (i % af landstal)": diff / national if national else np.nan,
+            "Forskel (i % af landstal)": diff / national if ratio_scale else np.nan,
         })
         s = pd.Series(values).groupby(dcode).mean().reindex(order)
         per_district.append(s.to_numpy())
+    if corrected and warnings is not None:
+        warnings.append(
+            f"Elevdata har ikke {'kolonnen' if len(corrected) == 1 else 'kolonnerne'} {format_names(corrected)} "
+            "(forældrenes ukorrigerede uddannelse og jobprestige), så Beskrivende viser de alderskorrigerede "
+            "værdier, som modellen bruger (afvigelsen fra det forventede for forælderens alder, omkring 0 på "
+            "landsplan), og ingen forskel i procent af landstallet for dem.")
     desc = pd.DataFrame(recs)
     ddesc = pd.DataFrame(np.array(per_district).reshape(len(rows), len(order)),
                          columns=[names[c] for c in order])

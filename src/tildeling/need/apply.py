@@ -20,6 +20,7 @@ from ..model.design import check_required_columns, design_matrix, numeric_column
 from ..model.national import model_rows
 from ..model.power import Power, explanatory_power
 from ..spec import INTERCEPT, VarType
+from .uncertainty import Z95, benchmark_interval, district_gradients, key_covariance
 
 __all__ = ["NeedResult", "apply_model", "district_table", "municipal_benchmark", "normalise_code",
            "DISTRICT_COLUMNS"]
@@ -27,6 +28,20 @@ __all__ = ["NeedResult", "apply_model", "district_table", "municipal_benchmark",
 #: Columns of the district need table (Tabel 5.1), a workbook contract (tblDistriktsbehov).
 DISTRICT_COLUMNS = ["Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
                     "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle"]
+
+
+#: Σ p̂(1 − p̂) per district: the variance of the number of segregated pupils under the model.
+VARIANCE = "Varians, forventede segregerede elever"
+#: The key's standard error and 95 % interval from the coefficients' covariance (delta method).
+KEY_SE = "Behovsnøgle, standardfejl"
+KEY_LOW = "Behovsnøgle, 95 % KI nedre"
+KEY_HIGH = "Behovsnøgle, 95 % KI øvre"
+#: The external benchmark's 95 % interval of the difference under the model, and the verdict.
+EXT_LOW = "Forskel KI nedre (procentpoint)"
+EXT_HIGH = "Forskel KI øvre (procentpoint)"
+VERDICT = "Vurdering"
+NO_COVARIANCE = ("Koefficienttabellen har ingen kovariansmatrix (kolonnerne 'Kov. …'), så fordelingsnøglen får "
+                 "intet usikkerhedsinterval. Tabeller fra 'tildeling fit' har den.")
 
 
 def normalise_code(value) -> str:
@@ -112,6 +127,36 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     if actual is not None:
         out["Faktiske segregerede elever"] = actual.astype(np.int64)
     out["Forventede segregerede elever"] = expected
+    if VARIANCE in agg:
+        out[VARIANCE] = agg[VARIANCE].to_numpy(dtype=float)
+    if KEY_SE in agg:
+        se = agg[KEY_SE].to_numpy(dtype=float)
+        out[KEY_SE] = se
+        out[KEY_LOW] = out["Behovsnøgle"] - Z95 * se
+        out[KEY_HIGH] = out["Behovsnøgle"] + Z95 * se
+    return out
+
+
+def key_standard_errors(expected, gradients, cov) -> np.ndarray:
+    """SE of each district's key from the coefficients' covariance (delta method, :mod:`.uncertainty`)."""
+    return np.sqrt(np.clip(np.diag(key_covariance(expected, gradients, cov)), 0.0, None))
+
+
+def external_intervals(external: pd.DataFrame, agg: pd.DataFrame) -> pd.DataFrame:
+    """Add the 95 % interval of the difference (actual − expected rate) under the model and the verdict.
+
+    ``agg`` has ``Elever``, ``Forudsagt sandsynlighed``, ``Faktiske segregerede elever`` and
+    :data:`VARIANCE` (Σ p̂(1 − p̂)) per district; the bounds are fractions like the difference.
+    """
+    n = agg["Elever"].to_numpy(dtype=float)
+    expected = n * agg["Forudsagt sandsynlighed"].to_numpy(dtype=float)
+    diff, lower, upper, verdict = benchmark_interval(agg["Faktiske segregerede elever"].to_numpy(dtype=float),
+                                                     expected, agg[VARIANCE].to_numpy(dtype=float))
+    out = external.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[EXT_LOW] = np.where(n > 0, lower / np.maximum(n, 1), np.nan)
+        out[EXT_HIGH] = np.where(n > 0, upper / np.maximum(n, 1), np.nan)
+    out[VERDICT] = verdict
     return out
 
 
@@ -218,8 +263,9 @@ def apply_model(
     y = outcome(data, src)
     p = expit(X @ coefs.coefficients)
 
-    frame = pd.DataFrame({"Distrikt": dcode.to_numpy(), "p": p, "y": y})
-    g = frame.groupby("Distrikt", sort=False).agg(n=("p", "size"), psum=("p", "sum"), ysum=("y", "sum"))
+    frame = pd.DataFrame({"Distrikt": dcode.to_numpy(), "p": p, "y": y, "v": p * (1.0 - p)})
+    g = frame.groupby("Distrikt", sort=False).agg(n=("p", "size"), psum=("p", "sum"), ysum=("y", "sum"),
+                                                  vsum=("v", "sum"))
     g = g.reindex(order).fillna(0.0)
     agg = pd.DataFrame({
         "Distrikt": order,
@@ -229,6 +275,13 @@ def apply_model(
                                              out=np.zeros(len(order)), where=g["n"].to_numpy() > 0),
         "Faktiske segregerede elever": g["ysum"].to_numpy(),
     })
+    agg[VARIANCE] = g["vsum"].to_numpy()
+    if coefs.covariance is not None:
+        codes = pd.Index(order).get_indexer(dcode.to_numpy())
+        agg[KEY_SE] = key_standard_errors(agg["Elever"].to_numpy() * agg["Forudsagt sandsynlighed"].to_numpy(),
+                                          district_gradients(X, p, codes, len(order)), coefs.covariance)
+    else:
+        warnings.append(NO_COVARIANCE)
     dist = district_table(agg)
 
     n_all, A, E = len(p), float(y.sum()), float(p.sum())
@@ -245,6 +298,7 @@ def apply_model(
         "Faktisk henvisningsandel": rate_actual,
         "Forskel (procentpoint)": rate_actual - dist["Forudsagt sandsynlighed"].to_numpy(),
     })
+    external = external_intervals(external, agg)
     internal = pd.DataFrame({
         "Distrikt": order, "Navn": agg["Navn"],
         "Behovsnøgle": dist["Behovsnøgle"],

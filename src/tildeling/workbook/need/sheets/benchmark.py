@@ -8,7 +8,7 @@ from ....need import apply as A
 from ....privacy import suppress_small_counts
 from ...layout import Chart, Sheet, TableBlock, Text
 from .. import contract as c
-from .common import PCT, PP, Context, formats_for, points
+from .common import PCT, PP, Context, district_population, formats_for, municipal_population, points
 
 __all__ = ["benchmark_sheet"]
 
@@ -31,9 +31,11 @@ def benchmark_sheet(ctx: Context) -> Sheet:
     return Sheet(c.SHEET_BENCHMARK, [
         Text(f"Benchmarking af henvisningspraksis – {head}", "title"),
         Text("Kommunen samlet (Tabel 4.1): faktisk henvisning mod forventet ved landsgennemsnitlig praksis.", "note"),
+        Text(municipal_population(ctx, "Tabel 4.1"), "note"),
         TableBlock(c.TBL_MUNICIPAL, mun, row_formats={"Værdi": [_UNIT_FORMAT.get(u, "0.0") for u in mun["Enhed"]]},
                    widths={"Nøgletal": 42}),
         Text("Ekstern benchmarking pr. distrikt (Figur 5.1, Bilag 4).", "subtitle"),
+        Text(district_population(ctx, "Den eksterne og interne benchmarking"), "note"),
         Text("Selv ved landsgennemsnitlig praksis varierer antallet af segregerede elever tilfældigt. KI-kolonnerne "
              "er 95 %-intervallet for forskellen (varians Σ p(1 − p) under modellen); ligger hele intervallet over "
              "eller under 0, er forskellen større end tilfældig variation (kolonnen Vurdering).", "note"),

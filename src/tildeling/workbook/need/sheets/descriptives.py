@@ -6,7 +6,7 @@ import numpy as np
 
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
-from .common import DEC2, PCT, PP, Context
+from .common import DEC2, PCT, PP, Context, district_population, municipal_population
 
 __all__ = ["descriptives_sheet"]
 
@@ -34,10 +34,12 @@ def descriptives_sheet(ctx: Context) -> Sheet:
         Text(f"Beskrivende statistik – {head}", "title"),
         Text(f"De ti vigtigste variable (Tabel 3.3). Andele vises i procent og forskelle i andele i procentpoint. "
              f"{parents} Forældre tælles én gang pr. barn.", "note"),
+        Text(municipal_population(ctx, "Tabel 3.3"), "note"),
         TableBlock(c.TBL_DESCRIPTIVES, desc.drop(columns=["Variabel", "Kategori"]),
                    {"Kommunen": DEC2, "Hele landet": DEC2, diff: DEC2, "Forskel (i % af landstal)": PCT},
                    row_formats=desc_rows, widths={"Beskrivelse": 55}),
         Text("Pr. distrikt (Bilag 3).", "subtitle"),
+        Text(district_population(ctx, "Bilag 3"), "note"),
         TableBlock(c.TBL_DISTRICT_DESCRIPTIVES, ddesc,
                    {col: DEC2 for col in ddesc.columns[2:]}, row_formats=district_rows, widths={"Beskrivelse": 55}),
     ])

@@ -9,7 +9,7 @@ from ....privacy import suppress_small_counts
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
 from ....need import apply as A
-from .common import KR, Context, formats_for
+from .common import KR, Context, district_population, formats_for
 
 #: The need-alone budget's 95 % interval in kroner (live formulas on SamletBudget).
 KR_LOW = "Budget efter behov, 95 % KI nedre (kr.)"
@@ -33,6 +33,7 @@ def need_sheet(ctx: Context) -> Sheet:
     return Sheet(c.SHEET_NEED, [
         Text(f"Forventet specialundervisningsbehov pr. skoledistrikt – {head}", "title"),
         Text("Som VIVE-notatets Tabel 5.1. Eleverne tælles i det distrikt, de bor i; 10. klasse er udeladt.", "note"),
+        Text(district_population(ctx, "Tabel 5.1"), "note"),
         Text("Indeks = distriktets gns. forudsagte sandsynlighed / kommunens × 100. "
              "Behovsnøglen (distriktets andel af kommunens forventede antal segregerede elever) er fordelingsnøglen.", "note"),
         Text(note, "note"),

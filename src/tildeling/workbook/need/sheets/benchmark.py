@@ -39,7 +39,7 @@ def benchmark_sheet(ctx: Context) -> Sheet:
         Text("Selv ved landsgennemsnitlig praksis varierer antallet af segregerede elever tilfældigt. KI-kolonnerne "
              "er 95 %-intervallet for forskellen (varians Σ p(1 − p) under modellen); ligger hele intervallet over "
              "eller under 0, er forskellen større end tilfældig variation (kolonnen Vurdering).", "note"),
-        TableBlock(c.TBL_EXTERNAL, ext, formats_for(ext), widths={"Navn": 26}),
+        TableBlock(c.TBL_EXTERNAL, ext, formats_for(ext), widths={"Navn": 26, A.VERDICT: 50}),
         Text("Intern benchmarking (Figur 5.2): distriktets andel af kommunens segregerede elever.", "subtitle"),
         TableBlock(c.TBL_INTERNAL, internal, formats_for(internal), widths={"Navn": 26}),
         Chart("bar", "Ekstern benchmarking: forventet og faktisk henvisningsandel", c.TBL_EXTERNAL, "Navn",

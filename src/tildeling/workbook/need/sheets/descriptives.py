@@ -37,9 +37,9 @@ def descriptives_sheet(ctx: Context) -> Sheet:
         Text(municipal_population(ctx, "Tabel 3.3"), "note"),
         TableBlock(c.TBL_DESCRIPTIVES, desc.drop(columns=["Variabel", "Kategori"]),
                    {"Kommunen": DEC2, "Hele landet": DEC2, diff: DEC2, "Forskel (i % af landstal)": PCT},
-                   row_formats=desc_rows, widths={"Beskrivelse": 55}),
+                   row_formats=desc_rows, widths={"Beskrivelse": 55, "Enhed": 22}),
         Text("Pr. distrikt (Bilag 3).", "subtitle"),
         Text(district_population(ctx, "Bilag 3"), "note"),
         TableBlock(c.TBL_DISTRICT_DESCRIPTIVES, ddesc,
-                   {col: DEC2 for col in ddesc.columns[2:]}, row_formats=district_rows, widths={"Beskrivelse": 55}),
+                   {col: DEC2 for col in ddesc.columns[2:]}, row_formats=district_rows, widths={"Beskrivelse": 55, "Enhed": 22}),
     ])

@@ -30,6 +30,7 @@ def need_sheet(ctx: Context) -> Sheet:
         need = pd.concat([need, interval], axis=1)
     fm = formats_for(need)
     fm.update({col: KR for col in need.columns if col.endswith("(kr.)")})
+    fm.update({col: "0.00%" for col in (A.KEY_LOW, A.KEY_HIGH) if col in need.columns})
     return Sheet(c.SHEET_NEED, [
         Text(f"Forventet specialundervisningsbehov pr. skoledistrikt – {head}", "title"),
         Text("Som VIVE-notatets Tabel 5.1. Eleverne tælles i det distrikt, de bor i; 10. klasse er udeladt.", "note"),

@@ -151,3 +151,91 @@ def put(path: Path, table: str, column: str, row: int, xml_for_ref) -> Path:
     """Rewrite one table cell with the XML ``xml_for_ref(ref)``."""
     part, ref = table_cell(path, table, column, row)
     return rewrite(path, lambda parts: parts.__setitem__(part, set_cell(parts[part], ref, xml_for_ref(ref))))
+
+
+def name_cell(path, name: str) -> tuple[str, str]:
+    """(worksheet part, A1 reference) of the cell a workbook-level defined name refers to."""
+    parts = read_parts(path)
+    wb = parts["xl/workbook.xml"].decode()
+    m = re.search(r'<definedName name="' + re.escape(name) + r'"[^>]*>([^<]+)</definedName>', wb)
+    sheet, ref = m.group(1).rsplit("!", 1)
+    return sheet_part(parts, sheet.strip("'")), ref.replace("$", "")
+
+
+def put_name(path: Path, name: str, xml_for_ref) -> Path:
+    """Rewrite the cell a defined name refers to with ``xml_for_ref(ref)``."""
+    part, ref = name_cell(path, name)
+    return rewrite(path, lambda parts: parts.__setitem__(part, set_cell(parts[part], ref, xml_for_ref(ref))))
+
+
+def add_style(parts: dict[str, bytes], num_fmt_id: int) -> int:
+    """Append a cell format with a built-in number format (14 = date, 21 = time); returns its index."""
+    styles = parts["xl/styles.xml"].decode()
+    m = re.search(r'<cellXfs count="(\d+)">', styles)
+    n = int(m.group(1))
+    styles = styles.replace(m.group(0), f'<cellXfs count="{n + 1}">', 1)
+    end = styles.index("</cellXfs>")
+    styles = styles[:end] + f'<xf numFmtId="{num_fmt_id}" fontId="0" fillId="0" borderId="0" ' \
+                            'applyNumberFormat="1"/>' + styles[end:]
+    parts["xl/styles.xml"] = styles.encode()
+    return n
+
+
+def add_shared_string(parts: dict[str, bytes], text: str) -> int:
+    """Add ``text`` to the shared strings (creating the part if needed); returns its index."""
+    name = "xl/sharedStrings.xml"
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    if name not in parts:
+        parts[name] = f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{ns}" count="0" uniqueCount="0"></sst>'.encode()
+        ct = parts["[Content_Types].xml"].decode().replace(
+            "</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                        'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+        parts["[Content_Types].xml"] = ct.encode()
+        rels = parts["xl/_rels/workbook.xml.rels"].decode().replace(
+            "</Relationships>", '<Relationship Id="rIdSST1" Type="http://schemas.openxmlformats.org/officeDocument/'
+                                '2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        parts["xl/_rels/workbook.xml.rels"] = rels.encode()
+    sst = parts[name].decode()
+    n = len(re.findall(r"<si>", sst))
+    sst = sst.replace("</sst>", f"<si><t>{text}</t></si></sst>")
+    parts[name] = sst.encode()
+    return n
+
+
+def rename_sheet(path: Path, old: str, new: str) -> Path:
+    def change(parts):
+        wb = parts["xl/workbook.xml"].decode()
+        parts["xl/workbook.xml"] = wb.replace(f'name="{old}"', f'name="{new}"', 1).encode()
+
+    return rewrite(path, change)
+
+
+def table_names(path) -> list[str]:
+    return [re.search(rb'displayName="([^"]+)"', d).group(1).decode() for n, d in read_parts(path).items()
+            if n.startswith("xl/tables/")]
+
+
+def append_rows_below(path: Path, table: str, rows: list[list]) -> list[int]:
+    """Write ``rows`` (values) in the sheet rows right below ``table``, outside it; returns their row numbers."""
+    from openpyxl.utils import range_boundaries
+
+    parts = read_parts(path)
+    tpart = next(n for n, d in parts.items() if n.startswith("xl/tables/") and
+                 f'displayName="{table}"'.encode() in d)
+    ref = re.search(rb'\bref="([^"]+)"', parts[tpart]).group(1).decode()
+    min_col, _, _, max_row = range_boundaries(ref)
+    part = next(n for n in parts if n.startswith("xl/worksheets/_rels/") and
+                tpart.split("/")[-1].encode() in parts[n]).replace("_rels/", "").replace(".rels", "")
+    data = parts[part]
+    numbers = []
+    for i, values in enumerate(rows, start=1):
+        r = max_row + i
+        numbers.append(r)
+        for j, v in enumerate(values):
+            ref_ = f"{get_column_letter(min_col + j)}{r}"
+            xml = (f'<c r="{ref_}"><v>{v}</v></c>' if isinstance(v, (int, float)) else
+                   f'<c r="{ref_}" t="inlineStr"><is><t>{v}</t></is></c>')
+            data = set_cell(data, ref_, xml)
+    parts[part] = data
+    path.write_bytes(write_parts(parts))
+    return numbers

@@ -29,7 +29,10 @@ def run_package(data: bytes, name: str) -> tuple[bytes, AbsenceResult]:
     res = analyse(t.raw, t.first_rows, problems=t.problems)
     res.warnings = list(t.warnings) + list(res.warnings)
     rendered, sheets, names = render_results(res)
-    new = graft_sheets(data, rendered, sheets, defined_names=names, active=c.SHEET_OVERVIEW, keep_order=True)
+    notes: list[str] = []
+    new = graft_sheets(data, rendered, sheets, defined_names=names, active=c.SHEET_OVERVIEW, keep_order=True,
+                       notes=notes)
+    res.warnings = list(res.warnings) + notes
     return new, res
 
 

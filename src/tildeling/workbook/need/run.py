@@ -133,7 +133,9 @@ def run_package(data: bytes, name: str, *, progress: Callable[[str], None] | Non
     rendered, cached = render_package(sheets)
     names = [s.name for s in sheets]
     remove = [] if c.SHEET_PUPIL_RESULTS in names else [c.SHEET_PUPIL_RESULTS]
-    new = graft_sheets(data, rendered, names, cached, remove=remove)
+    notes: list[str] = []
+    new = graft_sheets(data, rendered, names, cached, remove=remove, notes=notes)
+    info.warnings = list(info.warnings) + notes
     return new, result, alloc, sheets, info
 
 

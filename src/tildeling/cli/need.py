@@ -54,17 +54,20 @@ def cmd_fit(args) -> int:
     from ..io.tables import read_table
     from ..io.coefficients import read_coefficients
     from ..io.coefficients import write_coefficients
-    from ..model.national import fit_national
+    from ..model.national import fit_columns, fit_national, model_rows
 
     say = Progress(args.quiet)
     out = out_path(args.out, (".xlsx", ".csv"))
-    say(f"Læser {args.data} …")
-    pupils, source = read_table(args.data, sheet=args.ark)
     spec = NATIONAL_SPEC
     if args.spec:
         spec = read_coefficients(args.spec).spec
         say(f"Bruger variablerne fra {args.spec} ({len(spec)} variable).")
-    model = fit_national(pupils, spec, source=source, school_year=args.skoleaar,
+    say(f"Læser {args.data} …")
+    pupils, source = read_table(args.data, sheet=args.ark, columns=fit_columns(spec))
+    # Take the rows of grades 0-9 here and let go of the full table before the design matrix is
+    # built: on the national data that keeps the whole command under 1 GB.
+    pupils, source, excluded = model_rows(pupils, source)
+    model = fit_national(pupils, spec, source=source, school_year=args.skoleaar, excluded_grade10=excluded,
                          data_source=args.datakilde or Path(args.data).name, progress=say)
     for w in model.fit.warnings:
         say(f"Advarsel: {w}")
@@ -103,8 +106,12 @@ def cmd_apply(args) -> int:
     districts = dsource = None
     if args.distrikter:
         districts, dsource = read_table(args.distrikter)
+    plan = psource = None
+    if args.distriktsplan:
+        plan, psource = read_table(args.distriktsplan)
     say("Beregner sandsynligheder, distriktstabel og benchmarks …")
-    result = apply_model(pupils, coefs, districts, source=source, district_source=dsource)
+    result = apply_model(pupils, coefs, districts, source=source, district_source=dsource, plan=plan,
+                         plan_source=psource)
     allocation = None
     opts = _budget_options(args, districts, dsource)
     if opts is not None:
@@ -153,6 +160,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "mappen oprettes)")
     p.add_argument("--ark", metavar="ARK", help="ark i en xlsx-fil med elever")
     p.add_argument("--distrikter", metavar="FIL", help="fil med Distrikt, Navn og evt. 'Nuværende budget (kr.)', 'Gulv (kr.)'")
+    p.add_argument("--distriktsplan", metavar="FIL",
+                   help="fil med Distrikt, Fra klassetrin, Til klassetrin, Budgetdistrikt: klassetrin, der tæller "
+                        "i et andet distrikt end bopælsdistriktet")
     p.add_argument("--budget", type=float, metavar="KR", help="samlet budget i kr. der skal fordeles")
     p.add_argument("--andel-elevtal", type=float, default=0.0, metavar="A",
                    help="blandet nøgle: andel (0-1) der fordeles efter elevtal")

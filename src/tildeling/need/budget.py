@@ -15,9 +15,13 @@ The rules
 * **Exact arithmetic.** Shares, weights and amounts are turned into exact
   fractions from the decimals the user typed (``0.184`` is 184/1000, not the
   nearest binary float), so fractional parts and ties are those of a hand
-  calculation and do not depend on the order of summation.
+  calculation and do not depend on the order of summation. Each quota is
+  rounded half up to 6 decimals before its whole and fractional parts are
+  taken (:data:`QUOTA_DECIMALS`), exactly as the workbook's formulas do with
+  ``ROUND(quota, 6)``, so Excel's floating-point noise never decides who gets
+  a krone.
 * **Mixed key.** ``k_mix = a * h + (1 - a) * k`` with ``h`` the head-count share
-  and ``k`` the need key (``Forventet andel``).
+  and ``k`` the need key (``Behovsnøgle``).
 * **Floors.** Every district gets at least its floor; the rest of the budget is
   split among the others by the key, repeated until no district is below its
   floor. The result is ``max(floor_d, lambda * key_d)`` with one ``lambda`` for
@@ -47,7 +51,8 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as col
-from ..errors import InputError, Source, format_names
+from ..danish import NumberError, cell_number
+from ..errors import InputError, Problems, Source, format_names, is_excel_error
 from ..model.design import numeric_column
 
 __all__ = [
@@ -85,7 +90,9 @@ SETTING_PHASE_IN_YEARS = "Indfasningsaar"
 #: Input columns of the district table (``Distrikt`` is :data:`columns.DISTRICT`).
 NAME = "Navn"
 PUPILS = "Elever"
-EXPECTED_SHARE = "Forventet andel"
+EXPECTED_SHARE = "Behovsnøgle"
+#: The need key's former name, still accepted as input.
+LEGACY_EXPECTED_SHARE = "Forventet andel"
 
 #: Output columns of :attr:`Allocation.table`.
 HEAD_COUNT_SHARE = "Elevtalsandel"
@@ -96,7 +103,7 @@ FLOOR = "Gulv (kr.)"
 BUDGET = "Budget (kr.)"
 BUDGET_HEAD_COUNT = "Budget efter elevtal (kr.)"
 DIFFERENCE = "Forskel (kr.)"
-BUDGET_NEED_ONLY = "Nøgle efter behov alene (kr.)"
+BUDGET_NEED_ONLY = "Budget efter behov alene (kr.)"
 CURRENT = "Nuværende budget (kr.)"
 DIFFERENCE_CURRENT = "Forskel til nuværende (kr.)"
 
@@ -114,6 +121,13 @@ DISTRICT_SOURCE = Source("Tabellen med distrikter")
 
 #: Tolerance on the sum of the need key.
 KEY_SUM_TOLERANCE = 1e-6
+
+#: The largest amount (kr.) accepted as a budget, floor or current budget: 1.000 mia. kr. – far above any
+#: municipality's special-education budget, far below where whole-krone arithmetic would overflow.
+MAX_AMOUNT = 1e12
+
+#: The longest phase-in accepted (years).
+MAX_PHASE_IN_YEARS = 50
 
 
 # --- Danish number formatting for messages and explanations -------------------
@@ -134,6 +148,8 @@ def _num(x: float) -> str:
         return "tom (NaN)"
     if math.isinf(x):
         return "uendelig" if x > 0 else "minus uendelig"
+    if abs(x) >= 1e15:
+        return f"{x:.3g}".replace(".", ",")
     text = f"{x:.6f}".rstrip("0").rstrip(".") if not x.is_integer() else str(int(x))
     return text.replace(".", ",")
 
@@ -166,11 +182,25 @@ def _round_half_up(x: Fraction) -> int:
     return math.floor(x + Fraction(1, 2))
 
 
+#: Quotas are rounded to this many decimals before the largest remainder method, in Python and in the
+#: workbook's formulas alike (``ROUND(quota; 6)``): floating-point noise in Excel cannot then decide who gets a
+#: krone, and fractional parts equal to 1/1,000,000 kr. are ties, broken by the district code.
+QUOTA_DECIMALS = 6
+_QUOTA_SCALE = 10 ** QUOTA_DECIMALS
+
+
+def _round_quota(q: Fraction) -> Fraction:
+    """``q`` rounded half up to :data:`QUOTA_DECIMALS` decimals (Excel's ``ROUND`` for numbers ≥ 0)."""
+    return Fraction(math.floor(q * _QUOTA_SCALE + Fraction(1, 2)), _QUOTA_SCALE)
+
+
 def _hamilton(quotas: Sequence[Fraction], total: int, rank: Sequence[int]) -> np.ndarray:
     """Round exact quotas summing to about ``total`` to integers summing to ``total``.
 
-    ``rank[i]`` is district ``i``'s place in the tie-break order (lower first).
+    Each quota is first rounded to :data:`QUOTA_DECIMALS` decimals. ``rank[i]``
+    is district ``i``'s place in the tie-break order (lower first).
     """
+    quotas = [_round_quota(q) for q in quotas]
     floors = [q.numerator // q.denominator for q in quotas]
     left = total - sum(floors)
     if not 0 <= left <= len(quotas):  # pragma: no cover - guarded by the callers
@@ -274,6 +304,10 @@ def _check_amount(value: Any, what: str, fix: str, *, source=None, column=None) 
                          source=source, column=column)
     if value < 0:
         raise InputError(f"{what} er negativt ({_kr(value)}) – {fix}.", source=source, column=column)
+    if value > MAX_AMOUNT:
+        raise InputError(f"{what} er urimeligt stort ({_num(value)} kr., over {_kr(MAX_AMOUNT)}) – kontrollér "
+                         "beløbet (er der skrevet for mange nuller, eller er cellen en dato eller et andet tal?).",
+                         source=source, column=column)
 
 
 @dataclass(frozen=True)
@@ -312,8 +346,9 @@ class BudgetOptions:
     phase_in_years: int = 0
 
     def __post_init__(self) -> None:
-        _check_amount(self.total, "det samlede budget", "skriv et beløb på 0 kr. eller mere",
-                      source=_setting(SETTING_TOTAL))
+        problems = Problems()
+        problems.attempt(_check_amount, self.total, "det samlede budget", "skriv et beløb på 0 kr. eller mere",
+                         source=_setting(SETTING_TOTAL))
         a = self.head_count_weight
         if (
             isinstance(a, (bool, np.bool_))
@@ -322,10 +357,10 @@ class BudgetOptions:
             or not 0 <= a <= 1
         ):
             shown = _num(a) if isinstance(a, numbers.Real) else repr(a)
-            raise InputError(
+            problems.add(InputError(
                 f"vægten til elevtal skal ligge mellem 0 og 1 (fx 0,2 for 20 % efter elevtal), men er {shown}.",
                 source=_setting(SETTING_HEAD_COUNT_WEIGHT),
-            )
+            ))
         n = self.phase_in_years
         if (
             isinstance(n, (bool, np.bool_))
@@ -335,16 +370,22 @@ class BudgetOptions:
             or n < 0
         ):
             shown = _num(n) if isinstance(n, numbers.Real) else repr(n)
-            raise InputError(
+            problems.add(InputError(
                 f"antallet af år skal være et helt tal på 0 eller mere (0 = ingen indfasning), men er {shown}.",
                 source=_setting(SETTING_PHASE_IN_YEARS),
-            )
+            ))
+        elif n > MAX_PHASE_IN_YEARS:
+            problems.add(InputError(
+                f"indfasning over {_num(n)} år er urimeligt – skriv et helt tal fra 0 til {MAX_PHASE_IN_YEARS}.",
+                source=_setting(SETTING_PHASE_IN_YEARS),
+            ))
         for mapping, column, what in ((self.floors, FLOOR, "gulvet"), (self.current, CURRENT, "budgettet")):
             for code, value in (mapping or {}).items():
                 if _is_missing(value):
                     continue  # a blank cell: no floor / no current budget for that district
-                _check_amount(value, f"distrikt '{code}': {what}", "skriv 0 eller et positivt beløb",
-                              column=column)
+                problems.attempt(_check_amount, value, f"distrikt '{code}': {what}", "skriv 0 eller et positivt beløb",
+                                 column=column)
+        problems.raise_if_any()
 
     @property
     def total_kroner(self) -> int:
@@ -367,7 +408,7 @@ class Allocation:
         (if given), ``Elever``, ``Elevtalsandel``, ``Behovsnøgle``,
         ``Blandet nøgle`` (mixed key in use), ``Fordelingsnøgle``, ``Gulv (kr.)``
         (floors in use), ``Budget (kr.)``, ``Budget efter elevtal (kr.)``,
-        ``Forskel (kr.)``, ``Nøgle efter behov alene (kr.)`` (mixed key or floors
+        ``Forskel (kr.)``, ``Budget efter behov alene (kr.)`` (mixed key or floors
         in use), ``Nuværende budget (kr.)`` and ``Forskel til nuværende (kr.)``
         (current budget given). Shares are fractions; kroner are int64 (the two
         current-budget columns are float64 with NaN if a district has no
@@ -399,8 +440,10 @@ def _district_code(value: Any) -> str:
 
 def _read_districts(districts: pd.DataFrame, source: Source):
     if not isinstance(districts, pd.DataFrame) or len(districts) == 0:
-        raise InputError("er tom – der skal være mindst ét distrikt med elevtal og forventet andel.",
+        raise InputError("er tom – der skal være mindst ét distrikt med elevtal og behovsnøgle.",
                          source=source)
+    if EXPECTED_SHARE not in districts.columns and LEGACY_EXPECTED_SHARE in districts.columns:
+        districts = districts.rename(columns={LEGACY_EXPECTED_SHARE: EXPECTED_SHARE})
     required = [col.DISTRICT, PUPILS, EXPECTED_SHARE]
     missing = [c for c in required if c not in districts.columns]
     if missing:
@@ -408,7 +451,7 @@ def _read_districts(districts: pd.DataFrame, source: Source):
         hints = [f"'{lower[m.lower()]}' skal hedde '{m}'" for m in missing if m.lower() in lower]
         msg = f"mangler {'kolonnen' if len(missing) == 1 else 'kolonnerne'} {format_names(missing)}."
         msg += (" " + "; ".join(hints) + ".") if hints else (
-            " Tabellen skal have kolonnerne 'Distrikt', 'Elever' og 'Forventet andel'.")
+            " Tabellen skal have kolonnerne 'Distrikt', 'Elever' og 'Behovsnøgle'.")
         raise InputError(msg, source=source)
 
     raw = districts[col.DISTRICT]
@@ -451,8 +494,8 @@ def _read_districts(districts: pd.DataFrame, source: Source):
     if bad.any():
         pos = np.flatnonzero(bad)
         raise InputError(
-            f"den forventede andel mangler for {format_names([label(i) for i in pos])} – "
-            "skriv andelen som et decimaltal, fx 0,184.",
+            f"behovsnøglen mangler for {format_names([label(i) for i in pos])} – "
+            "skriv nøglen som et decimaltal, fx 0,184.",
             source=source, column=EXPECTED_SHARE, rows=source.rows(pos))
     bad = share < 0
     if bad.any():
@@ -524,7 +567,7 @@ def allocate(districts: pd.DataFrame, options: BudgetOptions, source: Source | N
     ----------
     districts : pandas.DataFrame
         One row per district: ``Distrikt`` (code), optional ``Navn``,
-        ``Elever`` (pupil count) and ``Forventet andel`` (the need key, fractions
+        ``Elever`` (pupil count) and ``Behovsnøgle`` (the need key, fractions
         summing to 1 within 1e-6; they are normalised to sum exactly to 1).
         Other columns are ignored.
     options : BudgetOptions
@@ -695,6 +738,7 @@ def options_from_districts(districts: pd.DataFrame | None, *, total: float, head
     Blank cells mean "none given"; anything else must be an amount in kroner.
     """
     source = source or DISTRICT_SOURCE
+    problems = Problems()
 
     def column(name):
         if districts is None or name not in districts.columns:
@@ -702,14 +746,29 @@ def options_from_districts(districts: pd.DataFrame | None, *, total: float, head
         codes = [_district_code(c) for c in districts["Distrikt"]]
         values = {}
         for pos, (code, v) in enumerate(zip(codes, districts[name])):
-            if _is_missing(v) or (isinstance(v, str) and not v.strip()):
+            if is_excel_error(v):
+                problems.add(InputError(f"fejlværdien '{str(v).strip()}' – ret formlen eller skriv et beløb i "
+                                        "kroner (eller lad cellen være tom).", source=source, column=name,
+                                        rows=source.rows([pos]), kind="excel_error"))
                 continue
             try:
-                values[code] = float(v.replace(".", "").replace(",", ".")) if isinstance(v, str) else float(v)
-            except ValueError:
-                raise InputError("skal være et beløb i kroner.", source=source, column=name,
-                                 rows=source.rows([pos])) from None
+                amount = cell_number(v)
+            except NumberError as exc:
+                problems.add(InputError(f"skal være et beløb i kroner: {exc}.", source=source, column=name,
+                                        rows=source.rows([pos])))
+                continue
+            if amount is None:
+                continue
+            if amount < 0 or amount > MAX_AMOUNT:
+                what = "negativt" if amount < 0 else f"urimeligt stort (over {_kr(MAX_AMOUNT)})"
+                problems.add(InputError(f"beløbet {_num(amount)} kr. er {what} – skriv 0 eller et positivt beløb i "
+                                        "kroner.", source=source, column=name, rows=source.rows([pos])))
+                continue
+            values[code] = amount
         return values or None
 
-    return BudgetOptions(total=total, head_count_weight=head_count_weight, floors=column(FLOOR),
-                         current=column(CURRENT), phase_in_years=phase_in_years)
+    floors, current = column(FLOOR), column(CURRENT)
+    options = problems.attempt(BudgetOptions, total=total, head_count_weight=head_count_weight, floors=floors,
+                               current=current, phase_in_years=phase_in_years)
+    problems.raise_if_any()
+    return options

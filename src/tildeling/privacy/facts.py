@@ -185,7 +185,7 @@ class Facts:
         v = self.var(key, VALUE, label=label)
         if v.status != SHOWN:
             v.status = PUBLIC
-            v.value = value
+            v.value = value if value is not None else v.value
 
     def bounds(self, key: Key, lo: float = -INF, hi: float = INF) -> None:
         v = self.vars[key]

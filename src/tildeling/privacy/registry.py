@@ -239,6 +239,17 @@ class TableView:
             self._publish(i, column, key, where)
         return key
 
+    def text_value(self, i: int, column: str, key, *, where: str = "") -> object:
+        """The cell is a text computed from counts (a verdict): shown unless empty; hidden like a figure."""
+        self.facts.var(key, VALUE)
+        self.claimed.add(column)
+        x = self._values[column][i]
+        status, value, marker_hi = parse_cell(x)
+        if status == BLANK and isinstance(x, str) and x.strip():
+            status, value = SHOWN, None
+        self.facts.publish(key, status, value, Cell(self.name, i, column, where), marker_hi=marker_hi)
+        return key
+
     def shown_number(self, i: int, column: str) -> float | None:
         status, value, _ = parse_cell(self.raw(i, column))
         return value if status == SHOWN else None

@@ -98,19 +98,48 @@ def district_rows(t: TableView, column: str = "Distrikt", *, skip_total: bool = 
 
 
 # --- Distriktsbehov (Tabel 5.1) ----------------------------------------------------------------------------------
+def _first(t: TableView, *names: str) -> str:
+    """The first of ``names`` the table has (contract names, and the older names of the same column)."""
+    return next((n for n in names if t.has(n)), names[0])
+
+
 @register("tblDistriktsbehov", description="Tabel 5.1: forventet behov pr. distrikt")
 def _district_need(t: TableView) -> None:
     t.label("Navn")
+    total = need_key("samlet_budget")
     for i, d, where in district_rows(t):
         declare_district(t, d)
+        w = unit_text(d)
         t.count(i, "Elever", n(d), where=where)
-        t.count(i, "Faktiske SU-elever", A(d), where=where)
-        t.value(i, "Forventede SU-elever", E(d), where=where)
+        t.count(i, _first(t, "Faktiske segregerede elever", "Faktiske SU-elever"), A(d), where=where)
+        t.value(i, _first(t, "Forventede segregerede elever", "Forventede SU-elever"), E(d), where=where)
         t.value(i, "Andel af elever", need_key("andel_elever", d), where=where)
-        t.value(i, "Faktisk andel af SU-elever", need_key("andel_su", d), where=where)
+        t.value(i, _first(t, "Faktisk andel af segregerede elever", "Faktisk andel af SU-elever"),
+                need_key("andel_su", d), where=where)
         t.value(i, "Forudsagt sandsynlighed", need_key("pbar", d), where=where)
         t.value(i, "Indeks", need_key("indeks", d), where=where)
-        t.value(i, "Forventet andel", need_key("andel_forventet", d), where=where)
+        key = t.value(i, _first(t, "Behovsnøgle", "Forventet andel"), need_key("andel_forventet", d), where=where)
+        _interval(t, i, d, key, "Behovsnøgle, 95 % KI nedre", "Behovsnøgle, 95 % KI øvre", "noegle_ki", where)
+        for col, bound in (("Budget efter behov, 95 % KI nedre (kr.)", "Behovsnøgle, 95 % KI nedre"),
+                           ("Budget efter behov, 95 % KI øvre (kr.)", "Behovsnøgle, 95 % KI øvre")):
+            if t.has(col):
+                t.public(total, None, label="det samlede budget")
+                kr = t.value(i, col, need_key("noegle_ki_kr", d, col), population=n(d), where=where)
+                t.product(kr, {total: 1, need_key("noegle_ki", d, bound): 1},
+                          why=f"interval i kroner = samlet budget · nøglens interval ({w})")
+
+
+def _interval(t: TableView, i: int, d: str, centre, low_col: str, high_col: str, tag: str, where: str,
+              scale: float = 1.0) -> None:
+    """A 95 % interval around ``centre``: its midpoint is the centre (and it is computed from the district)."""
+    if not (t.has(low_col) and t.has(high_col)):
+        return
+    lo = t.value(i, low_col, need_key(tag, d, low_col), population=n(d), where=where)
+    hi = t.value(i, high_col, need_key(tag, d, high_col), population=n(d), where=where)
+    if t.once((tag, d)):
+        t.linear({lo: 0.5, hi: 0.5, centre: -scale}, why=f"intervallets midtpunkt er tallet selv ({unit_text(d)})")
+        t.depends(lo, [centre], why=f"intervallet er beregnet ud fra tallet ({unit_text(d)})")
+        t.depends(hi, [centre], why=f"intervallet er beregnet ud fra tallet ({unit_text(d)})")
 
 
 # --- Benchmark -------------------------------------------------------------------------------------------------
@@ -126,6 +155,11 @@ def _external(t: TableView) -> None:
         if t.once(("need-ext-diff", d)):
             t.linear({diff: 1, need_key("rate", d): -100, need_key("pbar", d): 100},
                      why=f"forskel = 100 · (faktisk − forventet andel) ({unit_text(d)})", out=diff)
+        _interval(t, i, d, diff, "Forskel KI nedre (procentpoint)", "Forskel KI øvre (procentpoint)", "forskel_ki",
+                  where)
+        if t.has("Vurdering"):
+            v = t.text_value(i, "Vurdering", need_key("vurdering", d), where=where)
+            t.depends(v, [A(d), n(d)], why=f"vurderingen bygger på det faktiske antal ({unit_text(d)})")
 
 
 @register("tblInternBenchmark", description="Figur 5.2: distriktets andel af kommunens segregerede elever")
@@ -133,7 +167,7 @@ def _internal(t: TableView) -> None:
     t.label("Navn")
     for i, d, where in district_rows(t):
         declare_district(t, d)
-        t.value(i, "Forventet andel", need_key("andel_forventet", d), where=where)
+        t.value(i, _first(t, "Behovsnøgle", "Forventet andel"), need_key("andel_forventet", d), where=where)
         t.value(i, "Faktisk andel", need_key("andel_su", d), where=where)
         diff = t.value(i, "Forskel (procentpoint)", need_key("forskel_andel_pp", d), where=where)
         if t.once(("need-int-diff", d)):

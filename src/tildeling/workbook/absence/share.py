@@ -16,7 +16,7 @@ from ...privacy import check_threshold
 from ..audit import save_cleared
 from . import contract as c
 from ._write import _print_setup
-from .reader import _load, _read_tables, _require_absence_workbook
+from .reader import _require_absence_workbook, read_absence_tables
 from .sheets import legend, shared_tables, write_results
 from .template import _guide, _input_sheet
 
@@ -80,13 +80,18 @@ def share(path, out_path, *, threshold=None) -> Path:
     disclosure checker (tables, texts, package, pseudonyms) and only then saved: if the audit finds
     anything, nothing is written.
     """
-    path, out = Path(path), Path(out_path)
-    if path.resolve() == out.resolve():
+    from ...io.atomic import check_target
+    from ...io.files import WorkbookFile, open_workbook
+
+    source = path if isinstance(path, WorkbookFile) else open_workbook(path)
+    out = Path(out_path)
+    if source.path.resolve() == out.resolve():
         raise InputError("Den delbare kopi skal gemmes i en anden fil end originalen.")
-    data, name = _load(path)
+    check_target(out)
+    data, name = source.data, source.name
     _require_absence_workbook(data, name)
-    raw, first_rows = _read_tables(data, name)
-    res = analyse(raw, first_rows)
+    t = read_absence_tables(data, name)
+    res = analyse(t.raw, t.first_rows, problems=t.problems)
     wb = shared_workbook(res, threshold)
     buf = io.BytesIO()
     wb.save(buf)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ....need import apply as A
 from ...layout import Chart, Sheet, TableBlock, Text
 from .. import contract as c
-from .common import PCT, PP, Context, formats_for, points
+from .common import PCT, PP, Context, district_population, formats_for, municipal_population, points
 
 __all__ = ["benchmark_sheet"]
 
@@ -19,16 +20,21 @@ def benchmark_sheet(ctx: Context) -> Sheet:
     return Sheet(c.SHEET_BENCHMARK, [
         Text(f"Benchmarking af henvisningspraksis – {head}", "title"),
         Text("Kommunen samlet (Tabel 4.1): faktisk henvisning mod forventet ved landsgennemsnitlig praksis.", "note"),
+        Text(municipal_population(ctx, "Tabel 4.1"), "note"),
         TableBlock(c.TBL_MUNICIPAL, mun, row_formats={"Værdi": [_UNIT_FORMAT.get(u, "0.0") for u in mun["Enhed"]]},
                    widths={"Nøgletal": 42}),
         Text("Ekstern benchmarking pr. distrikt (Figur 5.1, Bilag 4).", "subtitle"),
-        TableBlock(c.TBL_EXTERNAL, ext, formats_for(ext), widths={"Navn": 26}),
+        Text(district_population(ctx, "Den eksterne og interne benchmarking"), "note"),
+        Text("Selv ved landsgennemsnitlig praksis varierer antallet af segregerede elever tilfældigt. KI-kolonnerne "
+             "er 95 %-intervallet for forskellen (varians Σ p(1 − p) under modellen); ligger hele intervallet over "
+             "eller under 0, er forskellen større end tilfældig variation (kolonnen Vurdering).", "note"),
+        TableBlock(c.TBL_EXTERNAL, ext, formats_for(ext), widths={"Navn": 26, A.VERDICT: 50}),
         Text("Intern benchmarking (Figur 5.2): distriktets andel af kommunens segregerede elever.", "subtitle"),
         TableBlock(c.TBL_INTERNAL, internal, formats_for(internal), widths={"Navn": 26}),
         Chart("bar", "Ekstern benchmarking: forventet og faktisk henvisningsandel", c.TBL_EXTERNAL, "Navn",
               ("Forventet henvisningsandel", "Faktisk henvisningsandel"), "Henvisningsandel"),
-        Chart("bar_line", "Intern benchmarking: forventet og faktisk andel af SU-eleverne", c.TBL_INTERNAL, "Navn",
-              ("Forventet andel", "Faktisk andel"), "Andel af kommunens SU-elever"),
+        Chart("bar_line", "Intern benchmarking: behovsnøgle og faktisk andel af de segregerede elever", c.TBL_INTERNAL, "Navn",
+              ("Behovsnøgle", "Faktisk andel"), "Andel af kommunens segregerede elever"),
     ])
 
 

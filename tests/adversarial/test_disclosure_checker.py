@@ -36,15 +36,15 @@ def need_tables(n=(300, 200, 250), a=(10, 3, 12), e=(9.0, 8.0, 5.0), names=("A",
     pbar = [ei / ni for ei, ni in zip(e, n)]
     need = pd.DataFrame({
         "Distrikt": codes, "Navn": list(names), "Elever": list(n), "Andel af elever": [x / N for x in n],
-        "Faktisk andel af SU-elever": [x / A for x in a], "Forudsagt sandsynlighed": pbar,
-        "Indeks": [p / (E / N) * 100 for p in pbar], "Forventet andel": [x / E for x in e],
-        "Faktiske SU-elever": list(a), "Forventede SU-elever": list(e)}).astype(object)
+        "Faktisk andel af segregerede elever": [x / A for x in a], "Forudsagt sandsynlighed": pbar,
+        "Indeks": [p / (E / N) * 100 for p in pbar], "Behovsnøgle": [x / E for x in e],
+        "Faktiske segregerede elever": list(a), "Forventede segregerede elever": list(e)}).astype(object)
     ext = pd.DataFrame({
         "Distrikt": codes, "Navn": list(names), "Elever": list(n), "Forventet henvisningsandel": pbar,
         "Faktisk henvisningsandel": [x / y for x, y in zip(a, n)],
         "Forskel (procentpoint)": [100 * (x / y - p) for x, y, p in zip(a, n, pbar)]}).astype(object)
     internal = pd.DataFrame({
-        "Distrikt": codes, "Navn": list(names), "Forventet andel": [x / E for x in e],
+        "Distrikt": codes, "Navn": list(names), "Behovsnøgle": [x / E for x in e],
         "Faktisk andel": [x / A for x in a],
         "Forskel (procentpoint)": [100 * (x / A - y / E) for x, y in zip(a, e)]}).astype(object)
     mun = pd.DataFrame({"Nøgletal": ["Elever i 0.-9. klasse", "Faktisk antal segregerede elever",
@@ -140,12 +140,12 @@ def test_zero_is_shown_and_describes_nobody():
 # --- 1. subtraction from totals -------------------------------------------------------------------------------------
 def test_total_minus_the_shown_districts():
     t = need_tables()
-    t["tblDistriktsbehov"] = blank(hide(t["tblDistriktsbehov"], 1, "Faktiske SU-elever"), 1,
-                                   "Faktisk andel af SU-elever")
+    t["tblDistriktsbehov"] = blank(hide(t["tblDistriktsbehov"], 1, "Faktiske segregerede elever"), 1,
+                                   "Faktisk andel af segregerede elever")
     t["tblEksternBenchmark"] = blank(t["tblEksternBenchmark"], 1, "Faktisk henvisningsandel", "Forskel (procentpoint)")
     t["tblInternBenchmark"] = blank(t["tblInternBenchmark"], 1, "Faktisk andel", "Forskel (procentpoint)")
     found = audit(t)
-    assert about(found, "distrikt '2'", "Faktiske SU-elever", "kan regnes ud (= 3)")
+    assert about(found, "distrikt '2'", "Faktiske segregerede elever", "kan regnes ud (= 3)")
 
 
 def test_crosstab_row_total_minus_the_other_bands():
@@ -172,9 +172,9 @@ def test_segment_total_minus_the_other_categories():
 
 def test_two_hidden_cells_whose_sum_is_under_the_threshold():
     t = need_tables(a=(10, 1, 2))
-    t["tblDistriktsbehov"] = hide(hide(t["tblDistriktsbehov"], 1, "Faktiske SU-elever"), 2, "Faktiske SU-elever")
+    t["tblDistriktsbehov"] = hide(hide(t["tblDistriktsbehov"], 1, "Faktiske segregerede elever"), 2, "Faktiske segregerede elever")
     for i in (1, 2):
-        t["tblDistriktsbehov"] = blank(t["tblDistriktsbehov"], i, "Faktisk andel af SU-elever")
+        t["tblDistriktsbehov"] = blank(t["tblDistriktsbehov"], i, "Faktisk andel af segregerede elever")
         t["tblEksternBenchmark"] = blank(t["tblEksternBenchmark"], i, "Faktisk henvisningsandel",
                                          "Forskel (procentpoint)")
         t["tblInternBenchmark"] = blank(t["tblInternBenchmark"], i, "Faktisk andel", "Forskel (procentpoint)")
@@ -195,10 +195,10 @@ def test_hidden_cells_pinned_by_their_marks():
 # --- 2. inverting ratios --------------------------------------------------------------------------------------------
 def test_rate_times_pupils():
     t = need_tables(n=(300, 40, 250), a=(10, 2, 12))
-    t["tblDistriktsbehov"] = blank(hide(t["tblDistriktsbehov"], 1, "Faktiske SU-elever"), 1,
-                                   "Faktisk andel af SU-elever")
+    t["tblDistriktsbehov"] = blank(hide(t["tblDistriktsbehov"], 1, "Faktiske segregerede elever"), 1,
+                                   "Faktisk andel af segregerede elever")
     found = audit({"tblDistriktsbehov": t["tblDistriktsbehov"], "tblEksternBenchmark": t["tblEksternBenchmark"]})
-    assert about(found, "distrikt '2'", "Faktiske SU-elever", "kan regnes ud (= 2)")
+    assert about(found, "distrikt '2'", "Faktiske segregerede elever", "kan regnes ud (= 2)")
 
 
 def test_difference_in_percentage_points():
@@ -210,9 +210,9 @@ def test_difference_in_percentage_points():
 
 def test_share_of_all_segregated_pupils():
     t = need_tables(a=(10, 2, 12))
-    need = hide(t["tblDistriktsbehov"], 1, "Faktiske SU-elever")
+    need = hide(t["tblDistriktsbehov"], 1, "Faktiske segregerede elever")
     found = audit({"tblDistriktsbehov": need, "tblKommunebenchmark": t["tblKommunebenchmark"]})
-    assert about(found, "distrikt '2'", "Faktiske SU-elever", "(= 2)")
+    assert about(found, "distrikt '2'", "Faktiske segregerede elever", "(= 2)")
     assert "afledt-af-skjult" in rules(found)
 
 
@@ -425,10 +425,10 @@ def test_suppression_hides_small_counts_their_shares_and_a_partner():
     s = suppress(t)
     assert audit(s.tables) == [] and s.findings == []
     need = s.tables["tblDistriktsbehov"]
-    assert need.at[1, "Faktiske SU-elever"] == "<5"
-    assert need.at[1, "Faktisk andel af SU-elever"] is None
+    assert need.at[1, "Faktiske segregerede elever"] == "<5"
+    assert need.at[1, "Faktisk andel af segregerede elever"] is None
     assert s.tables["tblEksternBenchmark"].at[1, "Faktisk henvisningsandel"] is None
-    partners = [v for v in need["Faktiske SU-elever"] if v == SECONDARY_MARKER]
+    partners = [v for v in need["Faktiske segregerede elever"] if v == SECONDARY_MARKER]
     assert len(partners) == 1   # the municipal total would give one hidden district away
     assert set(s.cells["Tabel"]) >= {"tblDistriktsbehov", "tblEksternBenchmark", "tblInternBenchmark"}
     assert s.cells["Regel"].str.startswith("primær").any() and s.cells["Regel"].str.startswith("sekundær").any()
@@ -439,13 +439,13 @@ def test_secondary_cells_keep_the_sum_of_hidden_cells_at_the_threshold():
     s = suppress(t)
     assert audit(s.tables) == []
     need, true = s.tables["tblDistriktsbehov"], t["tblDistriktsbehov"]
-    hidden = [i for i, v in enumerate(need["Faktiske SU-elever"]) if isinstance(v, str)]
-    assert sum(true.at[i, "Faktiske SU-elever"] for i in hidden) >= 5
+    hidden = [i for i, v in enumerate(need["Faktiske segregerede elever"]) if isinstance(v, str)]
+    assert sum(true.at[i, "Faktiske segregerede elever"] for i in hidden) >= 5
 
 
 def test_suppression_at_threshold_10_and_3():
     t = need_tables(a=(10, 7, 12))
-    assert (suppress(t, threshold=10).tables["tblDistriktsbehov"]["Faktiske SU-elever"] == "<10").sum() == 1
+    assert (suppress(t, threshold=10).tables["tblDistriktsbehov"]["Faktiske segregerede elever"] == "<10").sum() == 1
     assert suppress(t, threshold=3).cells.empty
 
 

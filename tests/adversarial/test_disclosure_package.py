@@ -20,7 +20,7 @@ def clean_book() -> openpyxl.Workbook:
     ws = wb.active
     ws.title = "Distriktsbehov"
     ws["A1"] = "Forventet behov pr. distrikt"
-    rows = [("Distrikt", "Navn", "Elever", "Faktiske SU-elever"), ("1", "Nord", 300, 12), ("2", "Syd", 250, 9)]
+    rows = [("Distrikt", "Navn", "Elever", "Faktiske segregerede elever"), ("1", "Nord", 300, 12), ("2", "Syd", 250, 9)]
     for i, r in enumerate(rows, start=3):
         for j, v in enumerate(r, start=1):
             ws.cell(row=i, column=j, value=v)

@@ -68,11 +68,11 @@ def test_need_group_of_one_shows_no_figure_of_its_own(need):
     _, out, _ = need
     row = table(out, c.TBL_NEED).set_index("Distrikt").loc["7"]
     assert row["Elever"] == "<5"
-    for col in ("Forudsagt sandsynlighed", "Indeks", "Forventet andel", "Forventede SU-elever", "Andel af elever"):
+    for col in ("Forudsagt sandsynlighed", "Indeks", "Behovsnøgle", "Forventede segregerede elever", "Andel af elever"):
         assert row[col] in ("", None), col
     alloc = table(out, c.TBL_ALLOCATION).set_index("Distrikt").loc["7"]
     assert alloc["Budget (kr.)"] in ("", None) and alloc["Fordelingsnøgle"] in ("", None)
-    counts = table(out, c.TBL_NEED)["Faktiske SU-elever"]
+    counts = table(out, c.TBL_NEED)["Faktiske segregerede elever"]
     assert all(v in ("<5", "..") or float(v) == 0 or float(v) >= 5 for v in counts)
 
 
@@ -102,17 +102,17 @@ def test_need_capture_rates_and_district_shares_are_no_small_counts(need):
 def test_tampered_need_copy_fails_the_checker(need, tmp_path):
     path, out, _ = need
     need_t = table(out, c.TBL_NEED)
-    i = list(need_t["Faktiske SU-elever"]).index("<5")
-    bad = edit_cell(out, tmp_path / "rettet.xlsx", c.TBL_NEED, i, "Faktiske SU-elever", 2)
+    i = list(need_t["Faktiske segregerede elever"]).index("<5")
+    bad = edit_cell(out, tmp_path / "rettet.xlsx", c.TBL_NEED, i, "Faktiske segregerede elever", 2)
     findings = audit_package(bad)
     assert any("viser 2" in f.message for f in findings)
     with pytest.raises(DisclosureError, match="kan ikke godkendes"):
         require_clear(bad)
     # a secondary cell put back makes a hidden one recoverable
-    j = list(need_t["Faktiske SU-elever"]).index("..") if ".." in list(need_t["Faktiske SU-elever"]) else None
+    j = list(need_t["Faktiske segregerede elever"]).index("..") if ".." in list(need_t["Faktiske segregerede elever"]) else None
     if j is not None:
-        true = table(path, c.TBL_NEED)["Faktiske SU-elever"][j]
-        bad2 = edit_cell(out, tmp_path / "rettet2.xlsx", c.TBL_NEED, j, "Faktiske SU-elever", true)
+        true = table(path, c.TBL_NEED)["Faktiske segregerede elever"][j]
+        bad2 = edit_cell(out, tmp_path / "rettet2.xlsx", c.TBL_NEED, j, "Faktiske segregerede elever", true)
         assert any(f.rule in ("skjult-kan-regnes-ud", "sum-af-skjulte") for f in audit_package(bad2))
 
 
@@ -120,10 +120,10 @@ def test_threshold_from_the_workbook_and_the_command_line(tmp_path, capsys):
     path = make_workbook(tmp_path / "t.xlsx", n=300, settings={c.MIN_CELL_NAME: 8})
     run_workbook(path)
     assert main(["share", str(path), "--out", str(tmp_path / "d8.xlsx"), "--quiet"]) == 0
-    counts8 = table(tmp_path / "d8.xlsx", c.TBL_NEED)["Faktiske SU-elever"].tolist()
+    counts8 = table(tmp_path / "d8.xlsx", c.TBL_NEED)["Faktiske segregerede elever"].tolist()
     assert "<8" in counts8 and "<5" not in counts8
     assert main(["share", str(path), "--out", str(tmp_path / "d3.xlsx"), "--min-celle", "3", "--quiet"]) == 0
-    counts3 = table(tmp_path / "d3.xlsx", c.TBL_NEED)["Faktiske SU-elever"].tolist()
+    counts3 = table(tmp_path / "d3.xlsx", c.TBL_NEED)["Faktiske segregerede elever"].tolist()
     assert all(v in ("<3", "..") or float(v) == 0 or float(v) >= 3 for v in counts3)
     assert sum(isinstance(v, str) for v in counts3) < sum(isinstance(v, str) for v in counts8)
     capsys.readouterr()

@@ -248,17 +248,25 @@ def test_capture_rate_times_the_segregated_pupils():
 def test_share_of_a_characteristic_times_the_pupils():
     mun = pd.DataFrame({"Nøgletal": ["Elever i 0.-9. klasse"], "Værdi": [500], "Enhed": ["elever"]}).astype(object)
     desc = pd.DataFrame({"Beskrivelse": ["Moderen er sigtet"], "Enhed": ["Andel"], "Kommunen": [3 / 500],
-                         "Hele landet": [0.01], "Forskel (i enheden)": [3 / 500 - 0.01],
+                         "Hele landet": [0.01], "Forskel (i enheden)": [100 * (3 / 500 - 0.01)],
                          "Forskel (i % af landstal)": [(3 / 500 - 0.01) / 0.01]}).astype(object)
     found = audit({"tblKommunebenchmark": mun, "tblBeskrivende": desc})
     assert about(found, "Moderen er sigtet", "kan regnes ud til 3")
+
+
+def test_difference_to_the_nation_in_percentage_points_gives_the_share_away():
+    mun = pd.DataFrame({"Nøgletal": ["Elever i 0.-9. klasse"], "Værdi": [500], "Enhed": ["elever"]}).astype(object)
+    desc = pd.DataFrame({"Beskrivelse": ["Moderen er sigtet"], "Enhed": ["Andel"], "Kommunen": [None],
+                         "Hele landet": [0.01], "Forskel (i enheden)": [100 * (3 / 500 - 0.01)],
+                         "Forskel (i % af landstal)": [None]}).astype(object)
+    assert about(audit({"tblKommunebenchmark": mun, "tblBeskrivende": desc}), "kan regnes ud til 3")
 
 
 # --- 3. differencing across tables and levels -------------------------------------------------------------------------
 def test_municipal_share_minus_the_district_shares():
     need = need_tables(n=(300, 200, 250), a=(10, 13, 12))
     desc = pd.DataFrame({"Beskrivelse": ["Pige"], "Enhed": ["Andel"], "Kommunen": [(150 + 100 + 120) / 750],
-                         "Hele landet": [0.485], "Forskel (i enheden)": [(370 / 750) - 0.485],
+                         "Hele landet": [0.485], "Forskel (i enheden)": [100 * ((370 / 750) - 0.485)],
                          "Forskel (i % af landstal)": [((370 / 750) - 0.485) / 0.485]}).astype(object)
     ddesc = pd.DataFrame({"Beskrivelse": ["Pige"], "Enhed": ["Andel"], "A": [150 / 300], "B": [None],
                           "C": [120 / 250]}).astype(object)

@@ -301,7 +301,10 @@ def suppress(tables: Mapping[str, pd.DataFrame], *, threshold: int = DEFAULT_THR
             break
     if not unresolved:   # drop secondary choices that turned out not to be needed (newest first, time-boxed)
         deadline = time.perf_counter() + cleanup_seconds
-        for k in [k for k, (_, why) in decisions.items() if why.startswith("sekundær")][::-1]:
+        secondary = [k for k, (_, why) in decisions.items() if why.startswith("sekundær")][::-1]
+        totals = _totals(facts)   # a total, or a figure shown in several tables, is the most worth showing again
+        secondary.sort(key=lambda k: (k not in totals, -len(V[k].cells)))
+        for k in secondary:
             if time.perf_counter() > deadline:
                 break
             trial = {kk: vv for kk, vv in decisions.items() if kk != k}
@@ -357,13 +360,14 @@ def _close(derived, hidden: dict, published) -> dict:
         for c in derived:
             if c.out not in published or c.out in hidden:
                 continue
-            if isinstance(c, Product):
-                srcs = c.terms
-            elif isinstance(c, Depends):
-                srcs = c.sources
+            if isinstance(c, Depends):
+                # a figure that cannot be inverted (a model estimate, a verdict) hides with a count under
+                # the threshold, not with a secondary cell (which is at least the threshold anyway)
+                trigger = any(k in hidden and hidden[k][0] != SECONDARY for k in c.sources)
             else:
-                srcs = [k for k in c.coefs if k != c.out]
-            if any(k in hidden for k in srcs):
+                srcs = c.terms if isinstance(c, Product) else [k for k in c.coefs if k != c.out]
+                trigger = any(k in hidden for k in srcs)
+            if trigger:
                 hidden[c.out] = (BLANK, "afledt af et skjult tal")
                 changed = True
     return hidden
@@ -386,7 +390,12 @@ def _fix(lk: Leak, analysis, facts: Facts, hidden: dict, published, truth: dict,
     frontier = list(lk.constraints)
     if lk.key is not None:   # constraints that involve the leaked variable first
         frontier.sort(key=lambda c: lk.key not in c.keys())
-    seen: set = set()
+    protected, totals = _protected(facts), _totals(facts)
+
+    def order(k):   # follow the smallest parts first, the totals last
+        x = truth.get(k)
+        return abs(x) if isinstance(x, (int, float)) and math.isfinite(x) else math.inf
+
     for strict in (True, False):
         todo, seen = list(frontier), set()
         for _depth in range(6):
@@ -403,17 +412,14 @@ def _fix(lk: Leak, analysis, facts: Facts, hidden: dict, published, truth: dict,
                             done |= hide(k, BLANK, "sekundær: ville afsløre et skjult tal")
                     if done:
                         return True
-                best = _choose(c, cands, V, truth, N, strict=strict, protected=_protected(facts), rows=rows)
+                best = _choose(c, cands, V, truth, N, strict=strict, protected=protected, rows=rows,
+                               totals=totals)
                 if best is not None:
                     status = SECONDARY if V[best].kind == COUNT else BLANK
                     return hide(best, status, "sekundær: beskytter et andet skjult tal")
                 if not strict and isinstance(c, (Linear, Leq)):
                     if _break_pin(c, cands, V, truth, hidden, hide, rehide):
                         return True
-                def order(k):   # follow the smallest parts first, the totals last
-                    x = truth.get(k)
-                    return abs(x) if isinstance(x, (int, float)) and math.isfinite(x) else math.inf
-
                 for k in sorted(c.keys(), key=order):
                     reason = analysis.how.get(k)
                     if k != lk.key and not isinstance(reason, str) and reason is not None:
@@ -449,6 +455,20 @@ def _protected(facts: Facts) -> frozenset:
     return cached
 
 
+def _totals(facts: Facts) -> frozenset:
+    """Variables that are the total of a sum (``total = Σ parts``): hide a part rather than the total."""
+    cached = facts.__dict__.get("_totals")
+    if cached is None:
+        keys = set()
+        for c in facts.constraints:
+            if isinstance(c, Linear) and c.out is None and len(c.coefs) > 2:
+                plus = [k for k, a in c.coefs.items() if a > 0]
+                if len(plus) == 1 and all(a == -1.0 for k, a in c.coefs.items() if k != plus[0]):
+                    keys.add(plus[0])
+        cached = facts.__dict__["_totals"] = frozenset(keys)
+    return cached
+
+
 def _reason_constraints(reason) -> list:
     from .facts import _constraints_of
 
@@ -464,7 +484,7 @@ def _hidden_rows(V, hidden) -> dict:
     return out
 
 
-def _choose(c, cands, V, truth, N, *, strict: bool = True, protected=frozenset(), rows=None):
+def _choose(c, cands, V, truth, N, *, strict: bool = True, protected=frozenset(), rows=None, totals=frozenset()):
     """The figure to hide in constraint ``c``: in a total the smallest count of at least N (never a zero),
     in a share, rate or ratio the derived figure. With ``strict``, never a count that other figures are
     shares or means of (``protected``: hiding a population hides everything computed over it). A figure in
@@ -483,7 +503,7 @@ def _choose(c, cands, V, truth, N, *, strict: bool = True, protected=frozenset()
     values = [k for k in cands if V[k].kind == VALUE]
     if isinstance(c, Linear) and c.out is None:
         if counts:
-            return min(counts, key=lambda k: (apart(k), tv(k), str(k)))
+            return min(counts, key=lambda k: (k in totals, apart(k), tv(k), str(k)))
         if values:
             return min(values, key=lambda k: (apart(k), abs(tv(k)) if tv(k) is not None else math.inf, str(k)))
         return None
@@ -491,7 +511,7 @@ def _choose(c, cands, V, truth, N, *, strict: bool = True, protected=frozenset()
         outs = [k for k in values if k == getattr(c, "out", None)]
         return (outs or values)[0]
     if counts and not strict:
-        return min(counts, key=lambda k: (apart(k), tv(k), str(k)))
+        return min(counts, key=lambda k: (k in totals, apart(k), tv(k), str(k)))
     return None
 
 

@@ -355,6 +355,9 @@ def _link_report(t: TableView) -> None:
         where = f"rækken '{dom}'"
         k = {col: (NS, "kobling", dom, col) for col in ("Rækker", "Elever i domænet", "Koblet til elevlisten",
                                                        "Elever uden data i domænet", "Ukendte elever i domænet")}
+        if i == 0:   # the pupil list itself: every pupil is in it and linked
+            for col in ("Rækker", "Elever i domænet", "Koblet til elevlisten"):
+                k[col] = roster
         if dom in _NOT_PUPILS:   # rows are schools / classes
             t.value(i, "Rækker", k["Rækker"], where=where)
         else:
@@ -362,9 +365,10 @@ def _link_report(t: TableView) -> None:
         for col in list(k)[1:]:
             t.count(i, col, k[col], label=f"{col.lower()} ({dom})", where=where)
         if i == 0:
-            t.linear({roster: 1, k["Elever i domænet"]: -1}, why="elevlisten")
-        t.total(k["Elever i domænet"], [k["Koblet til elevlisten"], k["Ukendte elever i domænet"]],
-                why=f"elever i domænet = koblede + ukendte ({dom})") if dom not in _NOT_PUPILS else None
+            continue
+        if dom not in _NOT_PUPILS:
+            t.total(k["Elever i domænet"], [k["Koblet til elevlisten"], k["Ukendte elever i domænet"]],
+                    why=f"elever i domænet = koblede + ukendte ({dom})")
         t.total(roster, [k["Koblet til elevlisten"], k["Elever uden data i domænet"]],
                 why=f"elevlisten = koblede + elever uden data ({dom})")
 

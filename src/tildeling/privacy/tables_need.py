@@ -279,9 +279,9 @@ def _allocation(t: TableView) -> None:
         if t.has("Forskel (kr.)"):
             df = t.value(i, "Forskel (kr.)", need_key("forskel_kr", d), population=n(d), where=where)
             t.linear({df: 1, b: -1, bh: 1}, why=f"forskel = budget − budget efter elevtal ({w})", out=df)
-        if t.has("Nøgle efter behov alene (kr.)"):
-            bn = t.value(i, "Nøgle efter behov alene (kr.)", need_key("budget_behov", d), population=n(d),
-                         where=where)
+        need_only = _first(t, "Budget efter behov alene (kr.)", "Nøgle efter behov alene (kr.)")
+        if t.has(need_only):
+            bn = t.value(i, need_only, need_key("budget_behov", d), population=n(d), where=where)
             t.product(bn, {total: 1, es: 1}, why=f"budget efter behov alene = samlet budget · behovsnøgle ({w})")
         if t.has("Nuværende budget (kr.)"):
             cur = t.value(i, "Nuværende budget (kr.)", need_key("nuvaerende", d), where=where)
@@ -409,11 +409,13 @@ def _descriptives(t: TableView) -> None:
         t.public(nat, value)
         t.claimed.add("Hele landet")
         if t.has("Forskel (i enheden)"):
+            # a share's difference is shown in percentage points (×100), other variables' in their unit
+            k = 100.0 if share else 1.0
             diff = t.value(i, "Forskel (i enheden)", need_key("besk_forskel", label), where=where)
-            t.linear({diff: 1, mk: -1, nat: 1}, why=f"forskel = kommunen − landet ({label})", out=diff)
+            t.linear({diff: 1, mk: -k, nat: k}, why=f"forskel = kommunen − landet ({label})", out=diff)
             if t.has("Forskel (i % af landstal)"):
                 rel = t.value(i, "Forskel (i % af landstal)", need_key("besk_forskel_rel", label), where=where)
-                t.ratio(rel, diff, nat, why=f"forskel i % = forskel / landstal ({label})")
+                t.ratio(rel, diff, nat, 1.0 / k, why=f"forskel i % = forskel / landstal ({label})")
 
 
 def district_names(tables) -> dict[str, str]:

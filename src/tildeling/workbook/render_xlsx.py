@@ -12,6 +12,7 @@ from .layout import Chart, Sheet, TableBlock, Text, cell_value
 
 __all__ = ["render_sheets", "STYLES", "INPUT_FILL"]
 
+RIGHT = Alignment(horizontal="right")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")      # input cells: light yellow
 HELPER_FONT = Font(color="808080", italic=True)
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")   # explicit, so viewers without table styles show it
@@ -105,6 +106,8 @@ def _render_table(ws, sheet_name: str, b: TableBlock, cached: dict, widths: dict
                 cell.number_format = fmt
             if name in helper:
                 cell.font = HELPER_FONT
+            if isinstance(v, str) and (v == ".." or (v[:1] == "<" and v[1:].isdigit())):
+                cell.alignment = RIGHT   # a hidden number ('<5', '..') sits where the number would
     if len(b.frame) == 0:  # a table needs one data row
         ws.cell(row=b.first_row, column=b.left, value=None)
     tab = Table(displayName=b.name, ref=b.ref)

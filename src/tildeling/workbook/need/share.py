@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.styles import Alignment
 
 from ...privacy import check_threshold
 from . import contract as c
@@ -74,9 +75,14 @@ def shared_package(inputs: NeedInputs, *, fingerprint: str, threshold: int) -> b
                  f"fingeraftryk {info.fingerprint}. Kontrolleret for små tal med grænsen {threshold}."),
     ]
     for i, (style, text) in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=text).font = STYLES[style]
+        cell = ws.cell(row=i, column=1, value=text)
+        cell.font = STYLES[style]
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width = 110
     ws.sheet_view.showGridLines = False
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     render_sheets(wb, sheets)
     wb.properties.title = "Delt version – socioøkonomisk fordeling"
     wb.properties.creator = "tildeling"

@@ -91,10 +91,8 @@ def maybe_number(v):
 
 def _without(ctx: "Context") -> str:
     """The number of pupils without a district, as shown: a shared copy never shows a count under the threshold."""
-    from ....privacy import SMALL_CELL
-
     k = ctx.result.without_district
-    return "" if ctx.shared and k < SMALL_CELL else f"{dk.integer(k)} "
+    return "" if ctx.shared and k < ctx.threshold else f"{dk.integer(k)} "
 
 
 def municipal_population(ctx: "Context", table: str) -> str:

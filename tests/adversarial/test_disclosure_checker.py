@@ -466,3 +466,14 @@ def test_suppressed_absence_tables_pass():
     assert s.findings == [] and audit(s.tables) == []
     assert s.tables["tblKryds1"].at[1, "5–10 %"] == "<5"
     assert isinstance(s.tables["tblHypotesetest"].at[0, "Odds-ratio"], float)   # 10/13 vs 60/380: nothing small
+
+
+def test_the_delivery_district_figures_are_known_and_linked_to_tabel_4_1():
+    figures = pd.DataFrame({"Distrikt": ["1", "2", "3"], "Navn": ["A", "B", "C"], "Elever": [300, 200, 250],
+                            "Forventede elever": [9.0, 8.0, 5.0], "Faktiske elever": [10, "<5", 12]}).astype(object)
+    mun = need_tables(a=(10, 3, 12))["tblKommunebenchmark"]
+    found = audit({"tblDistriktstal": figures, "tblKommunebenchmark": mun})
+    assert about(found, "tblDistriktstal", "distrikt '2'", "Faktiske elever", "(= 3)")
+    s = suppress({"tblDistriktstal": figures.assign(**{"Faktiske elever": [10, 3, 12]}), "tblKommunebenchmark": mun})
+    assert s.findings == [] and list(s.tables["tblDistriktstal"]["Faktiske elever"]).count("<5") == 1
+    assert audit(s.tables) == []

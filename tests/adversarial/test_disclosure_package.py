@@ -137,3 +137,11 @@ def test_save_cleared_writes_only_a_clean_file(tmp_path):
     assert out.read_bytes() == b"den gamle fil"
     with pytest.raises(DisclosureError):
         require_clear(package(wb))
+
+
+def test_the_personal_sheets_are_the_contracts():
+    from tildeling.workbook.absence import contract as ac
+    from tildeling.workbook.audit import PERSONAL_SHEETS
+    from tildeling.workbook.need import contract as nc
+
+    assert set(PERSONAL_SHEETS) == {*nc.PERSONAL_SHEETS, *ac.PERSONAL_SHEETS, *ac.PUPIL_LEVEL_SHEETS}

@@ -142,6 +142,17 @@ def _interval(t: TableView, i: int, d: str, centre, low_col: str, high_col: str,
         t.depends(hi, [centre], why=f"intervallet er beregnet ud fra tallet ({unit_text(d)})")
 
 
+# --- the delivery (issue 9) ---------------------------------------------------------------------------------------
+@register("tblDistriktstal", description="Leverancen: distriktstal (elever, forventede og faktiske elever)")
+def _district_figures(t: TableView) -> None:
+    t.label("Navn")
+    for i, d, where in district_rows(t):
+        declare_district(t, d)
+        t.count(i, "Elever", n(d), where=where)
+        t.value(i, "Forventede elever", E(d), where=where)
+        t.count(i, "Faktiske elever", A(d), where=where)
+
+
 # --- Benchmark -------------------------------------------------------------------------------------------------
 @register("tblEksternBenchmark", description="Figur 5.1: faktisk og forventet henvisningsandel pr. distrikt")
 def _external(t: TableView) -> None:

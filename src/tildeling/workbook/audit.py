@@ -31,15 +31,18 @@ from ..privacy import DEFAULT_THRESHOLD, Finding, audit, check_threshold, requir
 from .graft import NS, _Package
 from .tables import table_frame
 
-__all__ = ["audit_package", "require_clear", "save_cleared", "read_published", "personal_sheets"]
+__all__ = ["audit_package", "require_clear", "save_cleared", "read_published", "personal_sheets", "PERSONAL_SHEETS"]
+
+
+#: The sheets with pupil-level data of both workbooks (the contracts' ``PERSONAL_SHEETS`` and
+#: ``PUPIL_LEVEL_SHEETS``; a test checks that they agree): never in a shared file. Spelled out here so that
+#: auditing a need-model file does not import the absence analysis.
+PERSONAL_SHEETS = ("Elever", "Elevresultater", "Sagsbehandlerliste", "Ikke koblede elever", "Fravær", "Social",
+                   "Familie", "Sprog")
 
 
 def personal_sheets() -> tuple[str, ...]:
-    """The sheets with pupil-level data of both workbooks: never in a shared file."""
-    from .absence import contract as ac
-    from .need import contract as nc
-
-    return tuple(dict.fromkeys((*nc.PERSONAL_SHEETS, *ac.PERSONAL_SHEETS, *ac.PUPIL_LEVEL_SHEETS)))
+    return PERSONAL_SHEETS
 
 #: Parts that may carry data outside the sheets: (name pattern, Danish description).
 _FORBIDDEN_PARTS = (

@@ -28,8 +28,6 @@ BANNER_FONT = Font(bold=True, color="FFFFFF", size=12)
 VERDICT_FILL = {c.CONFIRMED: PatternFill("solid", fgColor="C6EFCE"), c.REJECTED: PatternFill("solid", fgColor="FFC7CE"),
                 c.UNRESOLVED: PatternFill("solid", fgColor="EDEDED")}
 
-#: The default mark of a hidden count (the threshold is a setting: see ``privacy.primary_marker``).
-SUPPRESSED = "<5"
 
 _NUMBER_FORMATS = {
     "share": "0.0%", "pct": "0.0", "pp": "+0.0;-0.0;0.0", "ratio": "0.00", "p": "0.0000", "int": "0", "days": "0.0",

@@ -559,3 +559,33 @@ def test_former_column_name_of_the_need_key_is_accepted():
     d = HELSINGOR.rename(columns={"Behovsnøgle": "Forventet andel"})
     t = allocate(d, BudgetOptions(total=50_000_000)).table
     assert t["Budget (kr.)"].tolist() == [9_200_000, 4_650_000, 19_050_000, 4_050_000, 12_050_000, 1_000_000]
+
+
+def test_floors_without_iteration_equal_the_water_fill():
+    """docs/metode.md §10: lambda* = min(T/sum m, lambda_1 … lambda_n) over the districts ranked by floor/key –
+    the closed form the workbook's formulas use – equals the iterative water fill, exactly."""
+    from fractions import Fraction
+
+    from tildeling.need.budget import _water_fill
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(1, 12))
+        key = [Fraction(int(x), 1000) for x in rng.integers(0, 400, n)]
+        if sum(key) == 0:
+            key[0] = Fraction(1)
+        total = int(rng.integers(0, 100_000))
+        floors = [int(rng.integers(0, max(total // n, 1) + 1)) if rng.random() < 0.6 else 0 for _ in range(n)]
+        if sum(floors) > total:
+            continue
+        amounts, _ = _water_fill(key, floors, total)
+        big = Fraction(10) ** 300
+        ratio = [Fraction(0) if f == 0 else (big if k == 0 else Fraction(f) / k) for f, k in zip(floors, key)]
+        order = sorted(range(n), key=lambda i: (-ratio[i], i))
+        candidates = [Fraction(total) / sum(key)]
+        for j in range(1, n + 1):
+            rest = sum((key[i] for i in order[j:]), Fraction(0))
+            if rest > 0:
+                candidates.append((total - sum(floors[i] for i in order[:j])) / rest)
+        lam = min(candidates)
+        assert [max(Fraction(f), lam * k) for f, k in zip(floors, key)] == amounts

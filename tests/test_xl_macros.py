@@ -22,7 +22,7 @@ from tildeling.workbook.need import contract as c  # noqa: E402
 from tildeling.workbook.need.sheets import RunInfo  # noqa: E402
 from tildeling.workbook.need.reader import read_need_inputs  # noqa: E402
 from tildeling.workbook.need.run import compute  # noqa: E402
-from tildeling.workbook.need.template import TABLE_TOP, write_template  # noqa: E402
+from tildeling.workbook.need.template import LAST_ROW, TABLE_TOP, write_template  # noqa: E402
 from tildeling.io.coefficients import write_coefficients  # noqa: E402
 
 xw = pytest.importorskip("xlwings")
@@ -473,7 +473,6 @@ def test_load_coefficients_sets_new_dropdowns_where_the_client_can(payload, tmp_
     _add_pupil_column(payload, "herkomst", lambda i: "Dansk")
     header = _sheet(payload, c.SHEET_PUPILS)["values"][TABLE_TOP - 1]
     pupils = [s["name"] for s in payload["sheets"]].index(c.SHEET_PUPILS)
-    n = len(_sheet(payload, c.SHEET_PUPILS)["values"]) - TABLE_TOP
     book = _book(payload)
     macros.load_coefficients(book, path=path)
     acts = actions(book)
@@ -484,7 +483,8 @@ def test_load_coefficients_sets_new_dropdowns_where_the_client_can(payload, tmp_
         ("deleteDataValidation", header.index("far_sigtet"))]
     new = on_pupils[1]
     assert new["args"][0] == {"type": "name", "name": "Liste_herkomst"}
-    assert (new["start_row"], new["row_count"]) == (TABLE_TOP, n + 1000)   # the pupils and 1000 spare rows
+    # the pupils and every row below them (the whole column, as in the template)
+    assert (new["start_row"], new["row_count"]) == (TABLE_TOP, LAST_ROW - TABLE_TOP)
     text = [a for a in acts if a["func"] == "alert"][-1]["args"][0]
     assert text.endswith("Tryk Beregn fordeling for at bruge dem.")   # nothing left to do by hand
 

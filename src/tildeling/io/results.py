@@ -21,7 +21,7 @@ def number_format_for(column: str) -> str | None:
     """Excel number format from a column's Danish name (shares are fractions shown as %)."""
     low = column.lower()
     if "(kr.)" in low:
-        return '#,##0 "kr."'
+        return "#,##0"  # the unit stands once, in the header
     if low == "indeks":
         return "0.0"
     if any(w in low for w in _SHARE_WORDS):

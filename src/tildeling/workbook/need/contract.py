@@ -72,15 +72,20 @@ class Setting:
     number_format: str | None = None
     choices: tuple | None = None   # dropdown (data validation list)
     kind: str = "text"             # text | number | fraction | int
+    optional: bool = False         # may be blank (and may be missing in workbooks made before it existed)
+    minimum: float | None = None   # validation bounds of numbers
+    maximum: float | None = None
 
 
 SETTINGS = (
-    Setting("Kommune", "Kommune", "Helsingør", "Kommunens navn (vises i overskrifter)."),
-    Setting("Skoleaar", "Skoleår", "2015/16", "Skoleåret elevdata er fra, fx 2015/16."),
-    Setting("SamletBudget", "Samlet budget (kr.)", 50_000_000, "Det beløb der fordeles mellem distrikterne.",
-            '#,##0 "kr."', kind="number"),
+    Setting("Kommune", "Kommune", "", "Kommunens navn (vises i overskrifter)."),
+    Setting("Skoleaar", "Skoleår (data)", "", "Skoleåret elevdata er fra, fx 2025/26."),
+    Setting("SamletBudget", "Samlet budget (kr.)", None, "Det beløb der fordeles mellem distrikterne.",
+            "#,##0", kind="number", minimum=0),
+    Setting("Budgetaar", "Budgetår", None, "Året budgettet gælder for, fx 2027 (overskrifter og indfasningens år).",
+            "0", kind="int", optional=True, minimum=1900, maximum=2200),
     Setting("Elevtalsvaegt", "Andel fordelt efter elevtal", 0.0,
-            "Blandet nøgle: 0 % = kun behov, 100 % = kun elevtal.", "0%", kind="fraction"),
+            "Blandet nøgle: 0 % = kun behov, 100 % = kun elevtal.", "0%", kind="fraction", minimum=0, maximum=1),
     Setting("Indfasningsaar", "Indfasning over antal år", 0,
             "0 = ingen indfasning. Kræver 'Nuværende budget (kr.)' i Distrikter.", "0",
             choices=tuple(range(0, 11)), kind="int"),
@@ -89,6 +94,7 @@ SETTINGS = (
             choices=("Nej", "Ja")),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
+SETTING_BY_NAME = {s.name: s for s in SETTINGS}
 
 #: Sheet with per-pupil probabilities (only when asked for; pupil-level, never shared).
 SHEET_PUPIL_RESULTS = "Elevresultater"

@@ -31,6 +31,8 @@ def _setting_value(setting: c.Setting, value, source: Source):
     if setting.kind == "text":
         return "" if value is None else str(value).strip()
     if value is None or (isinstance(value, str) and not value.strip()):
+        if setting.optional:
+            return None
         raise InputError(f"'{setting.label}' er tom – skriv en værdi.", source=source)
     if isinstance(value, str):
         try:
@@ -70,10 +72,14 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     coefs = CoefficientTable.from_frame(coef_frame, meta, tables.sources[c.TBL_COEFS])
     settings = {}
     ssrc = Source(f"Arket '{c.SHEET_SETTINGS}'")
-    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text"]
+    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text" and not s.optional]
     if missing:
         raise InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
                          f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'.")
     for s in c.SETTINGS:
         settings[s.name] = _setting_value(s, tables.names.get(s.name, s.default), ssrc)
+    year = settings.get("Budgetaar")
+    if year is not None and not 1900 <= year <= 2200:
+        raise InputError(f"'{c.SETTING_BY_NAME['Budgetaar'].label}' skal være et årstal, fx 2027, ikke {year}.",
+                         source=ssrc)
     return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables)

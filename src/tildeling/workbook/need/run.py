@@ -53,7 +53,9 @@ def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
     alloc = allocate(result.districts, budget_options(inputs), source=inputs.district_source)
     info.warnings = list(result.warnings)
     sheets = output_sheets(result, alloc, info, municipality=inputs.settings["Kommune"],
-                           school_year=inputs.settings["Skoleaar"], shared=shared)
+                           school_year=inputs.settings["Skoleaar"], shared=shared, settings=inputs.settings,
+                           names=[n for n in c.SETTING_NAMES if n in inputs.tables.names],
+                           district_columns=[str(col) for col in inputs.districts.columns])
     if not shared and inputs.settings.get("MedElevsandsynligheder") == "Ja":
         sheets.append(place(Sheet(c.SHEET_PUPIL_RESULTS, [
             Text("Elevresultater – PERSONDATA, må ikke deles", "personal"),

@@ -31,9 +31,17 @@ __all__ = ["RunInfo", "Context", "output_sheets", "allocation_block"]
 
 
 def output_sheets(result: NeedResult, alloc, info: RunInfo, *, municipality: str, school_year: str,
-                  shared: bool = False) -> list[Sheet]:
-    """All output sheets of a run. ``shared=True`` suppresses small counts and leaves out the log."""
-    ctx = Context(result, alloc, info, municipality, school_year, shared)
+                  shared: bool = False, settings: dict | None = None, names=(), district_columns=(),
+                  last_year=None) -> list[Sheet]:
+    """All output sheets of a run. ``shared=True`` suppresses small counts and leaves out the log.
+
+    ``settings`` are the workbook's settings, ``names`` the defined names it has and ``district_columns``
+    the columns of its ``tblDistrikter`` (live formulas refer to them).
+    """
+    settings = dict(settings or {})
+    ctx = Context(result, alloc, info, municipality, school_year, shared, budget_year=settings.get("Budgetaar"),
+                  settings=settings, names=frozenset(names), district_columns=tuple(district_columns),
+                  last_year=last_year)
     sheets = [need_sheet(ctx), allocation_sheet(ctx), benchmark_sheet(ctx), model_sheet(ctx),
               descriptives_sheet(ctx)]
     if not shared:

@@ -10,11 +10,11 @@ __all__ = ["descriptives_sheet"]
 
 
 def descriptives_sheet(ctx: Context) -> Sheet:
-    result, head = ctx.result, ctx.head
+    result = ctx.result
     desc = result.descriptives.copy()
     ddesc = result.district_descriptives.copy()
     return Sheet(c.SHEET_DESCRIPTIVES, [
-        Text(f"Beskrivende statistik – {head}", "title"),
+        ctx.title("Beskrivende statistik"),
         Text("De ti vigtigste variable (Tabel 3.3). Uddannelse og jobprestige vises ukorrigerede (år ud over "
              "grundskolen; ISEI-point), selvom modellen bruger alderskorrigerede værdier. Forældre tælles én gang "
              "pr. barn.", "note"),

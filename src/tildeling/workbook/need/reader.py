@@ -25,6 +25,8 @@ class NeedInputs:
     settings: dict
     tables: WorkbookTables
     warnings: list = field(default_factory=list)
+    plan: pd.DataFrame | None = None          # tblDistriktsplan (optional)
+    plan_source: Source | None = None
 
 
 def _setting_value(setting: c.Setting, value, source: Source):
@@ -82,4 +84,5 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     if year is not None and not 1900 <= year <= 2200:
         raise InputError(f"'{c.SETTING_BY_NAME['Budgetaar'].label}' skal være et årstal, fx 2027, ikke {year}.",
                          source=ssrc)
-    return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables)
+    return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables,
+                      plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN))

@@ -7,7 +7,7 @@ import pandas as pd
 from ....privacy import suppress_small_counts
 from ...layout import Chart, Sheet, TableBlock, Text
 from .. import contract as c
-from .common import PCT, PP, Context, formats_for, points, totals_row
+from .common import PCT, PP, Context, district_population, formats_for, municipal_population, points, totals_row
 
 __all__ = ["benchmark_sheet"]
 
@@ -30,10 +30,12 @@ def benchmark_sheet(ctx: Context) -> Sheet:
     return Sheet(c.SHEET_BENCHMARK, [
         ctx.title("Benchmarking af henvisningspraksis"),
         Text("Kommunen samlet (Tabel 4.1): faktisk henvisning mod forventet ved landsgennemsnitlig praksis.", "note"),
+        Text(municipal_population(ctx, "Tabel 4.1"), "note"),
         TableBlock(c.TBL_MUNICIPAL, mun, row_formats={"Værdi": [_value_format(k, u) for k, u in
                                                                   zip(mun["Nøgletal"], mun["Enhed"])]},
                    widths={"Nøgletal": 42}),
         Text("Ekstern benchmarking pr. distrikt (Figur 5.1, Bilag 4).", "subtitle"),
+        Text(district_population(ctx, "Den eksterne og interne benchmarking"), "note"),
         TableBlock(c.TBL_EXTERNAL, ext, formats_for(ext), widths={"Navn": 24}, **_external_totals(ext, shared)),
         Text("Intern benchmarking (Figur 5.2): distriktets andel af kommunens segregerede elever.", "subtitle"),
         TableBlock(c.TBL_INTERNAL, internal, formats_for(internal), widths={"Navn": 24},

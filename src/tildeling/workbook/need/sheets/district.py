@@ -5,7 +5,7 @@ from __future__ import annotations
 from ....privacy import suppress_small_counts
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
-from .common import Context, formats_for, totals_row
+from .common import Context, district_population, formats_for, totals_row
 
 __all__ = ["need_sheet"]
 
@@ -25,6 +25,7 @@ def need_sheet(ctx: Context) -> Sheet:
         ctx.title("Forventet specialundervisningsbehov pr. skoledistrikt"),
         Text("Som VIVE-notatets Tabel 5.1. Eleverne tælles i det distrikt, de bor i; 10. klasse er udeladt. "
              "Segregerede elever = elever i segregeret specialundervisning.", "note"),
+        Text(district_population(ctx, "Tabel 5.1"), "note"),
         Text("Indeks = distriktets gns. forudsagte sandsynlighed / kommunens × 100. "
              "Behovsnøglen (distriktets andel af kommunens forventede antal segregerede elever) er "
              "fordelingsnøglen.", "note"),

@@ -11,12 +11,14 @@ from .... import danish as dk
 from ....need.apply import NeedResult
 from ...layout import Text
 
-__all__ = ["RunInfo", "Context", "PCT", "PP", "KR", "INDEX", "INT", "DEC3", "DEC2", "KEY", "KRONER", "formats_for",
+__all__ = ["RunInfo", "Context", "PCT", "PP", "PP_UNIT", "KR", "INDEX", "INT", "DEC3", "DEC2", "KEY", "KRONER", "formats_for",
            "points", "maybe_number", "head_text", "totals_row", "municipal_population", "district_population"]
 
 PCT = "0.0%"
 #: Percentage points: the unit stands in the header ("Forskel (procentpoint)") or the Enhed column, once.
 PP = "+0.0;-0.0;0.0"
+#: Percentage points where nothing else names the unit (a column that mixes units by row): once, in the cell.
+PP_UNIT = '+0.0" procentpoint";-0.0" procentpoint";0.0" procentpoint"'
 #: Allocation keys and shares of the budget: two decimals of a percent.
 KEY = "0.00%"
 #: An amount on its own (a line of text with a value): the unit in the cell.

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
-from .common import DEC2, PCT, PP, Context, district_population, municipal_population
+from .common import DEC2, PCT, PP_UNIT, Context, district_population, municipal_population
 
 __all__ = ["descriptives_sheet"]
 
@@ -22,7 +22,7 @@ def descriptives_sheet(ctx: Context) -> Sheet:
     if len(desc):
         desc[diff] = np.where(share, desc[diff].astype(float) * 100, desc[diff].astype(float))
     desc_rows = {name: [PCT if s else DEC2 for s in share] for name in ("Kommunen", "Hele landet")}
-    desc_rows[diff] = [PP if s else DEC2 for s in share]
+    desc_rows[diff] = [PP_UNIT if s else DEC2 for s in share]   # the header names no unit
     district_rows = {name: [PCT if s else DEC2 for s in share] for name in ddesc.columns[2:]}
     corrected = bool(len(desc)) and desc["Beskrivelse"].str.contains("alderskorrigerede").any()
     parents = ("Uddannelse og jobprestige vises alderskorrigerede (afvigelse fra det forventede for forælderens "

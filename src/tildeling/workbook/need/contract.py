@@ -22,7 +22,9 @@ SHEET_DISTRICTS = "Distrikter"
 SHEET_PUPILS = "Elever"
 SHEET_COEFS = "Koefficienter"
 SHEET_LISTS = "Lister"   # hidden: category lists behind the dropdowns
-INPUT_SHEETS = (SHEET_GUIDE, SHEET_SETTINGS, SHEET_DISTRICTS, SHEET_PUPILS, SHEET_COEFS, SHEET_LISTS)
+SHEET_LAST_YEAR = "Sidste år"   # last year's figures per district (filled by Indlæs sidste år / run --sidste-aar)
+INPUT_SHEETS = (SHEET_GUIDE, SHEET_SETTINGS, SHEET_DISTRICTS, SHEET_LAST_YEAR, SHEET_PUPILS, SHEET_COEFS,
+                SHEET_LISTS)
 
 SHEET_NEED = "Distriktsbehov"
 SHEET_ALLOCATION = "Fordeling"
@@ -30,7 +32,9 @@ SHEET_BENCHMARK = "Benchmark"
 SHEET_MODEL = "Model"
 SHEET_DESCRIPTIVES = "Beskrivende"
 SHEET_LOG = "Kørselslog"
-OUTPUT_SHEETS = (SHEET_NEED, SHEET_ALLOCATION, SHEET_BENCHMARK, SHEET_MODEL, SHEET_DESCRIPTIVES, SHEET_LOG)
+SHEET_DEVELOPMENT = "Udvikling"
+OUTPUT_SHEETS = (SHEET_NEED, SHEET_ALLOCATION, SHEET_DEVELOPMENT, SHEET_BENCHMARK, SHEET_MODEL, SHEET_DESCRIPTIVES,
+                 SHEET_LOG)
 
 # --- Input tables ----------------------------------------------------------------
 TBL_PUPILS = "tblElever"
@@ -59,6 +63,10 @@ TBL_DECILES = "tblDeciler"
 TBL_DESCRIPTIVES = "tblBeskrivende"
 TBL_DISTRICT_DESCRIPTIVES = "tblBeskrivendeDistrikter"
 TBL_LOG = "tblKoerselslog"
+TBL_LAST_YEAR = "tblSidsteAar"                      # Distrikt, Elever, Behovsnøgle, Budget (kr.)
+TBL_LAST_YEAR_COEFS = "tblSidsteAarKoefficienter"   # last year's coefficient table (for the model's effect)
+TBL_DEVELOPMENT = "tblUdvikling"
+LAST_YEAR_COLUMNS = ("Distrikt", "Elever", "Behovsnøgle", "Budget (kr.)")
 
 NEED_COLUMNS = ("Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
                 "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle")
@@ -91,6 +99,10 @@ SETTINGS = (
     Setting("Indfasningsaar", "Indfasning over antal år", 0,
             "0 = ingen indfasning. Kræver 'Nuværende budget (kr.)' i Distrikter.", "0",
             choices=tuple(range(0, 11)), kind="int"),
+    Setting("Tabsgraense", "Største fald pr. elev mod sidste år", None,
+            "Fx -2 %: intet distrikt får mere end 2 % mindre pr. elev end sidste år; de øvrige distrikters "
+            "fremgang betaler. Tom = ingen beskyttelse. Kræver sidste års tal (arket Sidste år).", "0.0%",
+            kind="fraction", optional=True, minimum=-1, maximum=0),
     Setting("MedElevsandsynligheder", "Vis sandsynlighed pr. elev", "Nej",
             "Ja = skriv hver elevs sandsynlighed på arket Elevresultater (persondata).",
             choices=("Nej", "Ja")),

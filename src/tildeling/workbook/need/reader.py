@@ -9,6 +9,7 @@ import pandas as pd
 from ...errors import InputError, Source, format_names
 from ...model.coefficients import CoefficientTable
 from ...model.design import check_required_columns
+from ...need.development import LastYear, last_year_from_frame
 from ..tables import WorkbookTables, read_tables
 from . import contract as c
 
@@ -27,6 +28,8 @@ class NeedInputs:
     warnings: list = field(default_factory=list)
     plan: pd.DataFrame | None = None          # tblDistriktsplan (optional)
     plan_source: Source | None = None
+    last_year: LastYear | None = None         # tblSidsteAar (optional, validated)
+    last_year_coefficients: CoefficientTable | None = None   # tblSidsteAarKoefficienter (optional)
 
 
 def _setting_value(setting: c.Setting, value, source: Source):
@@ -38,8 +41,9 @@ def _setting_value(setting: c.Setting, value, source: Source):
         raise InputError(f"'{setting.label}' er tom – skriv en værdi.", source=source)
     if isinstance(value, str):
         try:
-            value = float(value.replace(".", "").replace(",", ".")) if setting.kind == "number" else \
-                float(value.replace(",", ".").rstrip("%")) / (100 if value.strip().endswith("%") else 1)
+            text = value.replace("−", "-").strip()
+            value = float(text.replace(".", "").replace(",", ".")) if setting.kind == "number" else \
+                float(text.replace(",", ".").rstrip("%")) / (100 if text.endswith("%") else 1)
         except ValueError:
             raise InputError(f"'{setting.label}' skal være et tal, ikke '{value}'.", source=source) from None
     value = float(value)
@@ -84,5 +88,11 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     if year is not None and not 1900 <= year <= 2200:
         raise InputError(f"'{c.SETTING_BY_NAME['Budgetaar'].label}' skal være et årstal, fx 2027, ikke {year}.",
                          source=ssrc)
+    last_year = last_year_from_frame(tables.frames.get(c.TBL_LAST_YEAR), tables.sources.get(c.TBL_LAST_YEAR))
+    last_coefs = None
+    if last_year is not None and c.TBL_LAST_YEAR_COEFS in tables.frames and len(tables.frames[c.TBL_LAST_YEAR_COEFS]):
+        last_coefs = CoefficientTable.from_frame(tables.frames[c.TBL_LAST_YEAR_COEFS], {},
+                                                 tables.sources[c.TBL_LAST_YEAR_COEFS])
     return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables,
-                      plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN))
+                      plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN),
+                      last_year=last_year, last_year_coefficients=last_coefs)

@@ -13,12 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
 from openpyxl import Workbook
 
 from ... import danish as dk
 from ...errors import InputError
 from ...need.apply import NeedResult, apply_model
-from ...need.budget import Allocation, BudgetOptions, allocate, options_from_districts
+from ...need.budget import (BUDGET, TOTAL_ROW, Allocation, BudgetOptions, allocate, options_from_districts,
+                            year_column)
+from ...need.development import compare_years
 from . import contract as c
 from ...io.atomic import atomic_write
 from ..graft import graft_sheets
@@ -40,10 +43,72 @@ class RunOutcome:
 
 
 def budget_options(inputs: NeedInputs) -> BudgetOptions:
-    """Budget options from the settings and the district table."""
+    """Budget options from the settings, the district table and last year's figures."""
     s = inputs.settings
+    last = inputs.last_year.budgets() if inputs.last_year is not None else None
     return options_from_districts(inputs.districts, total=s["SamletBudget"], head_count_weight=s["Elevtalsvaegt"],
-                                  phase_in_years=s["Indfasningsaar"], source=inputs.district_source)
+                                  phase_in_years=s["Indfasningsaar"], source=inputs.district_source,
+                                  last_year=last, max_loss=s.get("Tabsgraense"))
+
+
+def budget_year_budget(alloc: Allocation) -> pd.Series:
+    """What each district gets in the budget year: the first year of the phase-in, else the new budget."""
+    if alloc.phase_in is not None:
+        body = alloc.phase_in[alloc.phase_in["Distrikt"] != TOTAL_ROW]
+        return body[year_column(1)].reset_index(drop=True)
+    return alloc.table[BUDGET].reset_index(drop=True)
+
+
+def _model_key(inputs: NeedInputs, result: NeedResult, alloc: Allocation):
+    """This year's key with last year's coefficient table, for the model's share of the change in key.
+
+    ``(key, note)``: the key is None when it cannot be known (no table from last year, no pupils, or a table
+    that does not fit this year's pupil data); the key equals this year's when the table is unchanged.
+    """
+    old = inputs.last_year_coefficients
+    if old is None:
+        return None, ("Sidste års koefficienttabel kendes ikke, så modellens effekt kan ikke skilles ud – den "
+                      "indgår i 'Heraf behov pr. elev'. Indlæs sidste års projektmappe med Indlæs sidste år for "
+                      "at få den med.")
+    if old.table.equals(inputs.coefficients.table) or _same_coefficients(old, inputs.coefficients):
+        return alloc.table["Behovsnøgle"].to_numpy(), ("Koefficienttabellen er den samme som sidste år, så "
+                                                            "modellen har ingen effekt på ændringen.")
+    if inputs.pupils is None or len(inputs.pupils) == 0:
+        return None, ("Koefficienttabellen er skiftet, men modellens effekt kræver elevdata – den indgår i "
+                      "'Heraf behov pr. elev'.")
+    try:
+        old_result = apply_model(inputs.pupils, old, inputs.districts, source=inputs.pupil_source,
+                                 district_source=inputs.district_source, plan=inputs.plan,
+                                 plan_source=inputs.plan_source)
+    except InputError as exc:
+        return None, (f"Sidste års koefficienttabel passer ikke til årets elevdata ({exc}); modellens effekt "
+                      "indgår derfor i 'Heraf behov pr. elev'.")
+    key = old_result.districts.set_index("Distrikt")["Behovsnøgle"]
+    return key.reindex(result.districts["Distrikt"]).fillna(0).to_numpy(), (
+        "Koefficienttabellen er skiftet siden sidste år: 'Heraf modellen' er forskellen mellem årets nøgle og "
+        "nøglen med sidste års koefficienter på årets elever.")
+
+
+def _same_coefficients(a, b) -> bool:
+    cols = ["Variabel", "Kategori", "Koefficient"]
+    try:
+        x, y = a.table[cols].reset_index(drop=True), b.table[cols].reset_index(drop=True)
+    except KeyError:
+        return False
+    return x.astype(str).equals(y.astype(str))
+
+
+def development(inputs: NeedInputs, result: NeedResult, alloc: Allocation):
+    """Last year against this year (None without last year's figures)."""
+    if inputs.last_year is None:
+        return None
+    key, note = _model_key(inputs, result, alloc)
+    this = alloc.table[["Distrikt", "Elever", "Behovsnøgle"]].copy()
+    this.insert(1, "Navn", alloc.table["Navn"] if "Navn" in alloc.table else alloc.table["Distrikt"])
+    this["Budget (kr.)"] = budget_year_budget(alloc).to_numpy()
+    dev = compare_years(this, inputs.last_year, model_key=key)
+    dev.notes.insert(0, note)
+    return dev
 
 
 def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
@@ -55,7 +120,8 @@ def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
     sheets = output_sheets(result, alloc, info, municipality=inputs.settings["Kommune"],
                            school_year=inputs.settings["Skoleaar"], shared=shared, settings=inputs.settings,
                            names=[n for n in c.SETTING_NAMES if n in inputs.tables.names],
-                           district_columns=[str(col) for col in inputs.districts.columns])
+                           district_columns=[str(col) for col in inputs.districts.columns],
+                           last_year=inputs.last_year, development=development(inputs, result, alloc))
     if not shared and inputs.settings.get("MedElevsandsynligheder") == "Ja":
         sheets.append(place(Sheet(c.SHEET_PUPIL_RESULTS, [
             Text("Elevresultater – PERSONDATA, må ikke deles", "personal"),
@@ -79,13 +145,34 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def run_workbook(path, out=None, *, progress: Callable[[str], None] | None = None) -> RunOutcome:
+def with_last_year(inputs: NeedInputs, imp) -> NeedInputs:
+    """``inputs`` with last year's figures from an import (:func:`~.last_year.read_last_year`) instead of the
+    workbook's own ``tblSidsteAar``."""
+    from ...errors import Source
+    from ...model.coefficients import CoefficientTable
+    from ...need.development import last_year_from_frame
+
+    inputs.last_year = last_year_from_frame(imp.frame, Source(imp.origin), origin=imp.origin)
+    inputs.last_year_coefficients = None
+    if imp.coefficients is not None:
+        try:
+            inputs.last_year_coefficients = CoefficientTable.from_frame(imp.coefficients)
+        except InputError:
+            imp.notes.append("Sidste års koefficienttabel kunne ikke læses, så modellens effekt indgår i 'Heraf "
+                             "behov pr. elev'.")
+            imp.coefficients = None
+    return inputs
+
+
+def run_workbook(path, out=None, *, last_year=None, progress: Callable[[str], None] | None = None) -> RunOutcome:
     """Compute every result of a need-model workbook and write the output sheets.
 
     Parameters
     ----------
     path : the workbook (never modified when ``out`` is given).
     out : where to write; default: ``path`` itself (rerunnable: outputs are replaced).
+    last_year : last year's workbook, shared copy or delivery (``--sidste-aar``): its district figures replace
+        the sheet *Sidste år* (``tblSidsteAar``) before the computation.
     """
     say = progress or (lambda m: None)
     t0 = time.perf_counter()
@@ -95,6 +182,14 @@ def run_workbook(path, out=None, *, progress: Callable[[str], None] | None = Non
     data = path.read_bytes()
     say(f"Læser {path.name} …")
     inputs = read_need_inputs(data, path.name)
+    extra: list[Sheet] = []
+    if last_year is not None:
+        from .last_year import last_year_sheet, read_last_year
+
+        say(f"Læser sidste års tal fra {Path(last_year).name} …")
+        imp = read_last_year(last_year)
+        inputs = with_last_year(inputs, imp)
+        extra.append(place(last_year_sheet(imp)))
     say(f"{dk.integer(len(inputs.pupils))} elever, {len(inputs.districts)} distrikter. Beregner …")
     info = RunInfo(started=datetime.now().isoformat(timespec="seconds"), fingerprint=fingerprint(data),
                    coefficient_source=inputs.coefficients.metadata.get("Datakilde", "arket Koefficienter"),
@@ -102,10 +197,11 @@ def run_workbook(path, out=None, *, progress: Callable[[str], None] | None = Non
     result, alloc, sheets = compute(inputs, info=info)
     info.seconds = time.perf_counter() - t0
     say("Skriver resultatark …")
+    sheets = extra + sheets
     rendered, cached = render_package(sheets)
     names = [s.name for s in sheets]
     remove = [] if c.SHEET_PUPIL_RESULTS in names else [c.SHEET_PUPIL_RESULTS]
-    new = graft_sheets(data, rendered, names, cached, remove=remove)
+    new = graft_sheets(data, rendered, names, cached, remove=remove, keep_order=True)
     target = Path(out) if out else path
     atomic_write(target, new)
     seconds = time.perf_counter() - t0

@@ -323,6 +323,16 @@ def _coefficients(wb, coefs: CoefficientTable, demo: bool) -> None:
     ws.freeze_panes = f"C{TABLE_TOP + 1}"
 
 
+def _last_year(wb) -> None:
+    """The input sheet *Sidste år* with an empty ``tblSidsteAar`` (the same layout *Indlæs sidste år* writes)."""
+    from ..layout import place
+    from ..render_xlsx import render_sheets
+    from .last_year import last_year_sheet
+
+    render_sheets(wb, [place(last_year_sheet(None))])
+    wb[c.SHEET_LAST_YEAR].freeze_panes = f"A{TABLE_TOP + 1}"
+
+
 def _placeholders(wb) -> None:
     for name in c.OUTPUT_SHEETS:
         ws = wb.create_sheet(name)
@@ -347,6 +357,7 @@ def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFram
     lists = _lists(wb, coefs)
     _pupils(wb, coefs, pupils, lists)
     _coefficients(wb, coefs, demo)
+    _last_year(wb)
     wb.move_sheet(c.SHEET_LISTS, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(c.SHEET_LISTS))
     _placeholders(wb)
     # the hidden list sheet last among the inputs is fine; keep the guide active

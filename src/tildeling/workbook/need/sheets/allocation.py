@@ -44,10 +44,17 @@ WHOLE, REST, RANK = "Heltal (kr.)", "Rest", "Rang"
 WHOLE_H, REST_H, RANK_H = "Heltal efter elevtal (kr.)", "Rest efter elevtal", "Rang efter elevtal"
 WHOLE_N, REST_N, RANK_N = "Heltal efter behov (kr.)", "Rest efter behov", "Rang efter behov"
 
+PER0, REFERENCE, GUARANTEE = "Sidste års kr. pr. elev", "Reference (kr.)", "Garanti (kr.)"
+SHORT, GAIN, PROTECTED = "Mangel (kr.)", "Fremgang (kr.)", "Beløb efter beskyttelse (kr.)"
+WHOLE_U, REST_U, RANK_U = "Heltal før beskyttelse (kr.)", "Rest før beskyttelse", "Rang før beskyttelse"
+
 VISIBLE = ("Distrikt", B.NAME, B.PUPILS, B.HEAD_COUNT_SHARE, B.NEED_KEY, B.MIXED_KEY, B.FLOOR, B.KEY, B.BUDGET,
            B.BUDGET_HEAD_COUNT, B.DIFFERENCE, B.BUDGET_NEED_ONLY, B.CURRENT, B.DIFFERENCE_CURRENT)
+#: With last year's figures: the protection against big drops (live on the setting Tabsgraense).
+PROTECTION_VISIBLE = (B.BUDGET_UNPROTECTED, B.PROTECTION)
 HELPERS = (ORDER, RATIO, FLOOR_RANK, LAMBDA, AMOUNT, WHOLE, REST, RANK, WHOLE_H, REST_H, RANK_H, WHOLE_N, REST_N,
            RANK_N)
+PROTECTION_HELPERS = (PER0, REFERENCE, GUARANTEE, SHORT, GAIN, PROTECTED, WHOLE_U, REST_U, RANK_U)
 DASH = "–"
 #: A floor/key ratio that stands for "infinite" (a floor on a district whose key is 0).
 HUGE = "9.99E+307"
@@ -144,24 +151,59 @@ def _frame(ctx: Context) -> pd.DataFrame:
     else:  # the need key alone: the core's split without mixing and floors
         plain = B.allocate(t[["Distrikt", B.PUPILS, B.NEED_KEY]], B.BudgetOptions(total=total))
         out[B.BUDGET_NEED_ONLY] = plain.table[B.BUDGET].to_numpy()
+    if ctx.last_year is not None:
+        out[B.BUDGET_UNPROTECTED] = t[B.BUDGET_UNPROTECTED] if B.BUDGET_UNPROTECTED in t else t[B.BUDGET]
+        out[B.PROTECTION] = t[B.PROTECTION] if B.PROTECTION in t else 0
     out[B.CURRENT] = t[B.CURRENT] if B.CURRENT in t else np.nan
     out[B.DIFFERENCE_CURRENT] = t[B.DIFFERENCE_CURRENT] if B.DIFFERENCE_CURRENT in t else np.nan
     return out.reset_index(drop=True)
 
 
-def _lookup(column: str, code: str) -> str:
-    """SUMPRODUCT lookup of ``column`` in tblDistrikter by district code (codes typed as numbers match too)."""
-    return (f'SUMPRODUCT(({c.TBL_DISTRICTS}[Distrikt]&""={code}&"")*1,'
-            f'{c.TBL_DISTRICTS}[{column}])')
+def _last_year_per_pupil(ctx: Context, codes) -> np.ndarray:
+    """Last year's kroner per pupil by district (NaN where last year has no budget or no pupils)."""
+    got = ctx.last_year.budgets() if ctx.last_year is not None else {}
+    return np.array([got[c][1] / got[c][0] if c in got and got[c][0] > 0 else np.nan for c in codes])
+
+
+def _protection_mirror(ctx: Context, frame: pd.DataFrame, amount: np.ndarray):
+    """What the protection formulas evaluate to (floats)."""
+    g = ctx.settings.get(B.SETTING_MAX_LOSS)
+    per0 = _last_year_per_pupil(ctx, frame["Distrikt"])
+    ref = per0 * frame[B.PUPILS].to_numpy(float)
+    active = g is not None and -1 <= g <= 0
+    guar = (1 + g) * ref if active else np.full(len(frame), np.nan)
+    short = np.where(np.isnan(guar), 0.0, np.maximum(0, guar - amount))
+    floors = frame[B.FLOOR].to_numpy(float)
+    gain = np.where(np.isnan(ref) | (not active), 0.0, np.maximum(0, amount - np.maximum(np.nan_to_num(ref), floors)))
+    theta = short.sum() / gain.sum() if gain.sum() > 0 else 0.0
+    return per0, ref, guar, short, gain, amount + short - theta * gain, theta
+
+
+def _lookup(column: str, code: str, table: str = c.TBL_DISTRICTS) -> str:
+    """SUMPRODUCT lookup of ``column`` in ``table`` by district code (codes typed as numbers match too)."""
+    return f'SUMPRODUCT(({table}[Distrikt]&""={code}&"")*1,{table}[{column}])'
+
+
+def _given(column: str, code: str, table: str = c.TBL_DISTRICTS) -> str:
+    """How many rows of ``table`` for district ``code`` have ``column`` filled in (0 or 1)."""
+    return f'SUMPRODUCT(({table}[Distrikt]&""={code}&"")*({table}[{column}]<>""))'
+
+
+def last_year_per_pupil_formula(code: str) -> str:
+    """Last year's kroner per pupil of district ``code`` from tblSidsteAar, ``""`` where it has none."""
+    t = c.TBL_LAST_YEAR
+    n0, b0 = _lookup("Elever", code, t), _lookup("Budget (kr.)", code, t)
+    return f'IF(OR({_given("Budget (kr.)", code, t)}=0,{n0}<=0),"",{b0}/{n0})'
 
 
 def allocation_block(ctx: Context, refs: _Refs | None = None) -> TableBlock:
     """``tblFordeling``: live formulas (``refs`` given) or static values (a shared copy)."""
     frame = _frame(ctx)
+    protect = ctx.last_year is not None
     fm = {B.PUPILS: INT, B.HEAD_COUNT_SHARE: KEY, B.NEED_KEY: KEY, B.MIXED_KEY: KEY, B.KEY: KEY}
-    fm.update({col: KRONER for col in VISIBLE if "(kr.)" in col})
+    fm.update({col: KRONER for col in frame.columns if "(kr.)" in col})
     widths = {"Distrikt": 9, B.NAME: 22, B.PUPILS: 11}
-    totals_cols = [col for col in VISIBLE[2:]]
+    totals_cols = [col for col in frame.columns[2:]]
     if refs is None:
         totals = {"Distrikt": "I alt"}
         for col in totals_cols:
@@ -178,14 +220,24 @@ def allocation_block(ctx: Context, refs: _Refs | None = None) -> TableBlock:
     full = frame.copy()
     full[ORDER] = order.astype(int)
     full[RATIO], full[FLOOR_RANK], full[LAMBDA], full[AMOUNT] = ratio, frank, lam, amount
-    full[WHOLE], full[REST], full[RANK], _ = _hamilton_mirror(amount, total, order)
+    final = amount
+    if protect:
+        per0, ref, guar, short, gain, final, _ = _protection_mirror(ctx, frame, amount)
+        full[PER0], full[REFERENCE], full[GUARANTEE], full[SHORT], full[GAIN], full[PROTECTED] = (
+            per0, ref, guar, short, gain, final)
+        full[WHOLE_U], full[REST_U], full[RANK_U], _ = _hamilton_mirror(amount, total, order)
+    full[WHOLE], full[REST], full[RANK], _ = _hamilton_mirror(final, total, order)
     head = frame[B.HEAD_COUNT_SHARE].to_numpy(float) * total
     full[WHOLE_H], full[REST_H], full[RANK_H], _ = _hamilton_mirror(head, total, order)
     need = frame[B.NEED_KEY].to_numpy(float) * total
     full[WHOLE_N], full[REST_N], full[RANK_N], _ = _hamilton_mirror(need, total, order)
     fm.update({WHOLE: KRONER, WHOLE_H: KRONER, WHOLE_N: KRONER, AMOUNT: "#,##0.000000", REST: "0.000000",
                REST_H: "0.000000", REST_N: "0.000000", RANK: "0", RANK_H: "0", RANK_N: "0", ORDER: "0",
-               FLOOR_RANK: "0", RATIO: "0.00", LAMBDA: "#,##0.00"})
+               FLOOR_RANK: "0", RATIO: "0.00", LAMBDA: "#,##0.00", PER0: "#,##0.00", REFERENCE: "#,##0.00",
+               GUARANTEE: "#,##0.00", SHORT: "#,##0.00", GAIN: "#,##0.00", PROTECTED: "#,##0.000000",
+               WHOLE_U: KRONER, REST_U: "0.000000", RANK_U: "0"})
+    helpers = list(HELPERS) + (list(PROTECTION_HELPERS) if protect else [])
+    full = full[list(frame.columns) + helpers]
 
     W = ctx.name("Elevtalsvaegt")
     has = set(ctx.district_columns)
@@ -230,8 +282,8 @@ def allocation_block(ctx: Context, refs: _Refs | None = None) -> TableBlock:
             f'SUMIF({b.column_range(FLOOR_RANK)},">"&{L(b, FLOOR_RANK, r)},{b.column_range(B.MIXED_KEY)}),"")'),
         AMOUNT: lambda r, b: "=" + amount(r, b),
         B.KEY: lambda r, b: f"=IF({refs.T}>0,{L(b, AMOUNT, r)}/{refs.T},{L(b, B.MIXED_KEY, r)})",
-        WHOLE: whole(amount),
-        REST: rest(amount),
+        WHOLE: whole(lambda r, b: L(b, PROTECTED, r) if protect else amount(r, b)),
+        REST: rest(lambda r, b: L(b, PROTECTED, r) if protect else amount(r, b)),
         RANK: rank(REST),
         B.BUDGET: budget(WHOLE, RANK),
         WHOLE_H: whole(lambda r, b: f"{refs.T}*{L(b, B.HEAD_COUNT_SHARE, r)}"),
@@ -247,6 +299,26 @@ def allocation_block(ctx: Context, refs: _Refs | None = None) -> TableBlock:
         B.DIFFERENCE_CURRENT: lambda r, b: (f'=IF(OR({L(b, B.CURRENT, r)}="",NOT(ISNUMBER({L(b, B.BUDGET, r)}))),"",'
                                             f'{L(b, B.BUDGET, r)}-{L(b, B.CURRENT, r)})'),
     }
+    if protect:
+        g = ctx.name(B.SETTING_MAX_LOSS)
+        on = f"AND(ISNUMBER({g}),{g}>=-1,{g}<=0)"
+        formulas.update({
+            PER0: lambda r, b: "=" + last_year_per_pupil_formula(L(b, "Distrikt", r)),
+            REFERENCE: lambda r, b: f'=IF({L(b, PER0, r)}="","",{L(b, PER0, r)}*{L(b, B.PUPILS, r)})',
+            GUARANTEE: lambda r, b: (f'=IF({L(b, REFERENCE, r)}="","",IF({on},(1+{g})*{L(b, REFERENCE, r)},""))'),
+            SHORT: lambda r, b: f'=IF({L(b, GUARANTEE, r)}="",0,MAX(0,{L(b, GUARANTEE, r)}-{L(b, AMOUNT, r)}))',
+            GAIN: lambda r, b: (f'=IF({L(b, GUARANTEE, r)}="",0,MAX(0,{L(b, AMOUNT, r)}-MAX({L(b, REFERENCE, r)},'
+                                f'{L(b, B.FLOOR, r)})))'),
+            PROTECTED: lambda r, b: (f"={L(b, AMOUNT, r)}+{L(b, SHORT, r)}-IF(SUM({b.column_range(GAIN)})>0,"
+                                     f"SUM({b.column_range(SHORT)})/SUM({b.column_range(GAIN)}),0)*{L(b, GAIN, r)}"),
+            WHOLE_U: whole(lambda r, b: L(b, AMOUNT, r)),
+            REST_U: rest(lambda r, b: L(b, AMOUNT, r)),
+            RANK_U: rank(REST_U),
+            B.BUDGET_UNPROTECTED: budget(WHOLE_U, RANK_U),
+            B.PROTECTION: lambda r, b: (f'=IF(ISNUMBER({L(b, B.BUDGET, r)}),{L(b, B.BUDGET, r)}-'
+                                        f'{L(b, B.BUDGET_UNPROTECTED, r)},"{DASH}")'),
+        })
+        formulas[B.KEY] = lambda r, b: f"=IF({refs.T}>0,{L(b, PROTECTED, r)}/{refs.T},{L(b, B.MIXED_KEY, r)})"
     if B.FLOOR in has:
         formulas[B.FLOOR] = lambda r, b: f"=ROUND({_lookup(B.FLOOR, L(b, 'Distrikt', r))},0)"
     if B.CURRENT in has:
@@ -261,7 +333,7 @@ def allocation_block(ctx: Context, refs: _Refs | None = None) -> TableBlock:
     for col in totals_cols:
         s = pd.to_numeric(frame[col], errors="coerce")
         totals_values[col] = float(s.sum()) if s.notna().any() else 0.0
-    return TableBlock(c.TBL_ALLOCATION, full, fm, formulas, helper_columns=HELPERS, widths=widths,
+    return TableBlock(c.TBL_ALLOCATION, full, fm, formulas, helper_columns=tuple(helpers), widths=widths,
                       totals=totals, totals_values=totals_values)
 
 
@@ -345,6 +417,37 @@ def _lines(ctx: Context, refs: _Refs | None, frame: pd.DataFrame) -> list[Text]:
                 f"'{B.DIFFERENCE_CURRENT}' viser ændringen for hvert distrikt\"&IF(COUNT({C})<{n},\" (mangler for "
                 f'"&{_count_formula(missing, "distrikt", "distrikter")}&")","")&".")')
     add(text, refs and current_formula)
+    # 5. protection against big drops (with last year's figures)
+    if ctx.last_year is not None:
+        g = ctx.settings.get(B.SETTING_MAX_LOSS)
+        text = ""
+        if g is not None and -1 <= g <= 0:
+            mirror_amount = _floors_mirror(total, mix, floors, order)[-1]
+            *_, short, gain, _, theta = _protection_mirror(ctx, frame, mirror_amount)
+            m = int((short > 0).sum())
+            text = (f"Beskyttelse mod store fald: intet distrikt får mere end {percent_text(-g)} mindre pr. elev end "
+                    "sidste år; ")
+            if m == 0:
+                text += "ingen var under grænsen, så beskyttelsen ændrer ikke fordelingen."
+            elif gain.sum() > 0:
+                text += (f"{_count_text(m, 'distrikt er løftet', 'distrikter er løftet')} op til grænsen (i alt "
+                         f"{dk.kroner(round(short.sum()))}), betalt ved at skære {percent_text(theta)} af de øvrige "
+                         "distrikters fremgang.")
+            else:
+                text = ""
+
+        def protection_formula(tables):
+            b = tables[c.TBL_ALLOCATION]
+            G = ctx.name(B.SETTING_MAX_LOSS)
+            S, P = b.column_range(SHORT), b.column_range(GAIN)
+            lifted = f'COUNTIF({S},">0")'
+            return (f'=IF(AND(ISNUMBER({G}),{G}>=-1,{G}<=0),"Beskyttelse mod store fald: intet distrikt får mere '
+                    f'end "&{percent_formula("-" + G)}&" mindre pr. elev end sidste år; "&IF({lifted}=0,"ingen var '
+                    f'under grænsen, så beskyttelsen ændrer ikke fordelingen.",IF(SUM({P})>0,'
+                    f'{_count_formula(lifted, "distrikt er løftet", "distrikter er løftet")}&" op til grænsen (i alt "'
+                    f'&FIXED(SUM({S}),0)&" kr.), betalt ved at skære "&{percent_formula(f"SUM({S})/SUM({P})")}&'
+                    f'" af de øvrige distrikters fremgang.","")),"")')
+        add(text, refs and protection_formula)
     return [Text(text, style, text_formula=formula) for text, formula, style in lines]
 
 
@@ -364,6 +467,17 @@ def _status_formula(ctx: Context, n: int, refs: _Refs):
             f'IF(COUNTA({c.TBL_DISTRICTS}[Distrikt])<>{n},"Distrikterne på arket {c.SHEET_DISTRICTS} '
             f'er ændret siden beregningen – kør beregningen igen. ","")',
         ]
+        if ctx.last_year is not None:
+            b = tables[c.TBL_ALLOCATION]
+            G = ctx.name(B.SETTING_MAX_LOSS)
+            Sh, Ga = b.column_range(SHORT), b.column_range(GAIN)
+            parts += [
+                f'IF(ISNUMBER({G}),IF(OR({G}<-1,{G}>0),"Største fald pr. elev skal ligge mellem -100 % og 0 %. ",""),'
+                f'"")',
+                f'IF(SUM({Sh})>SUM({Ga}),"Beskyttelsen mod store fald koster "&FIXED(SUM({Sh}),0)&" kr., men '
+                f'distrikterne med fremgang har kun "&FIXED(SUM({Ga}),0)&" kr. at give af – sænk grænsen eller lad den '
+                f'stå tom. ","")',
+            ]
         body = "&".join(parts)
         return f'=IF(({body})="","","Kan ikke beregnes: "&TRIM({body}))'
     return f

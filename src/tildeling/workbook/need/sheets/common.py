@@ -63,7 +63,8 @@ class Context:
     settings: dict = field(default_factory=dict)
     names: frozenset = frozenset()
     district_columns: tuple = ()
-    last_year: object = None
+    last_year: object = None      # need.development.LastYear
+    development: object = None    # need.development.Development
 
     @property
     def live(self) -> bool:

@@ -198,8 +198,8 @@ def _render_table(ws, sheet_name: str, b: TableBlock, cached: dict, widths: dict
             f = b.formula(name, i)
             v = cell_value(values[i, j])
             cell = ws.cell(row=r, column=b.left + j, value=f if f else v)
-            if f:
-                cached[(sheet_name, cell.coordinate)] = v
+            if f:  # a formula whose value is blank shows the empty string (a saved, calculated value)
+                cached[(sheet_name, cell.coordinate)] = "" if v is None else v
             fmt = b.row_formats[name][i] if name in b.row_formats else b.formats.get(name)
             if fmt:
                 cell.number_format = fmt

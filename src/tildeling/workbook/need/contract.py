@@ -67,6 +67,9 @@ TBL_LAST_YEAR = "tblSidsteAar"                      # Distrikt, Elever, Behovsn�
 TBL_LAST_YEAR_COEFS = "tblSidsteAarKoefficienter"   # last year's coefficient table (for the model's effect)
 TBL_DEVELOPMENT = "tblUdvikling"
 LAST_YEAR_COLUMNS = ("Distrikt", "Elever", "Behovsnøgle", "Budget (kr.)")
+#: The tables a run reads (error values and uncalculated formulas in them stop it; in result tables they do not).
+INPUT_TABLES = (TBL_PUPILS, TBL_DISTRICTS, TBL_COEFS, TBL_SETTINGS, TBL_MODEL_INFO, TBL_PLAN, TBL_LAST_YEAR,
+                TBL_LAST_YEAR_COEFS, "tblDistriktstal")
 
 NEED_COLUMNS = ("Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
                 "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle")

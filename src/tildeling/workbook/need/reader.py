@@ -111,7 +111,11 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     if kind not in (None, c.KIND):
         raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")
     problems = Problems(limit=10**9)  # all of them: compute() adds its own and applies the limit
-    problems.extend(getattr(tables, "problems", []) or [])
+    by_table = getattr(tables, "table_problems", None)
+    if by_table:   # only the input tables' problems: result sheets are replaced by the run anyway
+        problems.extend(p for t in c.INPUT_TABLES for p in by_table.get(t, []))
+    else:
+        problems.extend(getattr(tables, "problems", []) or [])
     with problems.collect():
         tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
     with problems.collect():

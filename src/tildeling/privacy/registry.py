@@ -184,6 +184,7 @@ class TableView:
         self.columns = [str(c) for c in self.frame.columns]
         self.claimed: set[str] = set()
         self.categories: set[str] = set()
+        self.published: dict = {}   # (row, column) → key
         self._values = {c: self.frame[c].tolist() for c in self.frame.columns}
 
     # --- columns and rows ------------------------------------------------------------------------------------
@@ -220,6 +221,7 @@ class TableView:
     # --- cells -----------------------------------------------------------------------------------------------
     def _publish(self, i: int, column: str, key, where: str) -> None:
         self.claimed.add(column)
+        self.published[(i, column)] = key
         status, value, marker_hi = parse_cell(self._values[column][i])
         self.facts.publish(key, status, value, Cell(self.name, i, column, where), marker_hi=marker_hi)
 
@@ -300,6 +302,38 @@ class TableView:
 
     def custom(self, keys: Iterable, solve: Callable, *, why: str = ""):
         return self.facts.custom(keys, solve, why=why)
+
+    def sum_row(self, i: int, *, label_column: str = "Distrikt", special: dict | None = None, where: str = "") -> None:
+        """Row ``i`` is a totals row (``I alt``): each of its cells is the sum of the column's other rows.
+
+        ``special`` maps a column to the key its total cell is instead (e.g. a rate weighted by pupils is the
+        districts' rate), with a kind (``count``/``value``).
+        """
+        special = special or {}
+        where = where or "rækken 'I alt'"
+        for col in self.columns:
+            if col == label_column or col in self.categories:
+                continue
+            if col in special:
+                key, kind = special[col]
+                if kind == COUNT:
+                    self.count(i, col, key, where=where)
+                else:
+                    self.value(i, col, key, where=where)
+                continue
+            parts = [k for (r, c), k in self.published.items() if c == col and r != i]
+            if not parts:
+                if col in self.claimed:   # a label column: nothing to add up
+                    continue
+                self.value(i, col, (self.name, "i alt", col), where=where)
+                continue
+            kinds = {self.facts.vars[k].kind for k in parts}
+            key = (self.name, "i alt", col)
+            if kinds == {COUNT}:
+                self.count(i, col, key, label=f"{col} i alt", where=where)
+            else:
+                self.value(i, col, key, label=f"{col} i alt", where=where)
+            self.facts.total(key, list(dict.fromkeys(parts)), why=f"'I alt' er summen af kolonnen '{col}'")
 
     def unclaimed(self) -> list[str]:
         return [c for c in self.columns if c not in self.claimed]

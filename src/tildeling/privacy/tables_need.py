@@ -87,6 +87,14 @@ def declare_district(t: TableView, d: str) -> None:
               why=f"indeks = 100 · distriktets / distrikternes gns. sandsynlighed ({w})")
 
 
+def total_row(t: TableView, column: str = "Distrikt") -> int | None:
+    """The position of the table's ``I alt`` row (Excel's totals row, read as a row), or None."""
+    for i, d, _ in t.rows(column):
+        if d == TOTAL_ROW:
+            return i
+    return None
+
+
 def district_rows(t: TableView, column: str = "Distrikt", *, skip_total: bool = True):
     """(position, district code, row in words) of the district rows of ``t``."""
     names = t.raw
@@ -127,6 +135,11 @@ def _district_need(t: TableView) -> None:
                 kr = t.value(i, col, need_key("noegle_ki_kr", d, col), population=n(d), where=where)
                 t.product(kr, {total: 1, need_key("noegle_ki", d, bound): 1},
                           why=f"interval i kroner = samlet budget · nøglens interval ({w})")
+    i = total_row(t)
+    if i is not None:
+        D = DISTRICTS
+        t.sum_row(i, special={"Forudsagt sandsynlighed": (need_key("pbar", D), VALUE),
+                              "Indeks": (need_key("indeks_i_alt"), VALUE)})
 
 
 def _interval(t: TableView, i: int, d: str, centre, low_col: str, high_col: str, tag: str, where: str,
@@ -171,6 +184,16 @@ def _external(t: TableView) -> None:
         if t.has("Vurdering"):
             v = t.text_value(i, "Vurdering", need_key("vurdering", d), where=where)
             t.depends(v, [A(d), n(d)], why=f"vurderingen bygger på det faktiske antal ({unit_text(d)})")
+    i = total_row(t)
+    if i is not None:
+        D = DISTRICTS
+        diff = t.unpublished(need_key("forskel_pp", D), VALUE, population=n(D))
+        if t.once(("need-ext-diff", D)):
+            t.linear({diff: 1, need_key("rate", D): -100, need_key("pbar", D): 100},
+                     why="forskel = 100 · (faktisk − forventet andel) (distrikterne i alt)", out=diff)
+        t.sum_row(i, special={"Forventet henvisningsandel": (need_key("pbar", D), VALUE),
+                              "Faktisk henvisningsandel": (need_key("rate", D), VALUE),
+                              "Forskel (procentpoint)": (diff, VALUE)})
 
 
 @register("tblInternBenchmark", description="Figur 5.2: distriktets andel af kommunens segregerede elever")
@@ -184,6 +207,9 @@ def _internal(t: TableView) -> None:
         if t.once(("need-int-diff", d)):
             t.linear({diff: 1, need_key("andel_su", d): -100, need_key("andel_forventet", d): 100},
                      why=f"forskel = 100 · (faktisk − forventet andel af SU-eleverne) ({unit_text(d)})", out=diff)
+    i = total_row(t)
+    if i is not None:
+        t.sum_row(i)
 
 
 #: Rows of tblKommunebenchmark (Tabel 4.1): label → how the value relates to the municipality's counts.
@@ -256,9 +282,10 @@ def _allocation(t: TableView) -> None:
     total = need_key("samlet_budget")
     shown = [t.shown_number(i, "Budget (kr.)") for i, _, _ in district_rows(t)] if t.has("Budget (kr.)") else []
     t.public(total, sum(shown) if shown and None not in shown else None, label="det samlede budget")
-    floors = t.has("Gulv (kr.)")
-    mixed = t.has("Blandet nøgle")
     rows = list(district_rows(t))
+    floors = any((t.shown_number(i, "Gulv (kr.)") or 0) > 0 or t.is_hidden(i, "Gulv (kr.)") and
+                 t.raw(i, "Gulv (kr.)") not in (None, "") for i, _, _ in rows) if t.has("Gulv (kr.)") else False
+    mixed = t.has("Blandet nøgle")
     weight, rest = need_key("elevtalsvaegt"), need_key("1-elevtalsvaegt")
     if mixed:
         t.public(weight, None, label="andel fordelt efter elevtal")
@@ -294,6 +321,12 @@ def _allocation(t: TableView) -> None:
         if t.has(need_only):
             bn = t.value(i, need_only, need_key("budget_behov", d), population=n(d), where=where)
             t.product(bn, {total: 1, es: 1}, why=f"budget efter behov alene = samlet budget · behovsnøgle ({w})")
+        if t.has("Budget før beskyttelse (kr.)"):
+            bu = t.value(i, "Budget før beskyttelse (kr.)", need_key("budget_foer", d), population=n(d), where=where)
+            t.depends(bu, [key], why=f"budgettet før beskyttelse følger nøglen ({w})")
+            if t.has("Beskyttelse (kr.)"):
+                pr = t.value(i, "Beskyttelse (kr.)", need_key("beskyttelse", d), population=n(d), where=where)
+                t.linear({pr: 1, b: -1, bu: 1}, why=f"beskyttelse = budget − budget før beskyttelse ({w})", out=pr)
         if t.has("Nuværende budget (kr.)"):
             cur = t.value(i, "Nuværende budget (kr.)", need_key("nuvaerende", d), where=where)
             if t.has("Forskel til nuværende (kr.)"):
@@ -310,15 +343,20 @@ def _allocation(t: TableView) -> None:
         t.total(total, heads, why="budgetterne efter elevtal summer til det samlede budget")
         for parts, what in ((keys, "fordelingsnøglerne"), (shares, "elevtalsandelene"), (needs, "behovsnøglerne")):
             t.linear({**{k: 1.0 for k in parts}}, 1.0, why=f"{what} summer til 1")
+    i = total_row(t)
+    if i is not None:
+        t.sum_row(i)
 
 
 @register("tblIndfasning", description="Indfasning af budgettet år for år")
 def _phase_in(t: TableView) -> None:
     t.label("Navn")
-    years = sorted(int(c.split()[1]) for c in t.columns if c.startswith("År ") and c.endswith("(kr.)")
-                   and c.split()[1].isdigit())
-    last = years[-1] if years else 0
     cur_col = "Nuværende budget (kr.)"
+    # the years: 'År 1 (kr.)' …, or with a budget year '2027 (kr.)' …, in order
+    year_cols = [c for c in t.columns if c.endswith("(kr.)") and c != cur_col]
+    years = list(range(1, len(year_cols) + 1))
+    col_of = dict(zip(years, year_cols))
+    last = years[-1] if years else 0
     per_year: dict[int, list] = {y: [] for y in years}
     curs = []
     total_row = None
@@ -330,7 +368,7 @@ def _phase_in(t: TableView) -> None:
         cur = t.value(i, cur_col, need_key("nuvaerende", d), where=where)
         curs.append(cur)
         for y in years:
-            col = f"År {y} (kr.)"
+            col = col_of[y]
             yk = t.value(i, col, need_key("aar", d, y), population=n(d), where=where)
             per_year[y].append(yk)
             s = y / last
@@ -343,8 +381,55 @@ def _phase_in(t: TableView) -> None:
         tc = t.value(total_row, cur_col, need_key("nuvaerende", TOTAL_ROW), where=where)
         t.total(tc, curs, why="nuværende budget i alt")
         for y in years:
-            tk = t.value(total_row, f"År {y} (kr.)", need_key("aar", TOTAL_ROW, y), where=where)
+            tk = t.value(total_row, col_of[y], need_key("aar", TOTAL_ROW, y), where=where)
             t.total(tk, per_year[y], why=f"år {y} i alt")
+
+
+# --- Udvikling (last year against this year) --------------------------------------------------------------------
+@register("tblUdvikling", description="Udvikling fra sidste år: elever, nøgle og budget sidste år og i år")
+def _development(t: TableView) -> None:
+    t.label("Navn")
+    for i, d, where in district_rows(t):
+        declare_district(t, d)
+        w = unit_text(d)
+        n0 = t.count(i, "Elever sidste år", need_key("elever_sidste_aar", d), label=f"elever sidste år i {w}",
+                     where=where)
+        t.count(i, "Elever i år", n(d), where=where)
+        k0 = t.value(i, "Behovsnøgle sidste år", need_key("noegle_sidste_aar", d), population=n0, where=where)
+        k1 = t.value(i, "Behovsnøgle i år", need_key("andel_forventet", d), where=where)
+        b0 = t.value(i, "Budget sidste år (kr.)", need_key("budget_sidste_aar", d), population=n0, where=where)
+        b1 = t.value(i, "Budget i år (kr.)", need_key("budget_aar", d), population=n(d), where=where)
+        if t.once(("need-dev", d)):
+            t.depends(b1, [E(d), n(d)], why=f"årets budget følger nøglen ({w})")
+        ch = t.value(i, "Ændring (kr.)", need_key("aendring_kr", d), population=n(d), where=where)
+        t.linear({ch: 1, b1: -1, b0: 1}, why=f"ændring = budget i år − sidste år ({w})", out=ch)
+        pct = t.value(i, "Ændring (%)", need_key("aendring_pct", d), population=n(d), where=where)
+        rel = t.unpublished(need_key("budget_forhold", d), VALUE, population=n(d))
+        t.ratio(rel, b1, b0, why=f"budget i år / sidste år ({w})")
+        t.linear({pct: 1, rel: -1}, -1.0, why=f"ændring i % = budget i år / sidste år − 1 ({w})", out=pct)
+        p0 = t.value(i, "Kr. pr. elev sidste år", need_key("kr_pr_elev_sidste_aar", d), population=n0,
+                     where=where)
+        t.ratio(p0, b0, n0, why=f"kr. pr. elev sidste år ({w})")
+        p1 = t.value(i, "Kr. pr. elev i år", need_key("kr_pr_elev", d), population=n(d), where=where)
+        t.ratio(p1, b1, n(d), why=f"kr. pr. elev i år ({w})")
+        dk = t.value(i, "Ændring i nøglen (procentpoint)", need_key("aendring_noegle", d), population=n(d),
+                     where=where)
+        t.linear({dk: 1, k1: -100, k0: 100}, why=f"ændring i nøglen = 100 · (i år − sidste år) ({w})", out=dk)
+        parts = []
+        for col, tag in (("Heraf elevtal (procentpoint)", "heraf_elevtal"),
+                         ("Heraf behov pr. elev (procentpoint)", "heraf_behov"),
+                         ("Heraf modellen (procentpoint)", "heraf_model")):
+            if t.has(col):
+                k = t.value(i, col, need_key(tag, d), population=n(d), where=where)
+                t.depends(k, [n(d), E(d), n0], why=f"delingen af ændringen bygger på distriktets tal ({w})")
+                parts.append(k)
+        if len(parts) == 3:
+            t.linear({dk: 1, **{k: -1 for k in parts}}, why=f"de tre dele summer til ændringen i nøglen ({w})")
+    i = total_row(t)
+    if i is not None:
+        t.sum_row(i, special={"Ændring (%)": (need_key("aendring_pct_i_alt"), VALUE),
+                              "Kr. pr. elev sidste år": (need_key("kr_pr_elev_sidste_aar_i_alt"), VALUE),
+                              "Kr. pr. elev i år": (need_key("kr_pr_elev_i_alt"), VALUE)})
 
 
 # --- Model -----------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterable
 
+import pandas as pd
 from lxml import etree
 from openpyxl.utils import range_boundaries
 
@@ -83,15 +84,32 @@ def read_published(data: bytes) -> tuple[dict, list, list[Finding]]:
     sheet_parts = pkg.sheets()
     tables: dict = {}
     table_areas: dict[str, list] = {}
+    totals_rows: dict[str, tuple] = {}   # table → (sheet, row, first col, last col) of its totals row
     for sheet, part in sheet_parts.items():
         for t in pkg.related(part):
             if "/tables/" in t:
                 root = etree.fromstring(pkg.parts[t])
-                table_areas.setdefault(sheet, []).append(range_boundaries(root.get("ref")))
+                area = range_boundaries(root.get("ref"))
+                table_areas.setdefault(sheet, []).append(area)
+                if int(root.get("totalsRowCount") or 0) > 0:
+                    totals_rows[root.get("displayName")] = (sheet, area[3], area[0], area[2])
+    grids: dict = {}
     for tname in wb.table_names:
         t = wb.get_table_by_name(tname)
         cols = [str(x).strip() for x in t.columns]
-        tables[tname] = table_frame(t.to_python(), cols)
+        frame = table_frame(t.to_python(), cols)
+        if tname in totals_rows:   # Excel's totals row (I alt) is part of what is published
+            sheet, row, c0, c1 = totals_rows[tname]
+            if sheet not in grids:
+                grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            grid = grids[sheet]
+            values = [grid[row - 1][j - 1] if row - 1 < len(grid) and j - 1 < len(grid[row - 1]) else None
+                      for j in range(c0, c1 + 1)]
+            values = [None if v == "" else v for v in values]
+            if any(v is not None for v in values):
+                frame = pd.concat([frame.astype(object), pd.DataFrame([values], columns=cols, dtype=object)],
+                                  ignore_index=True)
+        tables[tname] = frame
     texts: list = []
     for sheet in wb.sheet_names:
         part = sheet_parts.get(sheet)

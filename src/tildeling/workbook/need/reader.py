@@ -17,6 +17,7 @@ from ...danish import NumberError, cell_number
 from ...errors import InputError, Problems, Source, format_names, is_excel_error
 from ...model.coefficients import CoefficientTable
 from ...model.design import check_required_columns
+from ...need.development import LastYear, last_year_from_frame
 from ..tables import WorkbookTables, read_tables
 from . import contract as c
 
@@ -36,6 +37,8 @@ class NeedInputs:
     problems: list = field(default_factory=list)
     plan: pd.DataFrame | None = None          # tblDistriktsplan (optional)
     plan_source: Source | None = None
+    last_year: LastYear | None = None         # tblSidsteAar (optional, validated)
+    last_year_coefficients: CoefficientTable | None = None   # tblSidsteAarKoefficienter (optional)
 
     def raise_problems(self) -> None:
         """Raise the problems found while reading (one InputError, or InputErrors listing them)."""
@@ -72,12 +75,16 @@ def _setting_value(setting: c.Setting, value, source: Source):
             value = value.strftime("%d-%m-%Y")
         return str(value).strip()
     if value is None or (isinstance(value, str) and not value.strip()):
+        if setting.optional:
+            return None
         raise InputError("er tom – skriv en værdi.", source=source)
     try:
         number = cell_number(value, percent=setting.kind == "fraction")
     except NumberError as exc:
         raise InputError(f"skal være et tal: {exc}.", source=source) from None
     if number is None:
+        if setting.optional:
+            return None
         raise InputError("er tom – skriv en værdi.", source=source)
     if setting.kind == "int":
         if not number.is_integer():
@@ -104,7 +111,11 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     if kind not in (None, c.KIND):
         raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")
     problems = Problems(limit=10**9)  # all of them: compute() adds its own and applies the limit
-    problems.extend(getattr(tables, "problems", []) or [])
+    by_table = getattr(tables, "table_problems", None)
+    if by_table:   # only the input tables' problems: result sheets are replaced by the run anyway
+        problems.extend(p for t in c.INPUT_TABLES for p in by_table.get(t, []))
+    else:
+        problems.extend(getattr(tables, "problems", []) or [])
     with problems.collect():
         tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
     with problems.collect():
@@ -132,7 +143,18 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     for s in c.SETTINGS:
         settings[s.name] = problems.attempt(_setting_value, s, tables.names.get(s.name, s.default),
                                             setting_source(s, tables))
+    year = settings.get("Budgetaar")
+    if year is not None and not 1900 <= year <= 2200:
+        problems.add(InputError(f"skal være et årstal, fx 2027, ikke {year}.",
+                                source=setting_source(c.SETTING_BY_NAME["Budgetaar"], tables)))
+    last_year = problems.attempt(last_year_from_frame, tables.frames.get(c.TBL_LAST_YEAR),
+                                 tables.sources.get(c.TBL_LAST_YEAR))
+    last_coefs = None
+    if last_year is not None and c.TBL_LAST_YEAR_COEFS in tables.frames and len(tables.frames[c.TBL_LAST_YEAR_COEFS]):
+        last_coefs = problems.attempt(CoefficientTable.from_frame, tables.frames[c.TBL_LAST_YEAR_COEFS], {},
+                                      tables.sources[c.TBL_LAST_YEAR_COEFS])
     return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables,
                       warnings=list(getattr(tables, "warnings", []) or []),
                       problems=list(problems.items),
-                      plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN))
+                      plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN),
+                      last_year=last_year, last_year_coefficients=last_coefs)

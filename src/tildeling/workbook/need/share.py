@@ -36,7 +36,9 @@ def threshold_of(inputs: NeedInputs, override=None) -> int:
     """The disclosure threshold: ``override`` (``--min-celle``), else the workbook's ``MinCelle``, else 5."""
     if override is not None:
         return check_threshold(override, where="--min-celle")
-    value = inputs.settings.get(c.MIN_CELL_NAME, 5)
+    value = inputs.settings.get(c.MIN_CELL_NAME)
+    if value is None or value == "":   # an older workbook, or left blank
+        value = 5
     label = next(s.label for s in c.SETTINGS if s.name == c.MIN_CELL_NAME)
     return check_threshold(value, where=f"Arket '{c.SHEET_SETTINGS}': '{label}' ({c.MIN_CELL_NAME})")
 

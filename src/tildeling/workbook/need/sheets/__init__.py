@@ -8,6 +8,7 @@ sheet               module                 tables
 ==================  =====================  ==============================================
 Distriktsbehov      :mod:`.district`       tblDistriktsbehov (Tabel 5.1)
 Fordeling           :mod:`.allocation`     tblFordeling, tblIndfasning (live formulas)
+Udvikling           :mod:`.development`    tblUdvikling (last year against this year, live formulas)
 Benchmark           :mod:`.benchmark`      tblKommunebenchmark, tblEksternBenchmark, tblInternBenchmark
 Model               :mod:`.model`          tblModeltilpasning, tblForklaringskraft, tblDeciler, tblRelativeVaegte
 Beskrivende         :mod:`.descriptives`   tblBeskrivende, tblBeskrivendeDistrikter
@@ -17,6 +18,8 @@ Kørselslog          :mod:`.log`            tblKoerselslog
 
 from __future__ import annotations
 
+import pandas as pd
+
 from ....need.apply import NeedResult
 from ....privacy import (DEFAULT_THRESHOLD, SECONDARY_MARKER, DisclosureError, findings_message, primary_marker,
                          suppress)
@@ -25,6 +28,7 @@ from .allocation import allocation_block, allocation_sheet
 from .benchmark import benchmark_sheet
 from .common import Context, RunInfo
 from .descriptives import descriptives_sheet
+from .development import development_sheet
 from .district import need_sheet
 from .log import log_sheet
 from .model import model_sheet
@@ -33,16 +37,23 @@ __all__ = ["RunInfo", "Context", "output_sheets", "allocation_block", "suppress_
 
 
 def output_sheets(result: NeedResult, alloc, info: RunInfo, *, municipality: str, school_year: str,
-                  shared: bool = False, threshold: int = DEFAULT_THRESHOLD) -> list[Sheet]:
+                  shared: bool = False, settings: dict | None = None, names=(), district_columns=(),
+                  last_year=None, development=None, threshold: int = DEFAULT_THRESHOLD) -> list[Sheet]:
     """All output sheets of a run.
 
-    ``shared=True``: static values, no log, and every table suppressed together by
-    :func:`tildeling.privacy.suppress` (counts of 1 … ``threshold`` − 1 as ``<N``, what is computed from
-    them left out, and secondary cells ``..`` so that nothing can be worked out from totals or other tables).
+    ``settings`` are the workbook's settings, ``names`` the defined names it has and ``district_columns``
+    the columns of its ``tblDistrikter`` (live formulas refer to them). ``shared=True``: static values, no
+    log, and every table suppressed together by :func:`tildeling.privacy.suppress` (counts of 1 …
+    ``threshold`` − 1 as ``<N``, what is computed from them left out, and secondary cells ``..`` so that
+    nothing can be worked out from totals or other tables).
     """
-    ctx = Context(result, alloc, info, municipality, school_year, shared, threshold)
-    sheets = [need_sheet(ctx), allocation_sheet(ctx), benchmark_sheet(ctx), model_sheet(ctx),
-              descriptives_sheet(ctx)]
+    settings = dict(settings or {})
+    ctx = Context(result, alloc, info, municipality, school_year, shared, budget_year=settings.get("Budgetaar"),
+                  threshold=threshold, settings=settings, names=frozenset(names),
+                  district_columns=tuple(district_columns), last_year=last_year, development=development)
+    allocation = allocation_sheet(ctx)
+    sheets = [need_sheet(ctx), allocation, development_sheet(ctx, allocation), benchmark_sheet(ctx),
+              model_sheet(ctx), descriptives_sheet(ctx)]
     if shared:
         suppress_sheets(sheets, threshold)
     else:
@@ -57,12 +68,26 @@ def suppress_sheets(sheets: list[Sheet], threshold: int, *, public=None, what: s
     Returns the :class:`~tildeling.privacy.Suppressed` result (its ``cells`` list every hidden cell).
     """
     blocks = {b.name: b for s in sheets for b in s.blocks if isinstance(b, TableBlock)}
-    result = suppress({name: b.frame for name, b in blocks.items()}, threshold=threshold, public=public)
+    frames = {}
+    for name, b in blocks.items():   # a totals row (I alt) is published too: suppress it with its table
+        frames[name] = b.frame
+        if b.totals:
+            row = {col: b.totals.get(col) for col in b.frame.columns}
+            row = {col: (b.totals_values.get(col) if v == "sum" or callable(v) else v) for col, v in row.items()}
+            frames[name] = pd.concat([b.frame.astype(object), pd.DataFrame([row], dtype=object)], ignore_index=True)
+    result = suppress(frames, threshold=threshold, public=public)
     if result.findings:
         raise DisclosureError(findings_message(result.findings, what=what), result.findings)
     hidden_tables = set(result.cells["Tabel"]) if len(result.cells) else set()
     for name, b in blocks.items():
-        b.frame = result.tables[name]
+        out = result.tables[name]
+        if b.totals:
+            last, out = out.iloc[-1], out.iloc[:-1].reset_index(drop=True)
+            totals = {col: last[col] for col in b.totals if col in last.index and last[col] is not None
+                      and not (isinstance(last[col], float) and last[col] != last[col])}
+            b.totals = totals
+            b.totals_values = {col: v for col, v in totals.items() if not isinstance(v, str)}
+        b.frame = out
     for s in sheets:
         if any(isinstance(b, TableBlock) and b.name in hidden_tables for b in s.blocks):
             at = next((i + 1 for i, b in enumerate(s.blocks) if isinstance(b, Text) and b.style == "title"), 0)

@@ -220,3 +220,26 @@ def test_absence_threshold_setting_and_option(absence, tmp_path):
     assert "<10" in set(x.astype(str).to_numpy().ravel()) or all(
         not isinstance(v, (int, float)) or v == 0 or v >= 10 for v in x[list(ac.BANDS)].to_numpy().ravel())
     assert audit_package(out, threshold=10) == []
+
+
+def test_need_shared_copy_with_last_year_floors_and_phase_in_passes(tmp_path):
+    """Udvikling, protection against big drops, floors, a mixed key and a phase-in in a shared copy."""
+    pupils, districts = municipality(300)
+    d = districts.copy()
+    d["Nuværende budget (kr.)"] = [2_100_000, 1_300_000, 1_700_000, 600_000, 2_000_000, 2_300_000]
+    d["Gulv (kr.)"] = [0, 900_000, 0, 0, 0, 0]
+    last = make_workbook(tmp_path / "sidste.xlsx", n=250, districts=d,
+                         settings={"Budgetaar": 2026, "SamletBudget": 10_000_000})
+    run_workbook(last)
+    this = make_workbook(tmp_path / "i_aar.xlsx", pupils=pupils, districts=d,
+                         settings={"Budgetaar": 2027, "Tabsgraense": -0.5, "Elevtalsvaegt": 0.3,
+                                   "Indfasningsaar": 3})
+    assert main(["run", str(this), "--sidste-aar", str(last), "--quiet"]) == 0
+    out = tmp_path / "delt.xlsx"
+    assert main(["share", str(this), "--out", str(out), "--quiet"]) == 0
+    assert audit_package(out, pupil_ids=pupils["ElevID"].astype(str)) == []
+    names = openpyxl.load_workbook(out).sheetnames
+    assert c.SHEET_DEVELOPMENT in names
+    dev = table(out, c.TBL_DEVELOPMENT)
+    for col in ("Elever sidste år", "Elever i år"):
+        assert all(isinstance(v, str) or float(v) == 0 or float(v) >= 5 for v in dev[col]), col

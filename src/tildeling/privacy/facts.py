@@ -74,6 +74,7 @@ class Var:
     lo: float = -INF
     hi: float = INF
     marker_hi: float | None = None   # "<K": K − 1
+    cell_rank: int = -1              # rank of the status of ``cells[0]``: the most telling cell comes first
 
 
 @dataclass(eq=False)
@@ -164,9 +165,15 @@ class Facts:
     def publish(self, key: Key, status: str, value: float | None, cell: Cell | None, *, marker_hi=None) -> None:
         """Record a published cell of ``key`` (status SHOWN/PRIMARY/SECONDARY/BLANK)."""
         v = self.vars[key]
-        if cell is not None:
-            v.cells.append(cell)
         rank = {UNPUBLISHED: 0, BLANK: 1, SECONDARY: 2, PRIMARY: 3, PUBLIC: 4, SHOWN: 5}
+        if cell is not None:
+            # a finding names the cell where the figure is shown or marked hidden, not an empty one elsewhere,
+            # whatever the order in which the tables are read
+            if rank[status] > v.cell_rank:
+                v.cells.insert(0, cell)
+                v.cell_rank = rank[status]
+            else:
+                v.cells.append(cell)
         if status == SHOWN:
             if v.status == SHOWN and v.value is not None and value is not None \
                     and not math.isclose(v.value, value, rel_tol=1e-6, abs_tol=1e-9):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..workbook.need import contract as c
 from ._common import Progress, out_path
 
 __all__ = ["register"]
@@ -33,6 +35,8 @@ def cmd_run(args) -> int:
     say = Progress(args.quiet)
     out = out_path(args.out) if args.out else None
     outcome = run_workbook(args.file, out, progress=say)
+    if outcome.demo:
+        print(f"Advarsel: {c.DEMO_BANNER}. {c.DEMO_BANNER_NOTE}", file=sys.stderr, flush=True)
     say.done(outcome.path)
     return 0
 

@@ -99,6 +99,11 @@ TBL_PUPIL_RESULTS = "tblElevresultater"
 #: Sheets that hold pupil-level data: never in a shared copy.
 PERSONAL_SHEETS = (SHEET_PUPILS, SHEET_PUPIL_RESULTS)
 
+#: Red banner on every result sheet and on the shared copy when the bundled demonstration coefficients are used.
+DEMO_BANNER = "DEMONSTRATION – ikke til rigtig budgetlægning"
+DEMO_BANNER_NOTE = ("Beregnet med de medfølgende demonstrationskoefficienter (estimeret på syntetiske data). "
+                    "Indlæs koefficienterne fra den nationale model eller en leverance, før tallene bruges.")
+
 #: Label on the demonstration coefficients.
 DEMO_COEF_LABEL = "DEMONSTRATIONSKOEFFICIENTER – estimeret på syntetiske data, ikke på registerdata"
 

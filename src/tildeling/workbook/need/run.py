@@ -21,9 +21,10 @@ from ...need.apply import NeedResult, apply_model
 from ...need.budget import Allocation, BudgetOptions, allocate, options_from_districts
 from . import contract as c
 from ...io.atomic import atomic_write
+from ...io.coefficients import is_demonstration
 from ..graft import graft_sheets
 from ..layout import Sheet, TableBlock, Text, place
-from .sheets import RunInfo, output_sheets
+from .sheets import RunInfo, add_demo_banner, output_sheets
 from .reader import NeedInputs, read_need_inputs
 from ..render_xlsx import render_sheets
 
@@ -37,6 +38,7 @@ class RunOutcome:
     allocation: Allocation
     sheets: list[Sheet]
     seconds: float
+    demo: bool = False      # computed with the bundled demonstration coefficients
 
 
 def budget_options(inputs: NeedInputs) -> BudgetOptions:
@@ -51,16 +53,18 @@ def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
     result = apply_model(inputs.pupils, inputs.coefficients, inputs.districts, source=inputs.pupil_source,
                          district_source=inputs.district_source, plan=inputs.plan, plan_source=inputs.plan_source)
     alloc = allocate(result.districts, budget_options(inputs), source=inputs.district_source)
-    info.warnings = list(result.warnings)
+    demo = is_demonstration(inputs.coefficients)
+    info.warnings = ([c.DEMO_BANNER + ". " + c.DEMO_BANNER_NOTE] if demo else []) + list(result.warnings)
     sheets = output_sheets(result, alloc, info, municipality=inputs.settings["Kommune"],
-                           school_year=inputs.settings["Skoleaar"], shared=shared)
+                           school_year=inputs.settings["Skoleaar"], shared=shared, demo=demo)
     if not shared and inputs.settings.get("MedElevsandsynligheder") == "Ja":
-        sheets.append(place(Sheet(c.SHEET_PUPIL_RESULTS, [
+        sheet = Sheet(c.SHEET_PUPIL_RESULTS, [
             Text("Elevresultater – PERSONDATA, må ikke deles", "personal"),
             Text("Hver elevs forudsagte sandsynlighed ved landsgennemsnitlig henvisningspraksis. Arket fjernes i "
                  "den delbare kopi.", "note"),
             TableBlock(c.TBL_PUPIL_RESULTS, result.pupils, {"Sandsynlighed": "0.00%"}),
-        ], landscape=False)))
+        ], landscape=False)
+        sheets.append(place(add_demo_banner(sheet) if demo else sheet))
     return result, alloc, sheets
 
 
@@ -107,4 +111,4 @@ def run_workbook(path, out=None, *, progress: Callable[[str], None] | None = Non
     target = Path(out) if out else path
     atomic_write(target, new)
     seconds = time.perf_counter() - t0
-    return RunOutcome(target, result, alloc, sheets, seconds)
+    return RunOutcome(target, result, alloc, sheets, seconds, demo=is_demonstration(inputs.coefficients))

@@ -15,11 +15,12 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from ...io.atomic import atomic_save
+from ...io.coefficients import is_demonstration
 from ...privacy import SMALL_CELL
 from . import contract as c
 from .sheets import RunInfo
 from .reader import NeedInputs, read_need_inputs
-from ..render_xlsx import STYLES, render_sheets
+from ..render_xlsx import PERSONAL_FILL, STYLES, render_sheets
 from .run import compute, fingerprint
 
 __all__ = ["share_workbook", "share_inputs", "SHARED_NOTE_SHEET"]
@@ -50,6 +51,8 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
     ws.title = SHARED_NOTE_SHEET
     lines = [
         ("title", f"Delt version – {inputs.settings['Kommune']}, skoleåret {inputs.settings['Skoleaar']}"),
+        *([("banner", c.DEMO_BANNER), ("warning", c.DEMO_BANNER_NOTE)] if is_demonstration(inputs.coefficients)
+          else []),
         ("normal", "Denne projektmappe er en delbar kopi af resultaterne af den socioøkonomiske behovsmodel."),
         ("normal", "Den indeholder ingen oplysninger om enkelte elever (intet elevark, ingen ElevID)."),
         ("normal", f"Antal under {SMALL_CELL} personer er skjult og vist som '<{SMALL_CELL}', og tal beregnet ud "
@@ -60,6 +63,8 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
     ]
     for i, (style, text) in enumerate(lines, start=1):
         ws.cell(row=i, column=1, value=text).font = STYLES[style]
+        if style == "banner":
+            ws.cell(row=i, column=1).fill = PERSONAL_FILL
     ws.column_dimensions["A"].width = 110
     ws.sheet_view.showGridLines = False
     render_sheets(wb, sheets)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +12,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from ...io.coefficients import read_coefficients
+from ...io.coefficients import demo_coefficients as _demo_coefficients
 from ...model.coefficients import CoefficientTable
 from ...spec import VarType
 from . import contract as c
@@ -32,9 +31,7 @@ OUTPUT_TAB = "2E75B6"
 
 def demo_coefficients() -> CoefficientTable:
     """The bundled demonstration coefficients (fitted on synthetic data, never register data)."""
-    ref = resources.files("tildeling").joinpath("data/demo_koefficienter.csv")
-    with resources.as_file(ref) as path:
-        return read_coefficients(path)
+    return _demo_coefficients()
 
 
 def _table(ws, name: str, frame: pd.DataFrame, top: int = TABLE_TOP, left: int = 1, style="TableStyleMedium9",

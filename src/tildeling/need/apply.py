@@ -61,6 +61,10 @@ class NeedResult:
     #: budget district ('' = none) and the values behind each row of ``descriptives``
     budget_districts: np.ndarray | None = field(default=None, repr=False)
     descriptive_values: np.ndarray | None = field(default=None, repr=False)
+    #: "elever" (computed from pupil rows) or "distriktstal" (from district figures, :mod:`tildeling.need.figures`,
+    #: whose checked figures are then in ``figures``; ``coefficients`` is None on that route)
+    route: str = "elever"
+    figures: object = field(default=None, repr=False)
 
     @property
     def n_municipal(self) -> int:
@@ -109,8 +113,8 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     out["Forudsagt sandsynlighed"] = pbar
     out["Indeks"] = pbar / mean_all * 100
     out["Behovsnøgle"] = expected / expected.sum()
-    if actual is not None:
-        out["Faktiske segregerede elever"] = actual.astype(np.int64)
+    if actual is not None:   # a hidden count (district figures) stays missing
+        out["Faktiske segregerede elever"] = actual.astype(np.int64) if np.isfinite(actual).all() else actual
     out["Forventede segregerede elever"] = expected
     return out
 

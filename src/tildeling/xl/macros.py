@@ -129,7 +129,7 @@ def _compute(book, inputs, *, shared: bool = False):
     n = _count(len(inputs.pupils))
     _status(book, f"{TITLE}: {n} elever, {len(inputs.districts)} distrikter – beregner …")
     info = RunInfo(started=datetime.now().isoformat(timespec="seconds"), fingerprint=inputs_fingerprint(inputs),
-                   coefficient_source=inputs.coefficients.metadata.get("Datakilde", "arket Koefficienter"),
+                   coefficient_source=inputs.coefficient_source,
                    settings={s.label: inputs.settings[s.name] for s in c.SETTINGS}, warnings=[])
     return compute(inputs, info=info, shared=shared), info
 

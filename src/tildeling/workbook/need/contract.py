@@ -22,7 +22,9 @@ SHEET_DISTRICTS = "Distrikter"
 SHEET_PUPILS = "Elever"
 SHEET_COEFS = "Koefficienter"
 SHEET_LISTS = "Lister"   # hidden: category lists behind the dropdowns
-INPUT_SHEETS = (SHEET_GUIDE, SHEET_SETTINGS, SHEET_DISTRICTS, SHEET_PUPILS, SHEET_COEFS, SHEET_LISTS)
+SHEET_DISTRICT_FIGURES = "Distriktstal"   # district figures from a delivery (or typed in): the route without pupils
+INPUT_SHEETS = (SHEET_GUIDE, SHEET_SETTINGS, SHEET_DISTRICTS, SHEET_DISTRICT_FIGURES, SHEET_PUPILS, SHEET_COEFS,
+                SHEET_LISTS)
 
 SHEET_NEED = "Distriktsbehov"
 SHEET_ALLOCATION = "Fordeling"
@@ -39,6 +41,19 @@ TBL_COEFS = "tblKoefficienter"
 TBL_SETTINGS = "tblIndstillinger"
 TBL_MODEL_INFO = "tblModelinfo"   # metadata of the coefficient table (key/value), beside tblKoefficienter
 TBL_PLAN = "tblDistriktsplan"     # optional, beside tblDistrikter: residence district + grades → budget district
+
+# --- District figures (the delivery route): on the sheet Distriktstal, and in the delivery (leverance) itself ----
+TBL_DISTRICT_FIGURES = "tblDistriktstal"        # Distrikt, Navn, Elever, Forventede elever, Faktiske elever
+TBL_MUNICIPAL_FIGURES = "tblKommunetal"         # one row: the municipality as a whole (Tabel 4.1)
+TBL_DELIVERY = "tblLeverance"                   # metadata (Nøgle, Værdi)
+TBL_DELIVERY_POWER = "tblLeveranceForklaringskraft"                 # Tabel 3.2
+TBL_DELIVERY_DESCRIPTIVES = "tblLeveranceBeskrivende"               # Tabel 3.3
+TBL_DELIVERY_DISTRICT_DESCRIPTIVES = "tblLeveranceBeskrivendeDistrikter"   # Bilag 3 (long)
+TBL_SUPPRESSED = "tblSkjulteTal"                # every hidden cell and its rule
+DELIVERY_TABLES = (TBL_DISTRICT_FIGURES, TBL_MUNICIPAL_FIGURES, TBL_DELIVERY, TBL_DELIVERY_POWER,
+                   TBL_DELIVERY_DESCRIPTIVES, TBL_DELIVERY_DISTRICT_DESCRIPTIVES, TBL_SUPPRESSED)
+#: ``Modeltype`` of a delivery workbook.
+DELIVERY_KIND = "leverance"
 
 PUPIL_FIXED_COLUMNS = ("ElevID", "Distrikt", "Klassetrin", "Segregeret")
 DISTRICT_COLUMNS = ("Distrikt", "Navn", "Nuværende budget (kr.)", "Gulv (kr.)")
@@ -77,7 +92,7 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("Kommune", "Kommune", "Helsingør", "Kommunens navn (vises i overskrifter)."),
+    Setting("Kommune", "Kommune", "", "Kommunens navn (vises i overskrifter; en leverance skal være fra samme kommune)."),
     Setting("Skoleaar", "Skoleår", "2015/16", "Skoleåret elevdata er fra, fx 2015/16."),
     Setting("SamletBudget", "Samlet budget (kr.)", 50_000_000, "Det beløb der fordeles mellem distrikterne.",
             '#,##0 "kr."', kind="number"),

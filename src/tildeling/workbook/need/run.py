@@ -18,10 +18,10 @@ from openpyxl import Workbook
 from ... import danish as dk
 from ...errors import InputError
 from ...need.apply import NeedResult, apply_model
+from ...need.figures import result_from_figures
 from ...need.budget import Allocation, BudgetOptions, allocate, options_from_districts
 from . import contract as c
 from ...io.atomic import atomic_write
-from ...io.coefficients import is_demonstration
 from ..graft import graft_sheets
 from ..layout import Sheet, TableBlock, Text, place
 from .sheets import RunInfo, add_demo_banner, output_sheets
@@ -49,12 +49,17 @@ def budget_options(inputs: NeedInputs) -> BudgetOptions:
 
 
 def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
-    """Core results and the output sheets (no I/O)."""
-    result = apply_model(inputs.pupils, inputs.coefficients, inputs.districts, source=inputs.pupil_source,
-                         district_source=inputs.district_source, plan=inputs.plan, plan_source=inputs.plan_source)
+    """Core results and the output sheets (no I/O): from the pupil rows, or from the district figures."""
+    if inputs.figures is not None:
+        result = result_from_figures(inputs.figures)
+    else:
+        result = apply_model(inputs.pupils, inputs.coefficients, inputs.districts, source=inputs.pupil_source,
+                             district_source=inputs.district_source, plan=inputs.plan,
+                             plan_source=inputs.plan_source)
     alloc = allocate(result.districts, budget_options(inputs), source=inputs.district_source)
-    demo = is_demonstration(inputs.coefficients)
-    info.warnings = ([c.DEMO_BANNER + ". " + c.DEMO_BANNER_NOTE] if demo else []) + list(result.warnings)
+    demo = inputs.demo
+    info.warnings = ([c.DEMO_BANNER + ". " + c.DEMO_BANNER_NOTE] if demo else []) + list(inputs.warnings) \
+        + list(result.warnings)
     sheets = output_sheets(result, alloc, info, municipality=inputs.settings["Kommune"],
                            school_year=inputs.settings["Skoleaar"], shared=shared, demo=demo)
     if not shared and inputs.settings.get("MedElevsandsynligheder") == "Ja":
@@ -97,9 +102,13 @@ def run_workbook(path, out=None, *, progress: Callable[[str], None] | None = Non
     data = path.read_bytes()
     say(f"Læser {path.name} …")
     inputs = read_need_inputs(data, path.name)
-    say(f"{dk.integer(len(inputs.pupils))} elever, {len(inputs.districts)} distrikter. Beregner …")
+    if inputs.figures is not None:
+        say(f"Distriktstal for {len(inputs.figures.districts)} distrikter (arket {c.SHEET_DISTRICT_FIGURES}, ingen "
+            "elevrækker). Beregner …")
+    else:
+        say(f"{dk.integer(len(inputs.pupils))} elever, {len(inputs.districts)} distrikter. Beregner …")
     info = RunInfo(started=datetime.now().isoformat(timespec="seconds"), fingerprint=fingerprint(data),
-                   coefficient_source=inputs.coefficients.metadata.get("Datakilde", "arket Koefficienter"),
+                   coefficient_source=inputs.coefficient_source,
                    settings={s.label: inputs.settings[s.name] for s in c.SETTINGS}, warnings=[])
     result, alloc, sheets = compute(inputs, info=info)
     info.seconds = time.perf_counter() - t0
@@ -111,4 +120,4 @@ def run_workbook(path, out=None, *, progress: Callable[[str], None] | None = Non
     target = Path(out) if out else path
     atomic_write(target, new)
     seconds = time.perf_counter() - t0
-    return RunOutcome(target, result, alloc, sheets, seconds, demo=is_demonstration(inputs.coefficients))
+    return RunOutcome(target, result, alloc, sheets, seconds, demo=inputs.demo)

@@ -15,7 +15,6 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from ...io.atomic import atomic_save
-from ...io.coefficients import is_demonstration
 from ...privacy import SMALL_CELL
 from . import contract as c
 from .sheets import RunInfo
@@ -43,7 +42,7 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
     say = progress or (lambda m: None)
     out = Path(out)
     info = RunInfo(started=date.today().isoformat(), fingerprint=fingerprint,
-                   coefficient_source=inputs.coefficients.metadata.get("Datakilde", ""), settings={}, warnings=[])
+                   coefficient_source=inputs.coefficient_source, settings={}, warnings=[])
     say("Beregner og skjuler små tal …")
     _, _, sheets = compute(inputs, info=info, shared=True)
     wb = Workbook()
@@ -51,8 +50,7 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
     ws.title = SHARED_NOTE_SHEET
     lines = [
         ("title", f"Delt version – {inputs.settings['Kommune']}, skoleåret {inputs.settings['Skoleaar']}"),
-        *([("banner", c.DEMO_BANNER), ("warning", c.DEMO_BANNER_NOTE)] if is_demonstration(inputs.coefficients)
-          else []),
+        *([("banner", c.DEMO_BANNER), ("warning", c.DEMO_BANNER_NOTE)] if inputs.demo else []),
         ("normal", "Denne projektmappe er en delbar kopi af resultaterne af den socioøkonomiske behovsmodel."),
         ("normal", "Den indeholder ingen oplysninger om enkelte elever (intet elevark, ingen ElevID)."),
         ("normal", f"Antal under {SMALL_CELL} personer er skjult og vist som '<{SMALL_CELL}', og tal beregnet ud "

@@ -7,7 +7,7 @@ import pandas as pd
 from ....privacy import suppress_small_counts
 from ...layout import Chart, Sheet, TableBlock, Text
 from .. import contract as c
-from .common import PCT, PP, Context, district_population, formats_for, municipal_population, points
+from .common import HIDDEN, PCT, PP, Context, district_population, formats_for, municipal_population, points, show_hidden
 
 __all__ = ["benchmark_sheet"]
 
@@ -27,6 +27,9 @@ def benchmark_sheet(ctx: Context) -> Sheet:
             "Faktisk andel", "Forskel (procentpoint)"), threshold_counts=result.districts[
             "Faktiske segregerede elever"].to_numpy())
         mun = _suppress_municipal(mun)
+    ext = show_hidden(ctx, ext, None, ("Faktisk henvisningsandel", "Forskel (procentpoint)"))
+    internal = show_hidden(ctx, internal, None, ("Faktisk andel", "Forskel (procentpoint)"))
+    mun = _hidden_municipal(ctx, mun)
     return Sheet(c.SHEET_BENCHMARK, [
         Text(f"Benchmarking af henvisningspraksis – {head}", "title"),
         Text("Kommunen samlet (Tabel 4.1): faktisk henvisning mod forventet ved landsgennemsnitlig praksis.", "note"),
@@ -46,6 +49,20 @@ def benchmark_sheet(ctx: Context) -> Sheet:
 
 
 _UNIT_FORMAT = {"andel": PCT, "procentpoint": PP, "elever": "#,##0.0"}
+
+
+def _hidden_municipal(ctx: Context, mun: pd.DataFrame) -> pd.DataFrame:
+    """District-figures route: the municipality's hidden actual count and what follows from it show a marker."""
+    fig = ctx.result.figures
+    if fig is None or pd.notna(fig.actual_municipal):
+        return mun
+    mun = mun.astype({"Værdi": object})
+    for i, key in enumerate(mun["Nøgletal"]):
+        v = mun["Værdi"].iat[i]
+        if isinstance(v, float) and pd.isna(v):
+            count = key == "Faktisk antal segregerede elever"
+            mun.iat[i, mun.columns.get_loc("Værdi")] = (fig.actual_marker or HIDDEN) if count else HIDDEN
+    return mun
 
 
 def _suppress_municipal(mun: pd.DataFrame) -> pd.DataFrame:

@@ -13,13 +13,20 @@ def descriptives_sheet(ctx: Context) -> Sheet:
     result, head = ctx.result, ctx.head
     desc = result.descriptives.copy()
     ddesc = result.district_descriptives.copy()
+    if not len(desc.columns):   # district figures without descriptives
+        return Sheet(c.SHEET_DESCRIPTIVES, [
+            Text(f"Beskrivende statistik – {head}", "title"),
+            Text(f"Distriktstallene (arket {c.SHEET_DISTRICT_FIGURES}) har ingen beskrivende tal (Tabel 3.3 og "
+                 "Bilag 3). De kommer med, når analytikerens leverance har dem.", "note"),
+        ])
+    desc = desc.drop(columns=[col for col in ("Variabel", "Kategori") if col in desc.columns])
     return Sheet(c.SHEET_DESCRIPTIVES, [
         Text(f"Beskrivende statistik – {head}", "title"),
         Text("De ti vigtigste variable (Tabel 3.3). Uddannelse og jobprestige vises ukorrigerede (år ud over "
              "grundskolen; ISEI-point), selvom modellen bruger alderskorrigerede værdier. Forældre tælles én gang "
              "pr. barn.", "note"),
         Text(municipal_population(ctx, "Tabel 3.3"), "note"),
-        TableBlock(c.TBL_DESCRIPTIVES, desc.drop(columns=["Variabel", "Kategori"]),
+        TableBlock(c.TBL_DESCRIPTIVES, desc,
                    {"Kommunen": DEC2, "Hele landet": DEC2, "Forskel (i enheden)": DEC2,
                     "Forskel (i % af landstal)": PCT}, widths={"Beskrivelse": 55}),
         Text("Pr. distrikt (Bilag 3).", "subtitle"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ....privacy import suppress_small_counts
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
-from .common import Context, district_population, formats_for
+from .common import Context, district_population, formats_for, show_hidden
 
 __all__ = ["need_sheet"]
 
@@ -17,6 +17,7 @@ def need_sheet(ctx: Context) -> Sheet:
         districts = suppress_small_counts(districts, count_columns=("Faktiske segregerede elever",),
                                           dependent_columns=("Faktisk andel af segregerede elever",))
     need = districts[list(c.NEED_COLUMNS) + ["Faktiske segregerede elever", "Forventede segregerede elever"]]
+    need = show_hidden(ctx, need, "Faktiske segregerede elever", ("Faktisk andel af segregerede elever",))
     return Sheet(c.SHEET_NEED, [
         Text(f"Forventet specialundervisningsbehov pr. skoledistrikt – {head}", "title"),
         Text("Som VIVE-notatets Tabel 5.1. Eleverne tælles i det distrikt, de bor i; 10. klasse er udeladt.", "note"),

@@ -47,12 +47,12 @@ def _codes(series):
 
 
 def _one(pupils, source, coefs, districts, dsource, plan, psource, *, code, name, year, threshold, demo,
-         coef_source):
+         coef_source, design=None):
     from ..need.apply import apply_model
     from ..need.delivery import make_delivery
 
     result = apply_model(pupils, coefs, districts, source=source, district_source=dsource, plan=plan,
-                         plan_source=psource)
+                         plan_source=psource, design=design)
     return make_delivery(result, municipality=code, name=name, school_year=year, threshold=threshold, demo=demo,
                          coefficient_source=coef_source)
 
@@ -127,6 +127,10 @@ def cmd_export(args) -> int:
                              "inden for en kommune).", source=src)
     dcodes = _codes(districts["Kommune"]).to_numpy() if districts is not None else None
     pcodes = _codes(plan["Kommune"]).to_numpy() if plan is not None else None
+    from ..model.design import design_matrix
+
+    say("Kontrollerer elevdata og bygger designmatricen for hele filen …")
+    X = design_matrix(pupils, coefs.spec, source)      # every row checked once, with the file's row numbers
     order = np.argsort(mcode, kind="stable")
     codes, starts = np.unique(mcode[order], return_index=True)
     bounds = list(starts) + [len(order)]
@@ -145,7 +149,8 @@ def cmd_export(args) -> int:
         name = municipality_name(code)
         try:
             deliveries.append(_one(sub, _Rows(source, pos), coefs, d_sub, ds, p_sub, ps, code=code, name=name,
-                                   year=year, threshold=threshold, demo=demo, coef_source=coef_source))
+                                   year=year, threshold=threshold, demo=demo, coef_source=coef_source,
+                                   design=X[pos]))
         except InputError as exc:
             problems.append(f"Kommune {code}{f' ({name})' if name else ''}: {exc}")
     if problems:

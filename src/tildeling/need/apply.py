@@ -161,6 +161,7 @@ def apply_model(
     district_source: Source | None = None,
     plan: pd.DataFrame | DistrictPlan | None = None,
     plan_source: Source | None = None,
+    design: np.ndarray | None = None,
 ) -> NeedResult:
     """Compute every Part 1 result for one municipality.
 
@@ -177,6 +178,9 @@ def apply_model(
     plan : DataFrame or DistrictPlan, optional
         A district plan (:mod:`tildeling.need.plan`): residence district and grades → budget district.
         The district tables count pupils in their budget district.
+    design : ndarray, optional
+        The design matrix of ``pupils`` (every row, in order), when the caller has already built and checked
+        it – e.g. once for a whole national file before applying the model municipality by municipality.
     """
     source = source or Source("Elevdata")
     district_source = district_source or Source("Distriktstabellen")
@@ -244,21 +248,24 @@ def apply_model(
         warnings.append(f"Distriktsplanen flytter {dk.integer(moved)} elever til et andet budgetdistrikt: "
                         + "; ".join(plan.describe()) + ".")
 
-    X = design_matrix(data, coefs.spec, src)
+    if design is None:
+        X = design_matrix(data, coefs.spec, src)
+    else:
+        X = design if not excluded else design[numeric_column(pupils, col.GRADE, source) <= 9]
     y = outcome(data, src)
     p = expit(X @ coefs.coefficients)
 
-    inside = ~blank
-    frame = pd.DataFrame({"Distrikt": dcode.to_numpy()[inside], "p": p[inside], "y": y[inside]})
-    g = frame.groupby("Distrikt", sort=False).agg(n=("p", "size"), psum=("p", "sum"), ysum=("y", "sum"))
-    g = g.reindex(order).fillna(0.0)
+    group = pd.Index(order).get_indexer(dcode.to_numpy())    # each pupil's district in ``order``; -1: none
+    inside = group >= 0
+    g_n = np.bincount(group[inside], minlength=len(order)).astype(float)
+    g_p = np.bincount(group[inside], weights=p[inside], minlength=len(order))
+    g_y = np.bincount(group[inside], weights=y[inside], minlength=len(order))
     agg = pd.DataFrame({
         "Distrikt": order,
         "Navn": [names[c] for c in order],
-        "Elever": g["n"].to_numpy(),
-        "Forudsagt sandsynlighed": np.divide(g["psum"].to_numpy(), g["n"].to_numpy(),
-                                             out=np.zeros(len(order)), where=g["n"].to_numpy() > 0),
-        "Faktiske segregerede elever": g["ysum"].to_numpy(),
+        "Elever": g_n,
+        "Forudsagt sandsynlighed": np.divide(g_p, g_n, out=np.zeros(len(order)), where=g_n > 0),
+        "Faktiske segregerede elever": g_y,
     })
     dist = district_table(agg)
 
@@ -283,7 +290,7 @@ def apply_model(
         "Forskel (procentpoint)": dist["Faktisk andel af segregerede elever"] - dist["Behovsnøgle"],
     })
     power = explanatory_power(y, p)
-    desc, ddesc, dvalues = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src)
+    desc, ddesc, dvalues = _descriptives(data, X, coefs, group, order, names, src)
 
     pupil_out = pd.DataFrame({
         col.PUPIL_ID: normalise_codes(data[col.PUPIL_ID]).to_numpy(),
@@ -314,8 +321,10 @@ def _intercept_mean(coefs: CoefficientTable) -> float | None:
     return _to_float(v)
 
 
-def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, top: int = 10):
-    """Tabel 3.3 (municipality vs nation) and Bilag 3 (per district) on the top design columns."""
+def _descriptives(data, X, coefs: CoefficientTable, group, order, names, src, top: int = 10):
+    """Tabel 3.3 (municipality vs nation) and Bilag 3 (per district) on the top design columns.
+
+    ``group``: each pupil's position in ``order`` (-1 = no district: in Tabel 3.3, not in Bilag 3)."""
     t = coefs.table.reset_index(drop=True)
     rows = list(range(1, len(t)))  # skip intercept
     if col.WEIGHT in t and t[col.WEIGHT].notna().any():
@@ -347,13 +356,21 @@ def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, to
             "Forskel (i enheden)": diff,
             "Forskel (i % af landstal)": diff / national if national else np.nan,
         })
-        s = pd.Series(values).groupby(dcode).mean().reindex(order)
-        per_district.append(s.to_numpy())
+        per_district.append(_group_means(values, group, len(order)))
         used.append(np.asarray(values, dtype=float))
     desc = pd.DataFrame(recs)
     ddesc = pd.DataFrame(np.array(per_district).reshape(len(rows), len(order)),
                          columns=[names[c] for c in order])
     ddesc.insert(0, "Enhed", desc["Enhed"] if len(desc) else [])
     ddesc.insert(0, "Beskrivelse", desc["Beskrivelse"] if len(desc) else [])
-    values = np.column_stack(used) if used else np.empty((len(dcode), 0))
+    values = np.column_stack(used) if used else np.empty((len(group), 0))
     return desc, ddesc, values
+
+
+def _group_means(values, group, k: int) -> np.ndarray:
+    """The mean of ``values`` in each of ``k`` groups (missing values left out; NaN for an empty group)."""
+    values = np.asarray(values, dtype=float)
+    ok = (group >= 0) & np.isfinite(values)
+    count = np.bincount(group[ok], minlength=k)
+    total = np.bincount(group[ok], weights=values[ok], minlength=k)
+    return np.divide(total, count, out=np.full(k, np.nan), where=count > 0)

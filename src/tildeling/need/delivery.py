@@ -135,13 +135,21 @@ def make_delivery(result: NeedResult, *, municipality: str, name: str = "", scho
     small = [i for i, k in enumerate(n) if 0 < k < N]
     problems = []
     if small:
-        listed = [f"{_district_label(codes[i], names[i])} har {dk.integer(n[i])}" for i in small]
-        problems.append(
-            f"{'Distriktet' if len(small) == 1 else 'Distrikterne'} {format_names(listed, limit=20)} "
-            f"{'elev' if len(small) == 1 and n[small[0]] == 1 else 'elever'} i 0.-9. klasse – færre end grænsen "
-            f"på {N}. Slå {'det' if len(small) == 1 else 'dem'} sammen med et nabodistrikt i distriktsplanen "
-            f"(--distriktsplan), fx rækken '{codes[small[0]]};0;9;<nabodistrikt>' med kolonnerne Distrikt; "
-            "Fra klassetrin; Til klassetrin; Budgetdistrikt.")
+        row = (f"'{codes[small[0]]};0;9;<nabodistrikt>' (kolonnerne Distrikt, Fra klassetrin, Til klassetrin, "
+               "Budgetdistrikt)")
+        if len(small) == 1:
+            i = small[0]
+            problems.append(
+                f"Distrikt {_district_label(codes[i], names[i])} har kun {dk.integer(n[i])} "
+                f"{'elev' if n[i] == 1 else 'elever'} i 0.-9. klasse – færre end grænsen på {N}. Slå det sammen med "
+                f"et nabodistrikt i distriktsplanen (--distriktsplan), fx rækken {row}.")
+        else:
+            listed = [f"{_district_label(codes[i], names[i])} med {dk.integer(n[i])} "
+                      f"{'elev' if n[i] == 1 else 'elever'}" for i in small]
+            problems.append(
+                f"Distrikter med færre elever i 0.-9. klasse end grænsen på {N}: "
+                + (", ".join(listed[:-1]) + " og " + listed[-1]) + ". Slå hvert af dem sammen med et nabodistrikt "
+                f"i distriktsplanen (--distriktsplan), fx rækken {row}.")
     none = int(result.without_district)
     if 0 < none < N:
         problems.append(
@@ -232,7 +240,7 @@ def make_delivery(result: NeedResult, *, municipality: str, name: str = "", scho
         "Distriktsplan": ("Ja: " + "; ".join(result.plan.describe())) if result.plan is not None else "Nej",
         "Skjulte tal": str(len(suppressed)),
         "Pakkeversion": f"tildeling {__version__}",
-        "Lavet": created.isoformat(timespec="seconds"),
+        "Lavet": dk.long_datetime(created),
     }
     warnings = []
     if suppressed:
@@ -263,21 +271,22 @@ def _descriptives(result: NeedResult, codes, names, N: int, hide):
                                                              "Hele landet")
                        and pd.api.types.is_numeric_dtype(desc[c])]
     desc = desc.astype(object)
-    budget = np.asarray(budget, dtype=object)
-    in_district = [budget == code for code in codes]
-    rest = budget == ""
+    group = pd.Index(list(codes)).get_indexer(np.asarray(budget, dtype=object))   # -1: no district
+    k = len(codes)
+    rest = group < 0
     records = []
     for j in range(len(desc)):
         v = values[:, j]
         known = np.isfinite(v)
         label = str(desc.at[j, "Beskrivelse"])
         is_count = bool(known.any()) and bool(np.isin(v[known], (0.0, 1.0)).all())
+        inside = known & ~rest
+        sizes = np.bincount(group[inside], minlength=k).astype(int).tolist()
         if is_count:
-            ones = [int(np.nansum(v[m])) for m in in_district]
-            sizes = [int(known[m].sum()) for m in in_district]
+            ones = np.bincount(group[inside], weights=v[inside], minlength=k).round().astype(int).tolist()
             prot = protect_counts(ones, sizes, N, rest=(int(np.nansum(v[rest])), int(known[rest].sum())))
         else:
-            prot = protect_means([int(known[m].sum()) for m in in_district], N, rest=int(known[rest].sum()))
+            prot = protect_means(sizes, N, rest=int(known[rest].sum()))
         if prot.total is not None:
             reason = MEAN_PRIMARY if not is_count and prot.total == PRIMARY else prot.total
             for col in derived_columns:

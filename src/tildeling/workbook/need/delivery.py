@@ -158,10 +158,10 @@ def read_delivery(data: bytes, name: str = "leverancen") -> tuple[DistrictFigure
     """Read and check a delivery workbook; returns the figures and its tables as read (by contract name)."""
     tables = read_tables(data, name)
     kind = str(tables.names.get(c.KIND_NAME) or "").strip('"')
+    if kind == c.KIND:
+        raise InputError(f"{name} er en behovsmodel-projektmappe, ikke en leverance. En leverance laves af "
+                         "analytikeren med 'tildeling export'.")
     if c.TBL_DISTRICT_FIGURES not in tables.frames:
-        if kind == c.KIND:
-            raise InputError(f"{name} er en behovsmodel-projektmappe, ikke en leverance. En leverance laves af "
-                             "analytikeren med 'tildeling export'.")
         raise InputError(f"{name} er ikke en leverance: tabellen {c.TBL_DISTRICT_FIGURES} mangler. En leverance "
                          "laves af analytikeren med 'tildeling export'.")
     frames = {t: tables.frames[t] for t in c.DELIVERY_TABLES if t in tables.frames}

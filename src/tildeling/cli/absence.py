@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import danish as dk
-from ..workbook.absence import contract as c
 from ._common import Progress, out_path
 
 __all__ = ["register"]
 
 
 def run(args) -> int:
+    # imported here, not at the top: the absence package loads scipy.stats, which every other
+    # command would otherwise pay for at start-up (about 0.6 s)
+    from ..workbook.absence import contract as c
     from ..workbook.absence import run_workbook
 
     say = Progress(args.quiet)

@@ -13,6 +13,7 @@ import pandas as pd
 from .. import columns as col
 from ..errors import InputError, Source, format_names
 from ..spec import ModelSpec, Variable, VarType
+from ._rows import map_segments
 
 __all__ = ["design_matrix", "numeric_column", "check_required_columns", "band"]
 
@@ -97,14 +98,17 @@ def _categorical_codes(frame, var: Variable, source: Source) -> np.ndarray:
     if isna.any():
         raise InputError("tom celle – alle elever skal have en kategori.", source=source, column=var.key,
                          rows=source.rows(np.flatnonzero(isna)))
-    text = s.astype(str).str.strip()
+    # Work on the distinct values only (a national file has 668,338 rows but a handful of categories).
+    value_codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    text = pd.Index(uniques).astype(str).str.strip()
     labels = [c.label for c in var.non_reference]
     allowed = labels + [var.reference]
-    codes = pd.Index(allowed).get_indexer(text).astype(np.int64)
+    per_unique = pd.Index(allowed).get_indexer(text).astype(np.int64)
+    codes = per_unique[value_codes]
     unknown = codes < 0
     if unknown.any():
         pos = np.flatnonzero(unknown)
-        seen = sorted(set(text.iloc[pos[:50]]))
+        seen = sorted(set(text[value_codes[pos[:50]]]))
         raise InputError(
             f"ukendt kategori {format_names(seen)}. Tilladte værdier: {format_names(allowed, limit=12)}.",
             source=source, column=var.key, rows=source.rows(pos),
@@ -113,39 +117,58 @@ def _categorical_codes(frame, var: Variable, source: Source) -> np.ndarray:
     return codes
 
 
+_BLOCK = 4096  # rows per block when the matrix is filled (a block stays in the CPU cache)
+
+
 def design_matrix(pupils: pd.DataFrame, spec: ModelSpec, source: Source | None = None,
                   *, intercept: bool = True) -> np.ndarray:
-    """Validate ``pupils`` against ``spec`` and return the design matrix (n × K, float64).
+    """Validate ``pupils`` against ``spec`` and return the design matrix (n × K, float64, C order).
 
     Columns follow :meth:`ModelSpec.design_columns`. Pupil columns the spec does
-    not use are ignored.
+    not use are ignored. Every column is validated first; the matrix is then filled
+    block by block of rows, so that writing a column never streams through the
+    whole matrix (676,000 × 76 is 400 MB).
     """
     source = source or Source()
     check_required_columns(pupils, spec.keys, source)
     n = len(pupils)
     names = spec.design_columns(intercept=intercept)
-    X = np.zeros((n, len(names)), dtype=np.float64, order="F")
-    j = 0
-    if intercept:
-        X[:, 0] = 1.0
-        j = 1
+    values: list[tuple[int, np.ndarray]] = []        # (column, values) for numeric and 0/1 columns
+    dummies: list[tuple[int, np.ndarray]] = []       # (first column, category codes, -1 = reference)
+    j = 1 if intercept else 0
     for var in spec:
         if var.type is VarType.NUMERIC:
-            X[:, j] = numeric_column(pupils, var.key, source)
+            values.append((j, numeric_column(pupils, var.key, source)))
             j += 1
         elif var.type is VarType.BINARY:
-            X[:, j] = _binary_column(pupils, var, source)
+            values.append((j, _binary_column(pupils, var, source).astype(np.int8)))  # 0/1: 1 byte, not 8
             j += 1
         else:
             if var.type is VarType.BANDED:
                 codes = band(numeric_column(pupils, var.key, source), var)
             else:
                 codes = _categorical_codes(pupils, var, source)
-            k = len(var.non_reference)
-            rows = np.flatnonzero(codes >= 0)
-            X[rows, j + codes[rows]] = 1.0
-            j += k
-    return np.ascontiguousarray(X)
+            small = np.int8 if len(var.non_reference) < 127 else np.int32
+            dummies.append((j, codes.astype(small)))
+            j += len(var.non_reference)
+    X = np.empty((n, len(names)), dtype=np.float64)  # zeroed block by block: far fewer page-fault stalls
+
+    def fill(a: int, b: int) -> None:
+        for start in range(a, b, _BLOCK):
+            stop = min(start + _BLOCK, b)
+            B = X[start:stop]
+            B[:] = 0.0
+            if intercept:
+                B[:, 0] = 1.0
+            for col_j, v in values:
+                B[:, col_j] = v[start:stop]
+            for col_j, codes in dummies:
+                c = codes[start:stop]
+                rows = np.flatnonzero(c >= 0)
+                B[rows, col_j + c[rows]] = 1.0
+
+    map_segments(fill, n)
+    return X
 
 
 def outcome(pupils: pd.DataFrame, source: Source) -> np.ndarray:

@@ -23,6 +23,7 @@ from ..model.power import Power, explanatory_power
 from ..spec import INTERCEPT, VarType
 from .codes import normalise_code, normalise_codes
 from .plan import DistrictPlan, read_plan
+from .uncertainty import Z95, benchmark_interval, district_gradients, key_covariance
 
 __all__ = ["NeedResult", "apply_model", "district_table", "municipal_benchmark", "normalise_code",
            "normalise_codes", "DISTRICT_COLUMNS"]
@@ -30,6 +31,20 @@ __all__ = ["NeedResult", "apply_model", "district_table", "municipal_benchmark",
 #: Columns of the district need table (Tabel 5.1), a workbook contract (tblDistriktsbehov).
 DISTRICT_COLUMNS = ["Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
                     "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle"]
+
+
+#: Σ p̂(1 − p̂) per district: the variance of the number of segregated pupils under the model.
+VARIANCE = "Varians, forventede segregerede elever"
+#: The key's standard error and 95 % interval from the coefficients' covariance (delta method).
+KEY_SE = "Behovsnøgle, standardfejl"
+KEY_LOW = "Behovsnøgle, 95 % KI nedre"
+KEY_HIGH = "Behovsnøgle, 95 % KI øvre"
+#: The external benchmark's 95 % interval of the difference under the model, and the verdict.
+EXT_LOW = "Forskel KI nedre (procentpoint)"
+EXT_HIGH = "Forskel KI øvre (procentpoint)"
+VERDICT = "Vurdering"
+NO_COVARIANCE = ("Koefficienttabellen har ingen kovariansmatrix (kolonnerne 'Kov. …'), så fordelingsnøglen får "
+                 "intet usikkerhedsinterval. Tabeller fra 'tildeling fit' har den.")
 
 
 @dataclass
@@ -116,6 +131,36 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     if actual is not None:   # a hidden count (district figures) stays missing
         out["Faktiske segregerede elever"] = actual.astype(np.int64) if np.isfinite(actual).all() else actual
     out["Forventede segregerede elever"] = expected
+    if VARIANCE in agg:
+        out[VARIANCE] = agg[VARIANCE].to_numpy(dtype=float)
+    if KEY_SE in agg:
+        se = agg[KEY_SE].to_numpy(dtype=float)
+        out[KEY_SE] = se
+        out[KEY_LOW] = out["Behovsnøgle"] - Z95 * se
+        out[KEY_HIGH] = out["Behovsnøgle"] + Z95 * se
+    return out
+
+
+def key_standard_errors(expected, gradients, cov) -> np.ndarray:
+    """SE of each district's key from the coefficients' covariance (delta method, :mod:`.uncertainty`)."""
+    return np.sqrt(np.clip(np.diag(key_covariance(expected, gradients, cov)), 0.0, None))
+
+
+def external_intervals(external: pd.DataFrame, agg: pd.DataFrame) -> pd.DataFrame:
+    """Add the 95 % interval of the difference (actual − expected rate) under the model and the verdict.
+
+    ``agg`` has ``Elever``, ``Forudsagt sandsynlighed``, ``Faktiske segregerede elever`` and
+    :data:`VARIANCE` (Σ p̂(1 − p̂)) per district; the bounds are fractions like the difference.
+    """
+    n = agg["Elever"].to_numpy(dtype=float)
+    expected = n * agg["Forudsagt sandsynlighed"].to_numpy(dtype=float)
+    diff, lower, upper, verdict = benchmark_interval(agg["Faktiske segregerede elever"].to_numpy(dtype=float),
+                                                     expected, agg[VARIANCE].to_numpy(dtype=float))
+    out = external.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[EXT_LOW] = np.where(n > 0, lower / np.maximum(n, 1), np.nan)
+        out[EXT_HIGH] = np.where(n > 0, upper / np.maximum(n, 1), np.nan)
+    out[VERDICT] = verdict
     return out
 
 
@@ -260,6 +305,7 @@ def apply_model(
     g_n = np.bincount(group[inside], minlength=len(order)).astype(float)
     g_p = np.bincount(group[inside], weights=p[inside], minlength=len(order))
     g_y = np.bincount(group[inside], weights=y[inside], minlength=len(order))
+    g_v = np.bincount(group[inside], weights=p[inside] * (1.0 - p[inside]), minlength=len(order))
     agg = pd.DataFrame({
         "Distrikt": order,
         "Navn": [names[c] for c in order],
@@ -267,6 +313,13 @@ def apply_model(
         "Forudsagt sandsynlighed": np.divide(g_p, g_n, out=np.zeros(len(order)), where=g_n > 0),
         "Faktiske segregerede elever": g_y,
     })
+    agg[VARIANCE] = g_v
+    if coefs.covariance is not None:
+        agg[KEY_SE] = key_standard_errors(agg["Elever"].to_numpy() * agg["Forudsagt sandsynlighed"].to_numpy(),
+                                          district_gradients(X[inside], p[inside], group[inside], len(order)),
+                                          coefs.covariance)
+    else:
+        warnings.append(NO_COVARIANCE)
     dist = district_table(agg)
 
     n_all, A, E = len(p), float(y.sum()), float(p.sum())
@@ -283,6 +336,7 @@ def apply_model(
         "Faktisk henvisningsandel": rate_actual,
         "Forskel (procentpoint)": rate_actual - dist["Forudsagt sandsynlighed"].to_numpy(),
     })
+    external = external_intervals(external, agg)
     internal = pd.DataFrame({
         "Distrikt": order, "Navn": agg["Navn"],
         "Behovsnøgle": dist["Behovsnøgle"],
@@ -290,7 +344,7 @@ def apply_model(
         "Forskel (procentpoint)": dist["Faktisk andel af segregerede elever"] - dist["Behovsnøgle"],
     })
     power = explanatory_power(y, p)
-    desc, ddesc, dvalues = _descriptives(data, X, coefs, group, order, names, src)
+    desc, ddesc, dvalues = _descriptives(data, X, coefs, group, order, names, src, warnings=warnings)
 
     pupil_out = pd.DataFrame({
         col.PUPIL_ID: normalise_codes(data[col.PUPIL_ID]).to_numpy(),
@@ -321,19 +375,27 @@ def _intercept_mean(coefs: CoefficientTable) -> float | None:
     return _to_float(v)
 
 
-def _descriptives(data, X, coefs: CoefficientTable, group, order, names, src, top: int = 10):
+def _descriptives(data, X, coefs: CoefficientTable, group, order, names, src, top: int = 10, *,
+                  warnings: list | None = None):
     """Tabel 3.3 (municipality vs nation) and Bilag 3 (per district) on the top design columns.
 
-    ``group``: each pupil's position in ``order`` (-1 = no district: in Tabel 3.3, not in Bilag 3)."""
+    ``group``: each pupil's position in ``order`` (-1 = no district: in Tabel 3.3, not in Bilag 3).
+    The top columns are those with the largest relative weight (its size: a sign, as in the
+    note's "−21,3 %", is the direction, not less importance). A variable with a display column
+    (parents' education and ISEI) is shown uncorrected when the pupils have that column;
+    otherwise its model value (age-corrected, centred near 0) is shown and a warning says so.
+    "Forskel (i % af landstal)" is given only for a variable that is never negative and has a
+    positive national value: for a centred variable it would divide by about 0.
+    """
     t = coefs.table.reset_index(drop=True)
     rows = list(range(1, len(t)))  # skip intercept
     if col.WEIGHT in t and t[col.WEIGHT].notna().any():
-        w = pd.to_numeric(t[col.WEIGHT], errors="coerce").fillna(0.0).to_numpy()
+        w = pd.to_numeric(t[col.WEIGHT], errors="coerce").fillna(0.0).abs().to_numpy()
         rows = sorted(rows, key=lambda i: -w[i])
     rows = rows[:top]
     has_nat = col.NATIONAL_MEAN in t
     has_disp = col.DISPLAY_NATIONAL_MEAN in t
-    recs, per_district, used = [], [], []
+    recs, per_district, used, corrected = [], [], [], []
     for i in rows:
         var_key, cat = t.at[i, col.VARIABLE], t.at[i, col.CATEGORY]
         var = coefs.spec[var_key]
@@ -341,23 +403,34 @@ def _descriptives(data, X, coefs: CoefficientTable, group, order, names, src, to
         unit = "Andel" if (cat or var.type is VarType.BINARY) else (var.unit or "")
         label = var.label + (f": {cat}" if cat else "")
         national = _to_float(t.at[i, col.NATIONAL_MEAN]) if has_nat else None
-        if var.display_key and var.display_key in data.columns and has_disp:
+        if var.display_key and has_disp:
             disp_nat = _to_float(t.at[i, col.DISPLAY_NATIONAL_MEAN])
             if disp_nat is not None and np.isfinite(disp_nat):
-                values = numeric_column(data, var.display_key, src, allow_missing=True)
-                national = disp_nat
-                unit = var.display_unit or unit
-                label = label.replace("alderskorrigerede ", "")
+                if var.display_key in data.columns:
+                    values = numeric_column(data, var.display_key, src, allow_missing=True)
+                    national = disp_nat
+                    unit = var.display_unit or unit
+                    label = label.replace("alderskorrigerede ", "")
+                else:
+                    corrected.append(var.display_key)
         mean = float(np.nanmean(values))
-        diff = mean - national if national is not None and np.isfinite(national) else np.nan
+        has_national = national is not None and np.isfinite(national)
+        diff = mean - national if has_national else np.nan
+        ratio_scale = has_national and national > 0 and not bool(np.nanmin(values) < 0) if len(values) else False
         recs.append({
             "Variabel": var_key, "Kategori": cat, "Beskrivelse": label, "Enhed": unit,
             "Kommunen": mean, "Hele landet": national if national is not None else np.nan,
             "Forskel (i enheden)": diff,
-            "Forskel (i % af landstal)": diff / national if national else np.nan,
+            "Forskel (i % af landstal)": diff / national if ratio_scale else np.nan,
         })
         per_district.append(_group_means(values, group, len(order)))
         used.append(np.asarray(values, dtype=float))
+    if corrected and warnings is not None:
+        warnings.append(
+            f"Elevdata har ikke {'kolonnen' if len(corrected) == 1 else 'kolonnerne'} {format_names(corrected)} "
+            "(forældrenes ukorrigerede uddannelse og jobprestige), så Beskrivende viser de alderskorrigerede "
+            "værdier, som modellen bruger (afvigelsen fra det forventede for forælderens alder, omkring 0 på "
+            "landsplan), og ingen forskel i procent af landstallet for dem.")
     desc = pd.DataFrame(recs)
     ddesc = pd.DataFrame(np.array(per_district).reshape(len(rows), len(order)),
                          columns=[names[c] for c in order])

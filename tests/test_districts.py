@@ -261,3 +261,21 @@ def test_cli_apply_with_district_plan(tmp_path):
     assert main(["apply", str(tmp_path / "elever.csv"), str(tmp_path / "k.csv"), "--distrikter",
                  str(tmp_path / "distrikter.csv"), "--distriktsplan", str(tmp_path / "plan.csv"), "--out",
                  str(tmp_path / "r2"), "--quiet"]) == 2
+
+
+def test_shared_copy_stops_when_few_pupils_lack_a_district(tmp_path):
+    """Tabel 4.1 counts them and Tabel 5.1 does not: 1–4 pupils would follow by subtraction."""
+    from tildeling.workbook.need.share import share_workbook
+    from wbtools import make_workbook
+
+    pupils, districts = _helsingoer(300)
+    pupils["Distrikt"] = pupils["Distrikt"].astype(object)
+    young = pupils.index[pupils["Klassetrin"] <= 9]
+    pupils.loc[young[:3], "Distrikt"] = None
+    path = make_workbook(tmp_path / "s.xlsx", pupils=pupils, districts=districts)
+    with pytest.raises(InputError, match="Den delbare kopi kan ikke laves: 3 elever i 0.-9. klasse har intet distrikt"):
+        share_workbook(path, tmp_path / "delt.xlsx")
+    assert not (tmp_path / "delt.xlsx").exists()
+    pupils.loc[young[3:8], "Distrikt"] = None          # eight without a district: the copy is made
+    path = make_workbook(tmp_path / "s2.xlsx", pupils=pupils, districts=districts)
+    assert share_workbook(path, tmp_path / "delt2.xlsx").exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from ...errors import InputError
 from ...io.atomic import atomic_save
 from ...privacy import SMALL_CELL
 from . import contract as c
@@ -44,7 +45,13 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
     info = RunInfo(started=date.today().isoformat(), fingerprint=fingerprint,
                    coefficient_source=inputs.coefficient_source, settings={}, warnings=[])
     say("Beregner og skjuler små tal …")
-    _, _, sheets = compute(inputs, info=info, shared=True)
+    result, _, sheets = compute(inputs, info=info, shared=True)
+    none = int(result.without_district)
+    if 0 < none < SMALL_CELL:
+        raise InputError(f"Den delbare kopi kan ikke laves: {none} {'elev' if none == 1 else 'elever'} i 0.-9. "
+                         f"klasse har intet distrikt – færre end {SMALL_CELL}, og kommunens tal (Tabel 4.1) minus "
+                         "distrikternes ville vise dem. Giv eleverne et distrikt (kolonnen Distrikt), eller tag dem ud "
+                         "af elevdataene, før du deler.")
     wb = Workbook()
     ws = wb.active
     ws.title = SHARED_NOTE_SHEET

@@ -62,7 +62,7 @@ def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
         + list(result.warnings)
     sheets = output_sheets(result, alloc, info, municipality=inputs.settings["Kommune"],
                            school_year=inputs.settings["Skoleaar"], shared=shared, demo=demo)
-    if not shared and inputs.settings.get("MedElevsandsynligheder") == "Ja":
+    if not shared and inputs.settings.get("MedElevsandsynligheder") == "Ja" and inputs.figures is None:
         sheet = Sheet(c.SHEET_PUPIL_RESULTS, [
             Text("Elevresultater – PERSONDATA, må ikke deles", "personal"),
             Text("Hver elevs forudsagte sandsynlighed ved landsgennemsnitlig henvisningspraksis. Arket fjernes i "

@@ -125,7 +125,7 @@ def delivery_sheets(dl: Delivery) -> list[Sheet]:
         Text(f"Hvert tal, der er skjult efter reglen om mindst {N} personer, og reglen bag det – til "
              "statistikkontorets kontrol af leverancen." if len(dl.suppressed) else
              f"Ingen tal er skjult: alle antal er 0 eller mindst {N} personer.", "note"),
-        TableBlock(c.TBL_SUPPRESSED, dl.suppressed, {}, widths={"Tabel": 30, "Række": 50, "Kolonne": 30,
+        TableBlock(c.TBL_SUPPRESSED, dl.suppressed, {}, widths={"Tabel": 30, "Række": 70, "Kolonne": 30,
                                                                 "Regel": 80}),
     ]
     names = DELIVERY_SHEETS

@@ -140,9 +140,10 @@ def test_plan_reports_every_problem_at_once():
     with pytest.raises(InputError) as err:
         read_plan(frame, ["1", "2", "3", "4"], SRC)
     text = str(err.value)
-    assert text.startswith("Arket 'Distrikter' (tabellen tblDistriktsplan): distriktsplanen har 2 fejl:")
-    assert "• kolonne 'Distrikt', række 5: ukendt distrikt '9'" in text
-    assert "• kolonne 'Til klassetrin', række 6: klassetrin skal være et helt tal fra 0 til 9 (ikke '12')" in text
+    assert text.startswith("Der er 2 problemer i inddata")
+    assert "Arket 'Distrikter' (tabellen tblDistriktsplan), kolonne 'Distrikt', række 5: ukendt distrikt '9'" in text
+    assert ("Arket 'Distrikter' (tabellen tblDistriktsplan), kolonne 'Til klassetrin', række 6: klassetrin skal være "
+            "et helt tal fra 0 til 9 (ikke '12')") in text
     # the blank row is skipped, "7,0" and 1.0 are read as 7 and '1'
     plan = read_plan(frame.drop(index=[1, 2]), ["1", "2", "3", "4"], SRC)
     assert [(r.district, r.first, r.last, r.target, r.row) for r in plan.rules] == [
@@ -230,8 +231,9 @@ def test_workbook_bad_plan_names_sheet_and_row_and_writes_nothing(tmp_path):
     with pytest.raises(InputError) as err:
         run_workbook(path)
     text = str(err.value)
-    assert text.startswith("Arket 'Distrikter' (tabellen tblDistriktsplan): distriktsplanen har 2 fejl:")
-    assert "kolonne 'Budgetdistrikt', række 5: ukendt distrikt '7'" in text
+    assert text.startswith("Der er 2 problemer i inddata")
+    assert "Arket 'Distrikter' (tabellen tblDistriktsplan), kolonne 'Budgetdistrikt', række 5: ukendt distrikt '7'" \
+        in text
     assert "kolonne 'Fra klassetrin', rækkerne 4 og 5: reglerne for distrikt '4' overlapper" in text
     assert path.read_bytes() == before
 

@@ -28,7 +28,8 @@ import pandas as pd
 from scipy.special import expit
 
 from .. import columns as col
-from ..errors import InputError, Source, format_names
+from ..danish import NumberError, cell_number, parse_number
+from ..errors import InputError, Source, format_names, is_excel_error
 from ..spec import INTERCEPT, Category, ModelSpec, Variable, VarType
 from .design import design_matrix
 
@@ -43,7 +44,13 @@ def _blank(v) -> bool:
 
 
 def _num_or_none(v):
-    return None if _blank(v) else float(v)
+    """A band limit: a number (also typed as text: ``5,5``), or None for a blank cell."""
+    if _blank(v):
+        return None
+    try:
+        return cell_number(v)
+    except NumberError as exc:
+        raise InputError(f"grænsen skal være et tal: {exc}.") from None
 
 
 @dataclass
@@ -81,22 +88,36 @@ class CoefficientTable:
         if missing:
             raise InputError(f"mangler {'kolonnen' if len(missing) == 1 else 'kolonnerne'} "
                              f"{format_names(missing)}.", source=source)
-        frame = frame[~frame[col.VARIABLE].map(_blank)].reset_index(drop=True)
+        kept = ~frame[col.VARIABLE].map(_blank).to_numpy(dtype=bool)
+        original = np.flatnonzero(kept)       # positions in the user's table (blank rows skipped)
+        frame = frame[kept].reset_index(drop=True)
         if frame.empty:
             raise InputError("er tom – der skal mindst være en række med 'Konstant'.", source=source)
         frame[col.VARIABLE] = frame[col.VARIABLE].astype(str).str.strip()
         frame[col.CATEGORY] = frame[col.CATEGORY].map(lambda v: "" if _blank(v) else str(v).strip())
-        coef = pd.to_numeric(frame[col.COEF].map(lambda v: str(v).replace(",", ".") if isinstance(v, str) else v),
-                             errors="coerce")
+        errors = frame[col.COEF].map(is_excel_error).to_numpy(dtype=bool)
+        if errors.any():
+            texts = sorted({str(v).strip() for v in frame[col.COEF][errors]})
+            raise InputError(f"fejlværdien {format_names(texts)} – ret formlen eller skriv et tal.", source=source,
+                             column=col.COEF, rows=source.rows(original[errors]), kind="excel_error")
+
+        def number(v):
+            try:
+                x = cell_number(v)
+            except NumberError:
+                return np.nan
+            return np.nan if x is None or abs(x) > 1e6 else x
+
+        coef = pd.Series([number(v) for v in frame[col.COEF]], index=frame.index, dtype=float)
         bad = coef.isna().to_numpy()
         if bad.any():
-            raise InputError("skal være et tal i alle rækker.", source=source, column=col.COEF,
-                             rows=source.rows(np.flatnonzero(bad)))
+            raise InputError("skal være et tal i alle rækker (en koefficient, fx -0,25).", source=source,
+                             column=col.COEF, rows=source.rows(original[bad]))
         frame[col.COEF] = coef.astype(float)
         dup = frame.duplicated([col.VARIABLE, col.CATEGORY], keep=False).to_numpy()
         if dup.any():
             raise InputError("samme variabel og kategori står flere gange.", source=source, column=col.VARIABLE,
-                             rows=source.rows(np.flatnonzero(dup)))
+                             rows=source.rows(original[dup]))
         for name in (col.WEIGHT, col.WEIGHT_GROUP):
             if name in frame.columns:
                 frame[name] = _weights(frame, name, source)
@@ -249,15 +270,13 @@ def _weights(frame: pd.DataFrame, name: str, source: Source) -> np.ndarray:
         if isinstance(v, (int, float, np.integer, np.floating)):
             x, percent = float(v), False
         else:
-            text = str(v).strip().translate(_MINUS).replace(",", ".")
+            text = str(v).strip().translate(_MINUS)
             percent = text.endswith("%")
             try:
-                x = float(text.rstrip("%"))
-            except ValueError:
+                x = parse_number(text, percent=True)   # the one parser: "0,213", "0.213", "21,3 %"
+            except NumberError:
                 bad.append(i)
                 continue
-            if percent:
-                x /= 100.0
         if not np.isfinite(x):
             bad.append(i)
             continue

@@ -15,9 +15,9 @@ from scipy.special import expit
 
 from .. import columns as col
 from .. import danish as dk
-from ..errors import InputError, Source, format_names
+from ..errors import InputError, Problems, Source, format_names
 from ..model.coefficients import CoefficientTable
-from ..model.design import check_required_columns, design_matrix, numeric_column, outcome
+from ..model.design import check_required_columns, design_matrix, numeric_column, outcome, outlier_warnings
 from ..model.national import model_rows
 from ..model.power import Power, explanatory_power
 from ..spec import INTERCEPT, VarType
@@ -231,9 +231,15 @@ def apply_model(
     district_source = district_source or Source("Distriktstabellen")
     if len(pupils) == 0:
         raise InputError("indeholder ingen elever – indsæt mindst én elev.", source=source)
+    # Every problem of the pupil data, the district table and the plan is collected and reported at once.
+    problems = Problems()
     check_required_columns(pupils, [col.PUPIL_ID, col.DISTRICT, col.GRADE, col.OUTCOME], source)
-    _check_ids(pupils, source)
-    data, src, excluded = model_rows(pupils, source)
+    problems.attempt(_check_ids, pupils, source)
+    try:
+        data, src, excluded = model_rows(pupils, source)
+    except InputError as exc:  # a bad grade: report it, and check the rest on every row
+        problems.add(exc)
+        data, src, excluded = pupils, source, 0
     if len(data) == 0:
         raise InputError("indeholder ingen elever i 0.-9. klasse.", source=source, column=col.GRADE)
     residence = normalise_codes(data[col.DISTRICT])
@@ -243,40 +249,42 @@ def apply_model(
         dlist = normalise_codes(districts["Distrikt"])
         dblank = (dlist == "").to_numpy()
         if dblank.any():
-            raise InputError("tom distriktskode.", source=district_source, column="Distrikt",
-                             rows=district_source.rows(np.flatnonzero(dblank)))
-        ddup = dlist.duplicated(keep=False).to_numpy()
+            problems.add(InputError("tom distriktskode.", source=district_source, column="Distrikt",
+                                    rows=district_source.rows(np.flatnonzero(dblank))))
+        ddup = dlist.duplicated(keep=False).to_numpy() & ~dblank
         if ddup.any():
-            raise InputError("samme distriktskode står flere gange.", source=district_source, column="Distrikt",
-                             rows=district_source.rows(np.flatnonzero(ddup)))
-        known = set(dlist)
+            problems.add(InputError("samme distriktskode står flere gange.", source=district_source,
+                                    column="Distrikt", rows=district_source.rows(np.flatnonzero(ddup))))
+        known = set(dlist) - {""}
         unknown = (~residence.isin(known) & (residence != "")).to_numpy()
         if unknown.any():
             pos = np.flatnonzero(unknown)
             codes = sorted(set(residence.iloc[pos]))
-            raise InputError(
+            problems.add(InputError(
                 f"ukendt distrikt {format_names(codes)} – tilføj det i distriktstabellen eller ret koden. "
                 f"Kendte distrikter: {format_names(sorted(known), limit=10)}.",
-                source=src, column=col.DISTRICT, rows=src.rows(pos))
+                source=src, column=col.DISTRICT, rows=src.rows(pos)))
         names = dict(zip(dlist, districts["Navn"].astype(str) if "Navn" in districts else dlist))
-        order = list(dlist)
+        order = list(dict.fromkeys(c for c in dlist if c != ""))
     else:
         known = set(residence) - {""}
         order = sorted(known, key=lambda c: (len(c), c))
         names = {c: c for c in order}
     if plan is not None and not isinstance(plan, DistrictPlan):
-        plan = read_plan(plan, known, plan_source or Source("Distriktsplanen"))
+        plan = problems.attempt(read_plan, plan, known, plan_source or Source("Distriktsplanen"))
     dcode = residence
     if plan:
-        grade = numeric_column(data, col.GRADE, src).astype(np.int64)
-        dcode = pd.Series(plan.assign(residence.to_numpy(), grade), index=residence.index, dtype=object)
+        grade = problems.attempt(numeric_column, data, col.GRADE, src)
+        if grade is not None:
+            dcode = pd.Series(plan.assign(residence.to_numpy(), grade.astype(np.int64)), index=residence.index,
+                              dtype=object)
     else:
         plan = None
     blank = (dcode == "").to_numpy()
     without = int(blank.sum())
     if without == len(dcode):
-        raise InputError("ingen elever i 0.-9. klasse har et distrikt – udfyld kolonnen med elevernes "
-                         "bopælsdistrikt.", source=src, column=col.DISTRICT)
+        problems.add(InputError("ingen elever i 0.-9. klasse har et distrikt – udfyld kolonnen med elevernes "
+                                "bopælsdistrikt.", source=src, column=col.DISTRICT))
     if districts is not None:
         present = set(dcode)
         empty = [c for c in order if c not in present]
@@ -294,10 +302,12 @@ def apply_model(
                         + "; ".join(plan.describe()) + ".")
 
     if design is None:
-        X = design_matrix(data, coefs.spec, src)
+        X = problems.attempt(design_matrix, data, coefs.spec, src)
     else:
         X = design if not excluded else design[numeric_column(pupils, col.GRADE, source) <= 9]
-    y = outcome(data, src)
+    y = problems.attempt(outcome, data, src)
+    problems.raise_if_any()
+    warnings += outlier_warnings(data, coefs.spec, coefs.coefficients, src)
     p = expit(X @ coefs.coefficients)
 
     group = pd.Index(order).get_indexer(dcode.to_numpy())    # each pupil's district in ``order``; -1: none

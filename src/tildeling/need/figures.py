@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import danish as dk
-from ..errors import InputError, Source, format_names, format_rows
+from ..errors import InputError, Problems, Source, format_names
 from ..model.power import Power
 from .apply import NeedResult, district_table, municipal_benchmark
 from .codes import normalise_code, normalise_codes
@@ -77,26 +77,14 @@ class DistrictFigures:
             return None
 
 
-class _Problems:
-    """Collects (source, column, rows, message) and raises them all at once."""
+class _Problems(Problems):
+    """Problems of the district figures, added by (source, column, rows, message) and raised all at once."""
 
-    def __init__(self) -> None:
-        self.items: list[tuple[Source, str | None, list[int], str]] = []
-
-    def add(self, source: Source, column: str | None, rows, message: str) -> None:
-        self.items.append((source, column, list(rows), message))
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        if len(self.items) == 1:
-            source, column, rows, message = self.items[0]
-            raise InputError(message, source=source, column=column, rows=rows)
-        lines = []
-        for source, column, rows, message in self.items:
-            where = [source.label] + ([f"kolonne '{column}'"] if column else []) + ([format_rows(rows)] if rows else [])
-            lines.append(f"• {', '.join(where)}: {message}")
-        raise InputError(f"Distriktstallene har {len(self.items)} fejl:\n" + "\n".join(lines))
+    def add(self, source, column=None, rows=(), message: str | None = None) -> None:   # noqa: D401
+        if isinstance(source, InputError):
+            super().add(source)
+        else:
+            super().add(InputError(message, source=source, column=column, rows=list(rows)))
 
 
 def _numbers(frame: pd.DataFrame, column: str, source: Source, problems: _Problems, *, whole: bool,

@@ -318,11 +318,12 @@ def load_delivery(book, path=None):
                          "Leverance (*.xlsx),*.xlsx")
         if path is None:
             return None
+    from ..io.files import open_workbook
+
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"Filen '{path}' findes ikke.")
     _status(book, f"{TITLE}: læser {path.name} …")
-    figures, frames, _ = read_delivery(path.read_bytes(), path.name)
+    source = open_workbook(path)
+    figures, frames, _ = read_delivery(source.data, source.name)
     tables = read_book_tables(book)
     setting = str(tables.names.get("Kommune") or "").strip()
     who = figures.municipality_name or figures.municipality

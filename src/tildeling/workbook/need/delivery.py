@@ -146,6 +146,7 @@ def delivery_package(dl: Delivery) -> Workbook:
 
 
 def write_delivery(dl: Delivery, path) -> Path:
+    """Save the delivery workbook atomically (:func:`tildeling.io.atomic.atomic_save`)."""
     from ...io.atomic import atomic_save
 
     path = Path(path)
@@ -226,19 +227,18 @@ def workbook_settings(figures: DistrictFigures) -> dict:
     return out
 
 
-def new_from_delivery(delivery, out) -> DistrictFigures:
+def new_from_delivery(delivery, out, *, overwrite: bool = True) -> DistrictFigures:
     """``tildeling new behovsmodel --leverance``: a need-model workbook filled from a delivery file.
 
     The delivery is read and checked first; the workbook's sheet Distriktstal holds its tables as they are, the
     sheet Distrikter its districts, the settings its municipality and school year.
     """
+    from ...io.files import open_workbook
     from .template import write_template
 
-    path = Path(delivery)
-    if not path.exists():
-        raise InputError(f"Filen '{path}' findes ikke.")
-    figures, frames, _ = read_delivery(path.read_bytes(), path.name)
+    source = open_workbook(delivery)
+    figures, frames, _ = read_delivery(source.data, source.name)
     districts = figures.districts[["Distrikt", "Navn"]].copy()
     write_template(out, districts=districts, settings=workbook_settings(figures), figures=frames,
-                   figures_demo=figures.demo)
+                   figures_demo=figures.demo, overwrite=overwrite)
     return figures

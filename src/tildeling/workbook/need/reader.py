@@ -1,12 +1,20 @@
-"""Read a need-model workbook's inputs (fast: python-calamine) without changing the file."""
+"""Read a need-model workbook's inputs (fast: python-calamine) without changing the file.
+
+Problems that do not stop the reading (Excel error values in a table, a bad setting, a broken
+coefficient table) are collected in :attr:`NeedInputs.problems`; :func:`~tildeling.workbook.need.run.compute`
+adds the problems of the pupil data, the districts and the budget options and reports them all at once.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import pandas as pd
 
-from ...errors import InputError, Source, format_names
+from ...danish import NumberError, cell_number
+from ...errors import InputError, Problems, Source, format_names, is_excel_error
 from ...model.coefficients import CoefficientTable
 from ...model.design import check_required_columns
 from ...need.figures import ROUTE_FIGURES, ROUTE_PUPILS, DistrictFigures, figures_from_tables, same_municipality
@@ -26,13 +34,15 @@ class NeedInputs:
     settings: dict
     tables: WorkbookTables
     warnings: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
     plan: pd.DataFrame | None = None          # tblDistriktsplan (optional)
     plan_source: Source | None = None
     figures: DistrictFigures | None = None    # the district-figures route (no pupil rows); then coefficients is None
+    by_figures: bool = False                  # no pupil rows, district figures given (even if they had problems)
 
     @property
     def route(self) -> str:
-        return ROUTE_PUPILS if self.figures is None else ROUTE_FIGURES
+        return ROUTE_FIGURES if self.by_figures or self.figures is not None else ROUTE_PUPILS
 
     @property
     def demo(self) -> bool:
@@ -41,7 +51,7 @@ class NeedInputs:
             return self.figures.demo
         from ...io.coefficients import is_demonstration
 
-        return is_demonstration(self.coefficients)
+        return self.coefficients is not None and is_demonstration(self.coefficients)
 
     @property
     def coefficient_source(self) -> str:
@@ -52,26 +62,59 @@ class NeedInputs:
             return f"leverancen på arket {c.SHEET_DISTRICT_FIGURES}: {source}" + (f" (fingeraftryk {mark})"
                                                                                  if mark else "") \
                 if self.figures.from_delivery else f"distriktstal skrevet på arket {c.SHEET_DISTRICT_FIGURES}"
+        if self.coefficients is None:
+            return ""
         return self.coefficients.metadata.get("Datakilde", "arket Koefficienter")
+
+    def raise_problems(self) -> None:
+        """Raise the problems found while reading (one InputError, or InputErrors listing them)."""
+        p = Problems()
+        p.extend(self.problems)
+        p.raise_if_any()
+
+
+#: The largest whole number a setting of kind ``int`` may have (phase-in years and the like).
+MAX_INT_SETTING = 1_000_000
+
+
+def setting_source(setting: c.Setting, tables: WorkbookTables | None = None) -> Source:
+    """Where a setting is, for messages: the sheet, its cell and its label."""
+    ref = (getattr(tables, "references", None) or {}).get(setting.name) if tables is not None else None
+    where = f"Arket '{c.SHEET_SETTINGS}'"
+    if ref:
+        sheet, cell = ref
+        where = f"Arket '{sheet}', celle {cell}"
+    return Source(f"{where} ('{setting.label}', navnet {setting.name})")
 
 
 def _setting_value(setting: c.Setting, value, source: Source):
+    """The value of one setting, checked; an InputError names the setting and its cell."""
+    if is_excel_error(value):
+        raise InputError(f"fejlværdien '{str(value).strip()}' – ret formlen eller skriv en værdi.", source=source,
+                         kind="excel_error")
     if setting.kind == "text":
-        return "" if value is None else str(value).strip()
+        if value is None:
+            return ""
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
+        if isinstance(value, (datetime, date)):
+            value = value.strftime("%d-%m-%Y")
+        return str(value).strip()
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise InputError(f"'{setting.label}' er tom – skriv en værdi.", source=source)
-    if isinstance(value, str):
-        try:
-            value = float(value.replace(".", "").replace(",", ".")) if setting.kind == "number" else \
-                float(value.replace(",", ".").rstrip("%")) / (100 if value.strip().endswith("%") else 1)
-        except ValueError:
-            raise InputError(f"'{setting.label}' skal være et tal, ikke '{value}'.", source=source) from None
-    value = float(value)
+        raise InputError("er tom – skriv en værdi.", source=source)
+    try:
+        number = cell_number(value, percent=setting.kind == "fraction")
+    except NumberError as exc:
+        raise InputError(f"skal være et tal: {exc}.", source=source) from None
+    if number is None:
+        raise InputError("er tom – skriv en værdi.", source=source)
     if setting.kind == "int":
-        if not value.is_integer():
-            raise InputError(f"'{setting.label}' skal være et helt tal.", source=source)
-        return int(value)
-    return value
+        if not number.is_integer():
+            raise InputError(f"skal være et helt tal, ikke {str(number).replace('.', ',')}.", source=source)
+        if abs(number) > MAX_INT_SETTING:
+            raise InputError(f"tallet er alt for stort ({value}) – skriv et helt tal som 0, 1, 2 …", source=source)
+        return int(number)
+    return number
 
 
 def read_need_inputs(data: bytes, name: str = "projektmappen") -> NeedInputs:
@@ -89,6 +132,9 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     Two routes: with pupil rows on the sheet Elever, the model is applied to them (the coefficient table is
     needed); without pupil rows, the district figures on the sheet Distriktstal are used (a delivery's, or typed
     in), and they are checked here (:func:`~tildeling.need.figures.figures_from_tables`).
+
+    Missing tables or defined names raise at once (nothing else can be checked without them); problems in
+    the values are collected in :attr:`NeedInputs.problems`.
     """
     name = tables.name
     kind = tables.names.get(c.KIND_NAME)
@@ -100,54 +146,70 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
         raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")
     pupil_rows = _has_rows(tables.frames.get(c.TBL_PUPILS))
     figure_rows = _has_rows(tables.frames.get(c.TBL_DISTRICT_FIGURES))
-    warnings = []
-    if pupil_rows or not figure_rows:
-        pupils = tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
-        if not pupil_rows and c.TBL_DISTRICT_FIGURES in tables.frames:
-            raise InputError("indeholder ingen elever, og arket Distriktstal har ingen distriktstal – indsæt "
-                             "elever, eller indlæs analytikerens leverance (Tildeling → Indlæs leverance).",
-                             source=tables.sources[c.TBL_PUPILS])
-        if figure_rows:
-            warnings.append(f"Arket {c.SHEET_DISTRICT_FIGURES} bruges ikke, fordi arket {c.SHEET_PUPILS} har elever. "
-                            f"Slet eleverne for at regne på distriktstallene.")
-    else:
-        pupils = tables.frames.get(c.TBL_PUPILS, pd.DataFrame())
-    districts = tables.require(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)
+    by_figures = figure_rows and not pupil_rows
+    problems = Problems(limit=10**9)  # all of them: compute() adds its own and applies the limit
+    problems.extend(getattr(tables, "problems", []) or [])
+    warnings = list(getattr(tables, "warnings", []) or [])
+    needed = [(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)]
+    if not by_figures:
+        needed = [(c.TBL_PUPILS, c.SHEET_PUPILS), *needed, (c.TBL_COEFS, c.SHEET_COEFS)]
+    for table, sheet in needed:
+        with problems.collect():
+            tables.require(table, sheet)
+    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text"]
+    if missing:
+        problems.add(InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
+                                f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'."))
+    if missing or any(t not in tables.frames for t, _ in needed):
+        problems.raise_if_any()
+    pupils = tables.frames.get(c.TBL_PUPILS, pd.DataFrame())
+    pupil_source = tables.sources.get(c.TBL_PUPILS, Source(f"Arket '{c.SHEET_PUPILS}'"))
+    if not pupil_rows and not figure_rows and c.TBL_DISTRICT_FIGURES in tables.frames:
+        problems.add(InputError("indeholder ingen elever, og arket Distriktstal har ingen distriktstal – indsæt "
+                                "elever, eller indlæs analytikerens leverance (Tildeling → Indlæs leverance).",
+                                source=pupil_source))
+    if pupil_rows and figure_rows:
+        warnings.append(f"Arket {c.SHEET_DISTRICT_FIGURES} bruges ikke, fordi arket {c.SHEET_PUPILS} har elever. "
+                        "Slet eleverne for at regne på distriktstallene.")
+    districts = tables.frames[c.TBL_DISTRICTS]
     dsrc = tables.sources[c.TBL_DISTRICTS]
-    check_required_columns(districts, list(c.DISTRICT_REQUIRED), dsrc)
+    problems.attempt(check_required_columns, districts, list(c.DISTRICT_REQUIRED), dsrc)
     coefs = figures = None
-    if pupil_rows or not figure_rows:
-        coef_frame = tables.require(c.TBL_COEFS, c.SHEET_COEFS)
+    if not by_figures:
         meta = {}
         if c.TBL_MODEL_INFO in tables.frames:
             m = tables.frames[c.TBL_MODEL_INFO]
             if {"Nøgle", "Værdi"} <= set(m.columns):
                 meta = {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
-        coefs = CoefficientTable.from_frame(coef_frame, meta, tables.sources[c.TBL_COEFS])
+        coefs = problems.attempt(CoefficientTable.from_frame, tables.frames[c.TBL_COEFS], meta,
+                                 tables.sources[c.TBL_COEFS])
     settings = {}
-    ssrc = Source(f"Arket '{c.SHEET_SETTINGS}'")
-    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text"]
-    if missing:
-        raise InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
-                         f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'.")
     for s in c.SETTINGS:
-        settings[s.name] = _setting_value(s, tables.names.get(s.name, s.default), ssrc)
-    if not (pupil_rows or not figure_rows):
+        settings[s.name] = problems.attempt(_setting_value, s, tables.names.get(s.name, s.default),
+                                            setting_source(s, tables))
+    if by_figures:
         frames = {t: tables.frames[t] for t in c.DELIVERY_TABLES if t in tables.frames}
-        figures = figures_from_tables(frames, {t: tables.sources[t] for t in frames})
-        if not same_municipality(settings.get("Kommune", ""), figures):
-            who = figures.municipality_name or figures.municipality
-            if figures.municipality_name and figures.municipality:
-                who = f"{figures.municipality_name} ({figures.municipality})"
-            raise InputError(f"distriktstallene er fra {who}, men projektmappen er til '{settings['Kommune']}' "
-                             f"(arket {c.SHEET_SETTINGS}, Kommune). Indlæs leverancen for "
-                             f"{settings['Kommune']}, eller ret kommunen på arket {c.SHEET_SETTINGS}.",
-                             source=tables.sources.get(c.TBL_MUNICIPAL_FIGURES, tables.sources[c.TBL_DISTRICT_FIGURES]),
-                             column="Kommune" if c.TBL_MUNICIPAL_FIGURES in tables.frames else None)
-        _check_same_districts(districts, dsrc, figures, tables.sources[c.TBL_DISTRICT_FIGURES])
-    return NeedInputs(pupils, tables.sources.get(c.TBL_PUPILS, Source(f"Arket '{c.SHEET_PUPILS}'")), districts, dsrc,
-                      coefs, settings, tables, warnings=warnings, plan=tables.frames.get(c.TBL_PLAN),
-                      plan_source=tables.sources.get(c.TBL_PLAN), figures=figures)
+        figures = problems.attempt(figures_from_tables, frames, {t: tables.sources[t] for t in frames})
+        if figures is not None:
+            problems.attempt(_check_municipality, settings.get("Kommune") or "", figures, tables)
+            problems.attempt(_check_same_districts, districts, dsrc, figures, tables.sources[c.TBL_DISTRICT_FIGURES])
+    return NeedInputs(pupils, pupil_source, districts, dsrc, coefs, settings, tables, warnings=warnings,
+                      problems=list(problems.items), plan=tables.frames.get(c.TBL_PLAN),
+                      plan_source=tables.sources.get(c.TBL_PLAN), figures=figures, by_figures=by_figures)
+
+
+def _check_municipality(setting: str, figures: DistrictFigures, tables: WorkbookTables) -> None:
+    """The district figures must be the workbook's municipality's (the setting Kommune, by name or code)."""
+    if same_municipality(setting, figures):
+        return
+    who = figures.municipality_name or figures.municipality
+    if figures.municipality_name and figures.municipality:
+        who = f"{figures.municipality_name} ({figures.municipality})"
+    raise InputError(f"distriktstallene er fra {who}, men projektmappen er til '{setting}' (arket "
+                     f"{c.SHEET_SETTINGS}, Kommune). Indlæs leverancen for {setting}, eller ret kommunen på arket "
+                     f"{c.SHEET_SETTINGS}.",
+                     source=tables.sources.get(c.TBL_MUNICIPAL_FIGURES, tables.sources[c.TBL_DISTRICT_FIGURES]),
+                     column="Kommune" if c.TBL_MUNICIPAL_FIGURES in tables.frames else None)
 
 
 def _check_same_districts(districts: pd.DataFrame, dsrc: Source, figures: DistrictFigures, fsrc: Source) -> None:

@@ -172,8 +172,9 @@ def _report(deliveries) -> None:
     for dl in deliveries:
         who = f"{dl.name} ({dl.municipality})" if dl.name else dl.municipality
         n = int(dl.municipal["Elever"].iloc[0])
-        print(f"{who}: {len(dl.districts)} distrikter, {dk.integer(n)} elever, {len(dl.suppressed)} skjulte tal "
-              f"(grænse {dl.threshold}).")
+        k, h = len(dl.districts), len(dl.suppressed)
+        print(f"{who}: {k} {'distrikt' if k == 1 else 'distrikter'}, {dk.integer(n)} elever, {h} "
+              f"{'skjult tal' if h == 1 else 'skjulte tal'} (grænse {dl.threshold}).")
 
 
 def _demo_warning() -> None:

@@ -415,6 +415,7 @@ def test_a_delivery_from_another_municipality_is_refused(delivery, tmp_path):
     out = tmp_path / "bud.xlsx"
     assert main(["new", "behovsmodel", "--leverance", str(delivery), "--out", str(out), "--quiet"]) == 0
     wb = openpyxl.load_workbook(out)
+    wb[c.SHEET_SETTINGS]["B6"] = 1_000_000          # SamletBudget
     wb[c.SHEET_SETTINGS]["B4"] = "Faxe Kommune"     # Kommune
     wb.save(out)
     before = out.read_bytes()
@@ -431,6 +432,9 @@ def test_a_delivery_from_another_municipality_is_refused(delivery, tmp_path):
 def test_an_edited_district_workbook_is_refused(delivery, tmp_path):
     out = tmp_path / "bud.xlsx"
     assert main(["new", "behovsmodel", "--leverance", str(delivery), "--out", str(out), "--quiet"]) == 0
+    wb = openpyxl.load_workbook(out)
+    wb[c.SHEET_SETTINGS]["B6"] = 1_000_000          # SamletBudget
+    wb.save(out)
     row = _edit_table(out, out, c.TBL_DISTRICT_FIGURES, "Forventede elever", 0, 99.0)
     before = out.read_bytes()
     with pytest.raises(InputError, match="tblKommunetal.*kolonne 'Forventede elever'.*hænger ikke sammen"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -107,6 +108,9 @@ def test_load_delivery_refuses_a_need_workbook(files):
 
 def test_live_district_figures_equal_the_file_and_compute_writes_the_results(files):
     path = files / "bud.xlsx"
+    wb = openpyxl.load_workbook(path)
+    wb[c.SHEET_SETTINGS]["B6"] = 2_000_000          # SamletBudget, as the budget officer types it
+    wb.save(path)
     payload = _payload(path)
     live = read_book_inputs(xw.Book(json=copy.deepcopy(payload)))
     file = read_need_inputs(path.read_bytes(), path.name)

@@ -338,7 +338,7 @@ def result_from_figures(fig: DistrictFigures) -> NeedResult:
     warnings = list(fig.warnings)
     if fig.markers or fig.actual_marker:
         warnings.append("Nogle faktiske antal er skjulte i leverancen (færre end grænsen, eller for at et skjult tal "
-                        "ikke kan regnes ud); tal beregnet ud fra dem står tomme.")
+                        "ikke kan regnes ud); tal beregnet ud fra dem vises som '..'.")
     if fig.without_district:
         warnings.append(f"{dk.integer(fig.without_district)} elever uden distrikt tælles med i kommunens tal "
                         "(Tabel 4.1), men ikke i distrikternes.")

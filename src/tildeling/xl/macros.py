@@ -28,6 +28,7 @@ from ..workbook.need import contract as c
 from .absence_macros import new_absence_workbook, run_absence_analysis
 
 __all__ = ["RIBBON_MACROS", "new_need_workbook", "validate_data", "fit_model", "load_coefficients", "load_delivery",
+           "load_last_year",
            "compute_allocation", "refresh_benchmarks", "make_shareable_copy", "show_help",
            "new_absence_workbook", "run_absence_analysis", "guide_address"]
 
@@ -38,6 +39,7 @@ RIBBON_MACROS = (
     "fit_model",              # Estimér model
     "load_coefficients",      # Indlæs koefficienter
     "load_delivery",          # Indlæs leverance
+    "load_last_year",         # Indlæs sidste år
     "compute_allocation",     # Beregn fordeling
     "refresh_benchmarks",     # Opdatér benchmarks
     "make_shareable_copy",    # Lav delbar kopi
@@ -83,6 +85,8 @@ MSG_NO_DIALOG = ("Der kan ikke vises en fildialog her. Indsæt koefficienttabell
                  "eller kør 'tildeling new behovsmodel' med den rigtige koefficienttabel.")
 MSG_NO_DIALOG_DELIVERY = ("Der kan ikke vises en fildialog her. Lav projektmappen fra leverancen på kommandolinjen: "
                           "'tildeling new behovsmodel --leverance LEVERANCE.xlsx --out PROJEKTMAPPE.xlsx'.")
+MSG_NO_DIALOG_LAST_YEAR = ("Der kan ikke vises en fildialog her. Skriv sidste års tal på arket Sidste år i hånden, "
+                           "eller kør 'tildeling run FIL --sidste-aar SIDSTE.xlsx' på kommandolinjen.")
 HELP_TEXT = (
     "Tildeling – socioøkonomisk fordeling af specialundervisningsbudgettet\n\n"
     "1. Ny behovsmodel: laver en ny projektmappe fra skabelonen.\n"
@@ -90,6 +94,7 @@ HELP_TEXT = (
     "Indstillinger og evt. budgetter på Distrikter (gule faner og celler).\n"
     "3. Regner kommunen selv på elever (kun med hjemmel): udfyld Elever og Indlæs koefficienter (.xlsx eller "
     ".csv).\n"
+    "   Indlæs sidste år: hent sidste års fordeling til arket Sidste år (sammenligning og beskyttelse).\n"
     "4. Kontrollér data: tjekker alle input uden at skrive noget.\n"
     "5. Beregn fordeling: skriver arkene Distriktsbehov, Fordeling, Benchmark, Model, Beskrivende og "
     "Kørselslog (en ny kørsel erstatter dem).\n"
@@ -249,10 +254,11 @@ def fit_model(book):
     return model
 
 
-def _ask_file(book, title: str, kinds: str, no_dialog: str, excel_filter: str) -> str | None:
-    """A file dialog in desktop Excel (else Tk); None when the user cancels."""
+def _ask_file(book, title: str, kind: str, patterns: tuple[str, ...], no_dialog: str) -> str | None:
+    """A file dialog in desktop Excel; None when the user cancels."""
     try:  # Windows: Excel's own dialog
-        chosen = book.app.api.GetOpenFilename(excel_filter, 1, title)
+        spec = ";".join(patterns)
+        chosen = book.app.api.GetOpenFilename(f"{kind} ({spec}),{spec}", 1, title)
         return chosen if isinstance(chosen, str) and chosen else None
     except Exception:  # noqa: BLE001 - macOS or the remote engine: try Tk below
         pass
@@ -263,7 +269,7 @@ def _ask_file(book, title: str, kinds: str, no_dialog: str, excel_filter: str) -
         root = tkinter.Tk()
         root.withdraw()
         root.attributes("-topmost", True)
-        chosen = filedialog.askopenfilename(title=title, filetypes=[(kinds.split("|")[0], kinds.split("|")[1])])
+        chosen = filedialog.askopenfilename(title=title, filetypes=[(kind, " ".join(patterns))])
         root.destroy()
         return chosen or None
     except Exception:  # noqa: BLE001 - no display
@@ -271,8 +277,7 @@ def _ask_file(book, title: str, kinds: str, no_dialog: str, excel_filter: str) -
 
 
 def _ask_coefficient_file(book) -> str | None:
-    return _ask_file(book, "Vælg koefficienttabellen", "Koefficienttabel|*.xlsx *.csv", MSG_NO_DIALOG,
-                     "Koefficienttabel (*.xlsx;*.csv),*.xlsx;*.csv")
+    return _ask_file(book, "Vælg koefficienttabellen", "Koefficienttabel", ("*.xlsx", "*.csv"), MSG_NO_DIALOG)
 
 
 @_macro
@@ -314,8 +319,7 @@ def load_delivery(book, path=None):
     from .render import render_sheet
 
     if path is None:
-        path = _ask_file(book, "Vælg leverancen", "Leverance|*.xlsx", MSG_NO_DIALOG_DELIVERY,
-                         "Leverance (*.xlsx),*.xlsx")
+        path = _ask_file(book, "Vælg leverancen", "Leverance", ("*.xlsx",), MSG_NO_DIALOG_DELIVERY)
         if path is None:
             return None
     from ..io.files import open_workbook
@@ -397,6 +401,38 @@ def _write_districts(book, districts, rows) -> None:
         ws.range((top + 1, left), (top + len(rows), left + ncol - 1)).value = rows
     if new_last != old_last:
         table.resize(ws.range((top, left), (new_last, left + ncol - 1)))
+
+
+@_macro
+def load_last_year(book, path=None):
+    """Indlæs sidste år: last year's workbook, shared copy or delivery → ``tblSidsteAar`` on the sheet Sidste år."""
+    from ..workbook.layout import place
+    from ..workbook.need.last_year import last_year_sheet, read_last_year
+    from .render import render_sheet
+
+    if path is None:
+        path = _ask_file(book, "Vælg sidste års projektmappe, delbare kopi eller leverance", "Excel-projektmappe",
+                         ("*.xlsx",), MSG_NO_DIALOG_LAST_YEAR)
+        if path is None:
+            return None
+    path = Path(path)
+    _status(book, f"{TITLE}: læser {path.name} …")
+    imp = read_last_year(path)                       # read and check everything first …
+    names = [s.name for s in book.sheets]
+    if c.SHEET_LAST_YEAR in names:
+        position = None                              # … then replace the sheet where it is
+    elif c.SHEET_COEFS in names:
+        position = names.index(c.SHEET_COEFS) + 1
+    else:
+        position = len(names)
+    render_sheet(book, place(last_year_sheet(imp)), position)
+    n = len(imp.frame)
+    text = (f"Sidste års tal fra {imp.origin} er indlæst på arket {c.SHEET_LAST_YEAR}: {n} distrikter. Tryk Beregn "
+            f"fordeling for at se arket {c.SHEET_DEVELOPMENT}.")
+    if imp.notes:
+        text += "\n\n" + "\n".join(f"• {note}" for note in imp.notes)
+    _alert(book, text)
+    return imp
 
 
 @_macro

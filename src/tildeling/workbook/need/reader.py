@@ -18,6 +18,7 @@ from ...errors import InputError, Problems, Source, format_names, is_excel_error
 from ...model.coefficients import CoefficientTable
 from ...model.design import check_required_columns
 from ...need.figures import ROUTE_FIGURES, ROUTE_PUPILS, DistrictFigures, figures_from_tables, same_municipality
+from ...need.development import LastYear, last_year_from_frame
 from ..tables import WorkbookTables, read_tables
 from . import contract as c
 
@@ -37,6 +38,8 @@ class NeedInputs:
     problems: list = field(default_factory=list)
     plan: pd.DataFrame | None = None          # tblDistriktsplan (optional)
     plan_source: Source | None = None
+    last_year: LastYear | None = None         # tblSidsteAar (optional, validated)
+    last_year_coefficients: CoefficientTable | None = None   # tblSidsteAarKoefficienter (optional)
     figures: DistrictFigures | None = None    # the district-figures route (no pupil rows); then coefficients is None
     by_figures: bool = False                  # no pupil rows, district figures given (even if they had problems)
 
@@ -101,12 +104,16 @@ def _setting_value(setting: c.Setting, value, source: Source):
             value = value.strftime("%d-%m-%Y")
         return str(value).strip()
     if value is None or (isinstance(value, str) and not value.strip()):
+        if setting.optional:
+            return None
         raise InputError("er tom – skriv en værdi.", source=source)
     try:
         number = cell_number(value, percent=setting.kind == "fraction")
     except NumberError as exc:
         raise InputError(f"skal være et tal: {exc}.", source=source) from None
     if number is None:
+        if setting.optional:
+            return None
         raise InputError("er tom – skriv en værdi.", source=source)
     if setting.kind == "int":
         if not number.is_integer():
@@ -148,7 +155,11 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     figure_rows = _has_rows(tables.frames.get(c.TBL_DISTRICT_FIGURES))
     by_figures = figure_rows and not pupil_rows
     problems = Problems(limit=10**9)  # all of them: compute() adds its own and applies the limit
-    problems.extend(getattr(tables, "problems", []) or [])
+    by_table = getattr(tables, "table_problems", None)
+    if by_table:   # only the input tables' problems: result sheets are replaced by the run anyway
+        problems.extend(p for t in c.INPUT_TABLES for p in by_table.get(t, []))
+    else:
+        problems.extend(getattr(tables, "problems", []) or [])
     warnings = list(getattr(tables, "warnings", []) or [])
     needed = [(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)]
     if not by_figures:
@@ -156,7 +167,7 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     for table, sheet in needed:
         with problems.collect():
             tables.require(table, sheet)
-    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text"]
+    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text" and not s.optional]
     if missing:
         problems.add(InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
                                 f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'."))
@@ -187,6 +198,16 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     for s in c.SETTINGS:
         settings[s.name] = problems.attempt(_setting_value, s, tables.names.get(s.name, s.default),
                                             setting_source(s, tables))
+    year = settings.get("Budgetaar")
+    if year is not None and not 1900 <= year <= 2200:
+        problems.add(InputError(f"skal være et årstal, fx 2027, ikke {year}.",
+                                source=setting_source(c.SETTING_BY_NAME["Budgetaar"], tables)))
+    last_year = problems.attempt(last_year_from_frame, tables.frames.get(c.TBL_LAST_YEAR),
+                                 tables.sources.get(c.TBL_LAST_YEAR))
+    last_coefs = None
+    if last_year is not None and c.TBL_LAST_YEAR_COEFS in tables.frames and len(tables.frames[c.TBL_LAST_YEAR_COEFS]):
+        last_coefs = problems.attempt(CoefficientTable.from_frame, tables.frames[c.TBL_LAST_YEAR_COEFS], {},
+                                      tables.sources[c.TBL_LAST_YEAR_COEFS])
     if by_figures:
         frames = {t: tables.frames[t] for t in c.DELIVERY_TABLES if t in tables.frames}
         figures = problems.attempt(figures_from_tables, frames, {t: tables.sources[t] for t in frames})
@@ -195,7 +216,8 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
             problems.attempt(_check_same_districts, districts, dsrc, figures, tables.sources[c.TBL_DISTRICT_FIGURES])
     return NeedInputs(pupils, pupil_source, districts, dsrc, coefs, settings, tables, warnings=warnings,
                       problems=list(problems.items), plan=tables.frames.get(c.TBL_PLAN),
-                      plan_source=tables.sources.get(c.TBL_PLAN), figures=figures, by_figures=by_figures)
+                      plan_source=tables.sources.get(c.TBL_PLAN), last_year=last_year,
+                      last_year_coefficients=last_coefs, figures=figures, by_figures=by_figures)
 
 
 def _check_municipality(setting: str, figures: DistrictFigures, tables: WorkbookTables) -> None:

@@ -44,7 +44,7 @@ def benchmark_sheet(ctx: Context) -> Sheet:
         Text("Selv ved landsgennemsnitlig praksis varierer antallet af segregerede elever tilfældigt. KI-kolonnerne "
              "er 95 %-intervallet for forskellen (varians Σ p(1 − p) under modellen); ligger hele intervallet over "
              "eller under 0, er forskellen større end tilfældig variation (kolonnen Vurdering).", "note"),
-        TableBlock(c.TBL_EXTERNAL, ext, formats_for(ext), widths={"Navn": 24, A.VERDICT: 50},
+        TableBlock(c.TBL_EXTERNAL, ext, {**formats_for(ext), **_BOUNDS}, widths={"Navn": 24, A.VERDICT: 50},
                    **_external_totals(ext, shared)),
         Text("Intern benchmarking (Figur 5.2): distriktets andel af kommunens segregerede elever.", "subtitle"),
         TableBlock(c.TBL_INTERNAL, internal, formats_for(internal), widths={"Navn": 24},
@@ -71,6 +71,9 @@ def _external_totals(ext: pd.DataFrame, shared: bool) -> dict:
             lambda b: f"=({b.total_cell('Faktisk henvisningsandel')}-{b.total_cell('Forventet henvisningsandel')})*100")
     return kw
 
+
+#: The interval's bounds with two decimals: a bound of −0,05 must not read "−0,0" next to "more than chance".
+_BOUNDS = {A.EXT_LOW: "+0.00;-0.00;0.00", A.EXT_HIGH: "+0.00;-0.00;0.00"}
 
 _UNIT_FORMAT = {"andel": PCT, "procentpoint": PP, "elever": "#,##0.0"}
 

@@ -24,7 +24,7 @@ from . import contract as c
 from .sheets import RunInfo, legend
 from .reader import NeedInputs, read_need_inputs
 from ..audit import save_cleared
-from ..render_xlsx import STYLES, render_sheets
+from ..render_xlsx import PERSONAL_FILL, STYLES, render_sheets
 from .run import compute, fingerprint
 
 __all__ = ["share_workbook", "share_inputs", "SHARED_NOTE_SHEET", "threshold_of"]
@@ -59,13 +59,14 @@ def share_workbook(path, out, *, threshold=None, progress=None) -> Path:
 def shared_package(inputs: NeedInputs, *, fingerprint: str, threshold: int) -> bytes:
     """The shared copy as the bytes of an .xlsx package (not yet audited)."""
     info = RunInfo(started=date.today().isoformat(), fingerprint=fingerprint,
-                   coefficient_source=inputs.coefficients.metadata.get("Datakilde", ""), settings={}, warnings=[])
+                   coefficient_source=inputs.coefficient_source, settings={}, warnings=[])
     _, _, sheets = compute(inputs, info=info, shared=True, threshold=threshold)
     wb = Workbook()
     ws = wb.active
     ws.title = SHARED_NOTE_SHEET
     lines = [
         ("title", f"Delt version – {inputs.settings['Kommune']}, skoleåret {inputs.settings['Skoleaar']}"),
+        *([("banner", c.DEMO_BANNER), ("warning", c.DEMO_BANNER_NOTE)] if inputs.demo else []),
         ("normal", "Denne projektmappe er en delbar kopi af resultaterne af den socioøkonomiske behovsmodel."),
         ("normal", "Den indeholder ingen oplysninger om enkelte elever (intet elevark, ingen ElevID)."),
         ("normal", f"Antal under {threshold} personer er skjult, og det samme er tal, der er beregnet ud fra dem, "
@@ -80,6 +81,8 @@ def shared_package(inputs: NeedInputs, *, fingerprint: str, threshold: int) -> b
         cell = ws.cell(row=i, column=1, value=text)
         cell.font = STYLES[style]
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if style == "banner":
+            cell.fill = PERSONAL_FILL
     ws.column_dimensions["A"].width = 110
     ws.sheet_view.showGridLines = False
     ws.page_setup.orientation = "landscape"

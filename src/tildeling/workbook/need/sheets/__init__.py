@@ -24,6 +24,7 @@ from ....need.apply import NeedResult
 from ....privacy import (DEFAULT_THRESHOLD, SECONDARY_MARKER, DisclosureError, findings_message, primary_marker,
                          suppress)
 from ...layout import Sheet, TableBlock, Text, place
+from .. import contract as c
 from .allocation import allocation_block, allocation_sheet
 from .benchmark import benchmark_sheet
 from .common import Context, RunInfo
@@ -33,19 +34,22 @@ from .district import need_sheet
 from .log import log_sheet
 from .model import model_sheet
 
-__all__ = ["RunInfo", "Context", "output_sheets", "allocation_block", "suppress_sheets", "legend"]
+__all__ = ["RunInfo", "Context", "output_sheets", "allocation_block", "suppress_sheets", "legend",
+           "add_demo_banner"]
 
 
 def output_sheets(result: NeedResult, alloc, info: RunInfo, *, municipality: str, school_year: str,
                   shared: bool = False, settings: dict | None = None, names=(), district_columns=(),
-                  last_year=None, development=None, threshold: int = DEFAULT_THRESHOLD) -> list[Sheet]:
+                  last_year=None, development=None, threshold: int = DEFAULT_THRESHOLD,
+                  demo: bool = False) -> list[Sheet]:
     """All output sheets of a run.
 
     ``settings`` are the workbook's settings, ``names`` the defined names it has and ``district_columns``
     the columns of its ``tblDistrikter`` (live formulas refer to them). ``shared=True``: static values, no
     log, and every table suppressed together by :func:`tildeling.privacy.suppress` (counts of 1 …
     ``threshold`` − 1 as ``<N``, what is computed from them left out, and secondary cells ``..`` so that
-    nothing can be worked out from totals or other tables).
+    nothing can be worked out from totals or other tables). ``demo=True`` (the bundled demonstration
+    coefficients) puts a red banner under every sheet's title.
     """
     settings = dict(settings or {})
     ctx = Context(result, alloc, info, municipality, school_year, shared, budget_year=settings.get("Budgetaar"),
@@ -58,6 +62,9 @@ def output_sheets(result: NeedResult, alloc, info: RunInfo, *, municipality: str
         suppress_sheets(sheets, threshold)
     else:
         sheets.append(log_sheet(ctx))
+    if demo:
+        for s in sheets:
+            add_demo_banner(s)
     return [place(s) for s in sheets]
 
 
@@ -100,3 +107,11 @@ def legend(threshold: int) -> str:
     return (f"{primary_marker(threshold)} = under {threshold} personer. {SECONDARY_MARKER} = skjult, så et andet "
             f"skjult tal ikke kan regnes ud. Tom celle = beregnet ud fra et skjult tal eller for en gruppe på under "
             f"{threshold} personer.")
+
+
+def add_demo_banner(sheet: Sheet) -> Sheet:
+    """The red demonstration banner right under the sheet's title (or first, on a sheet without one)."""
+    first = sheet.blocks[0] if sheet.blocks else None
+    at = 1 if isinstance(first, Text) and first.style in ("title", "personal") else 0
+    sheet.blocks[at:at] = [Text(c.DEMO_BANNER, "banner"), Text(c.DEMO_BANNER_NOTE, "warning")]
+    return sheet

@@ -1,4 +1,4 @@
-"""Suppression in a column with a published total (privacy.margins), checked by brute force."""
+"""Suppression in a column with a published total (the delivery's, in privacy.checker), checked by brute force."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from tildeling.privacy.margins import (COMPLEMENT, PRIMARY, SECONDARY, label_domain, possible_values, protect_counts,
+from tildeling.privacy.checker import (CELL_COMPLEMENT as COMPLEMENT, CELL_PRIMARY as PRIMARY,
+                                       CELL_SECONDARY as SECONDARY, label_domain, possible_values, protect_counts,
                                        protect_means, sensitivity)
 
 

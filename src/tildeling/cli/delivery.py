@@ -61,7 +61,8 @@ def cmd_export(args) -> int:
     from ..io.coefficients import is_demonstration, read_coefficients
     from ..io.tables import read_table
     from ..need.delivery import check_threshold
-    from ..workbook.need.delivery import write_delivery
+    from ..privacy import DisclosureError
+    from ..workbook.need.delivery import cleared_delivery, write_delivery
 
     say = Progress(args.quiet)
     threshold = check_threshold(args.min_celle)
@@ -102,7 +103,8 @@ def cmd_export(args) -> int:
         say(f"Anvender modellen og laver leverancen for {name or code} …")
         dl = _one(pupils, source, coefs, districts, dsource, plan, psource, code=code, name=name, year=year,
                   threshold=threshold, demo=demo, coef_source=coef_source)
-        write_delivery(dl, out)
+        say("Kontrollerer leverancen for små tal …")
+        write_delivery(dl, out, pupil_ids=_ids(pupils) if "ElevID" in pupils.columns else ())
         _report([dl])
         for w in dl.warnings:
             say(w)
@@ -153,18 +155,35 @@ def cmd_export(args) -> int:
                                    design=X[pos]))
         except InputError as exc:
             problems.append(f"Kommune {code}{f' ({name})' if name else ''}: {exc}")
+    cleared = []
+    if not problems:   # every delivery is audited before any is written
+        say(f"Kontrollerer {len(deliveries)} leverancer for små tal …")
+        ids = _ids(pupils)
+        for dl in deliveries:
+            try:
+                mine = ids[mcode == dl.municipality] if ids is not None else ()
+                cleared.append(cleared_delivery(dl, pupil_ids=mine))
+            except DisclosureError as exc:
+                problems.append(f"Kommune {dl.municipality}{f' ({dl.name})' if dl.name else ''}: {exc}")
     if problems:
         raise InputError(f"Ingen leverancer er skrevet – {len(problems)} af {len(codes)} kommuner har fejl:\n"
                          + "\n".join(problems))
     out.mkdir(exist_ok=True)
     say(f"Skriver {len(deliveries)} leverancer til {out} …")
-    for dl in deliveries:
-        write_delivery(dl, out / f"{dl.municipality}.xlsx")
+    for dl, data in zip(deliveries, cleared):
+        write_delivery(dl, out / f"{dl.municipality}.xlsx", data=data)
     _report(deliveries)
     if demo:
         _demo_warning()
     say.done(f"{len(deliveries)} leverancer er skrevet til {out}")
     return 0
+
+
+def _ids(pupils):
+    """The pupils' IDs (every part of a delivery is searched for them), or None without an ID column."""
+    if "ElevID" not in pupils.columns:
+        return None
+    return pupils["ElevID"].astype(str).to_numpy()
 
 
 def _report(deliveries) -> None:

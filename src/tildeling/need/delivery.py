@@ -12,7 +12,7 @@ Disclosure control (``threshold`` = N, 3–10, default 5):
 * every count of persons that is, or whose complement within its row is, 1 to N − 1 is hidden (primary);
 * every figure derived from a hidden count is hidden (shares, rates, means, differences);
 * further counts are hidden (secondary) until no hidden count can be narrowed down from the totals
-  (:mod:`tildeling.privacy.margins`);
+  (:func:`tildeling.privacy.checker.protect_counts`);
 * every hidden cell is listed with its rule (:attr:`Delivery.suppressed`).
 
 Hidden counts under N are shown as ``<N``; every other hidden figure as ``..``.
@@ -29,8 +29,9 @@ import pandas as pd
 from .. import __version__
 from .. import danish as dk
 from ..errors import InputError, format_names
-from ..privacy.margins import (COMPLEMENT, DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, PRIMARY, SECONDARY,
-                               protect_counts, protect_means, sensitivity)
+from ..privacy import check_threshold as _check_threshold
+from ..privacy.checker import (CELL_COMPLEMENT as COMPLEMENT, CELL_PRIMARY as PRIMARY, CELL_SECONDARY as SECONDARY,
+                               DEFAULT_THRESHOLD, protect_counts, protect_means, sensitivity)
 from .apply import NeedResult
 
 __all__ = ["Delivery", "make_delivery", "check_threshold", "hidden_marker", "OTHER_HIDDEN",
@@ -82,15 +83,7 @@ def rule_text(reason: str, threshold: int) -> str:
 
 def check_threshold(threshold) -> int:
     """The threshold N as a whole number from 3 to 10 (Statistics Denmark's minimum is 3; most publish from 5)."""
-    try:
-        value = float(threshold)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not (np.isfinite(value) and value.is_integer() and MIN_THRESHOLD <= value <= MAX_THRESHOLD):
-        raise InputError(f"Mindste celle (--min-celle) skal være et helt tal fra {MIN_THRESHOLD} til "
-                         f"{MAX_THRESHOLD}, ikke '{threshold}'. Danmarks Statistik kræver mindst {MIN_THRESHOLD} "
-                         f"personer pr. celle; de fleste offentliggør intet under {DEFAULT_THRESHOLD}.")
-    return int(value)
+    return _check_threshold(threshold, where="Mindste celle (--min-celle)")
 
 
 @dataclass
@@ -208,11 +201,17 @@ def make_delivery(result: NeedResult, *, municipality: str, name: str = "", scho
         captured = share * A_mun if np.isfinite(share) else np.nan
         reason = DERIVED if prot.total is not None else (sensitivity(captured, k, N) if np.isfinite(captured)
                                                         else None)
+        # the segregated pupils outside the 10 % (the total minus those captured) are a count of persons too
+        outside = (sensitivity(A_mun - captured, None, N) if reason is None and np.isfinite(captured) else None)
         row[column] = share
-        if reason is not None:    # the share times the (published) total shows the number captured
+        if reason is not None or outside is not None:   # the share times the (published) total shows the count
             row[column] = OTHER_HIDDEN
-            rule = rule_text(reason, N)
-            if reason != DERIVED:
+            if outside is not None:
+                rule = (f"Primær: de segregerede elever uden for de 10 % er 1-{N - 1} personer (under grænsen på "
+                        f"{N}; andelen ville vise antallet).")
+            else:
+                rule = rule_text(reason, N)
+            if reason not in (None, DERIVED):
                 rule = rule.rstrip(".") + " (eleverne fanget blandt de 10 %; andelen ville vise antallet)."
             suppressed.append(("tblLeveranceForklaringskraft", "Kommunen", column, OTHER_HIDDEN, rule))
     auc_hidden = prot.total is not None or sensitivity(A_mun, N_mun, N) is not None

@@ -26,7 +26,8 @@ from .facts import (BLANK, COUNT, PRIMARY, PUBLIC, SECONDARY, SHOWN, UNPUBLISHED
                     Leak, Linear, Product, propagate)
 from .registry import TableView, identities, lookup, primary_marker, SECONDARY_MARKER
 
-__all__ = ["Finding", "audit", "suppress", "Suppressed", "text_findings", "check_threshold", "DEFAULT_THRESHOLD",
+__all__ = ["CELL_PRIMARY", "CELL_COMPLEMENT", "CELL_SECONDARY", "sensitivity", "label_domain", "Protection",
+           "protect_counts", "protect_means", "possible_values", "Finding", "audit", "suppress", "Suppressed", "text_findings", "check_threshold", "DEFAULT_THRESHOLD",
            "MIN_THRESHOLD", "MAX_THRESHOLD", "DisclosureError", "require_clear", "findings_message"]
 
 DEFAULT_THRESHOLD = 5
@@ -51,8 +52,8 @@ def check_threshold(value, *, where: str = "Mindste antal personer i en celle") 
                          f"'{value}'.") from None
     if not math.isfinite(f) or not f.is_integer() or not MIN_THRESHOLD <= f <= MAX_THRESHOLD:
         shown = int(f) if math.isfinite(f) and f.is_integer() else str(value).replace(".", ",")
-        raise InputError(f"{where} skal være et helt tal fra {MIN_THRESHOLD} (Danmarks Statistiks minimum) til "
-                         f"{MAX_THRESHOLD}, ikke {shown}.")
+        raise InputError(f"{where} skal være et helt tal fra {MIN_THRESHOLD} til {MAX_THRESHOLD} (Danmarks "
+                         f"Statistiks minimum er {MIN_THRESHOLD}), ikke {shown}.")
     return int(f)
 
 
@@ -81,22 +82,26 @@ _DIGITS = re.compile(rf"(?<![\w.,])(?:(?P<q>{_QUALIFIER})\s+)?(?P<num>\d{{1,3}}(
 _WORD = re.compile(rf"\b(?P<q>kun|blot|bare|netop|præcis|i\s+alt|heraf|heriblandt)\s+(?P<num>{'|'.join(_WORDS)})"
                    rf"\s+(?:[\wæøåÆØÅ\-]+\s+){{0,2}}?(?P<noun>{_NOUN})\b", re.IGNORECASE)
 
+#: "1-4 personer", "1 til 4 elever": the meaning of a marker ("fewer than 5"), read as "op til 4"
+_RANGE = re.compile(r"(?<![\w.,])[01]\s*(?:-|–|til)\s*(?=\d)", re.IGNORECASE)
+
 
 def text_findings(text: str, threshold: int, *, table: str = "", place: str = "") -> list[Finding]:
     """Numbers of persons under the threshold in a text ("kun 3 elever", "2 elever", "kun én elev")."""
     if not isinstance(text, str) or not text:
         return []
     out = []
+    original, text = text, _RANGE.sub("op til ", text)
     for m in _DIGITS.finditer(text):
         if m.group("q"):
             continue
         k = int(m.group("num").replace(".", ""))
         if 1 <= k < threshold:
-            out.append(_text_finding(table, place, text, m.group(0), threshold))
+            out.append(_text_finding(table, place, original, m.group(0), threshold))
     for m in _WORD.finditer(text):
         k = _WORDS[m.group("num").lower()]
         if 1 <= k < threshold:
-            out.append(_text_finding(table, place, text, m.group(0), threshold))
+            out.append(_text_finding(table, place, original, m.group(0), threshold))
     return out
 
 
@@ -522,3 +527,192 @@ def _choose(c, cands, V, truth, N, *, strict: bool = True, protected=frozenset()
 
 
 _ = Custom, UNPUBLISHED
+
+
+# --- one column of counts with a published total: suppression against interval attacks --------------------------------
+# The delivery (``tildeling export``) chooses its hidden cells here and then, like every shared file, passes
+# :func:`audit` (through :func:`tildeling.workbook.audit.save_cleared`). Per district it publishes a count of persons
+# (segregated pupils, or pupils with a property) next to the district's pupils, and the municipality's total
+# elsewhere; the total also covers a group that no row shows (pupils without a district). A count is *sensitive*
+# when it, or its complement within the row, is 1 … threshold − 1 persons (primary). Because the total is
+# published, a reader knows the sum of the hidden cells and the unshown group, and the delivery lists every
+# hidden cell with its rule (tblSkjulteTal); so further cells are hidden (secondary) until, for every primary
+# cell, **every value its label allows stays possible** – a stronger demand than :func:`audit`'s (no count can
+# be worked out exactly): not even an interval narrower than "1 … threshold − 1" can be learnt.
+#
+# Exact integer interval arithmetic: each hidden cell's possible values form a union of intervals (its label's
+# domain within ``[0, size]``), the possible sums of a set of cells are the Minkowski sum of those unions, and a
+# value *v* of a primary cell is possible when the remaining sum minus *v* is a possible sum of the others.
+# Means are protected by their number of contributors: a mean over 1 … threshold − 1 persons is hidden, and
+# while the total is published, never exactly one unknown cell may remain.
+
+#: Why a cell of a delivery is hidden (the rule listed in tblSkjulteTal).
+CELL_PRIMARY = "primær"          # the count itself is 1 … threshold − 1
+CELL_COMPLEMENT = "komplement"   # size − count (persons without the property) is 1 … threshold − 1
+CELL_SECONDARY = "sekundær"      # hidden so that a primary cell cannot be narrowed down from the total
+
+Intervals = list[tuple[int, int]]   # disjoint, sorted, closed integer intervals
+
+
+def sensitivity(value: float, size: float | None, threshold: int) -> str | None:
+    """``CELL_PRIMARY``, ``CELL_COMPLEMENT`` or None for a count of ``value`` persons among ``size``."""
+    if 0 < value < threshold:
+        return CELL_PRIMARY
+    if size is not None and 0 < size - value < threshold:
+        return CELL_COMPLEMENT
+    return None
+
+
+def _merge(iv: Intervals) -> Intervals:
+    out: Intervals = []
+    for lo, hi in sorted(i for i in iv if i[0] <= i[1]):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def label_domain(label: str | None, size: int, threshold: int) -> Intervals:
+    """The values a hidden cell of ``size`` persons can have, given its label (None: no label is known)."""
+    size = int(size)
+    t = threshold
+    if label == CELL_PRIMARY:
+        return _merge([(1, min(t - 1, size))])
+    if label == CELL_COMPLEMENT:
+        return _merge([(max(0, size - t + 1), size - 1)])
+    if label == CELL_SECONDARY:   # neither the count nor its complement is 1 … t − 1
+        if size == 0:
+            return [(0, 0)]
+        return _merge([(0, 0), (t, size - t), (size, size)]) if size >= t else []
+    return [(0, size)]
+
+
+def _add(a: Intervals, b: Intervals) -> Intervals:
+    return _merge([(x0 + y0, x1 + y1) for x0, x1 in a for y0, y1 in b])
+
+
+def _contains(iv: Intervals, lo: int, hi: int) -> bool:
+    """Is every integer of [lo, hi] in ``iv``?"""
+    return any(a <= lo and hi <= b for a, b in iv)
+
+
+def _sums(domains: list[Intervals]) -> Intervals:
+    acc: Intervals = [(0, 0)]
+    for d in domains:
+        acc = _add(acc, d)
+    return acc
+
+
+def possible_values(target: int, domains: list[Intervals], index: int) -> Intervals:
+    """Values of unknown cell ``index`` consistent with: the unknown cells sum to ``target``, each in its domain."""
+    others = _sums([d for i, d in enumerate(domains) if i != index])
+    out = []
+    for lo, hi in domains[index]:
+        for s_lo, s_hi in others:
+            a, b = max(lo, target - s_hi), min(hi, target - s_lo)
+            if a <= b:
+                out.append((a, b))
+    return _merge(out)
+
+
+@dataclass
+class Protection:
+    """The suppression of one column: a reason per row (None = shown), for the unshown rest and for the total."""
+
+    reasons: list[str | None]
+    rest: str | None = None
+    total: str | None = None          # CELL_PRIMARY/CELL_COMPLEMENT when the total itself is hidden
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def hidden(self) -> np.ndarray:
+        return np.array([r is not None for r in self.reasons], dtype=bool)
+
+
+def _audit(values, sizes, reasons, rest, rest_reason, total, threshold) -> bool:
+    """True when every primary cell can still take every value its label allows."""
+    unknown = [i for i, r in enumerate(reasons) if r is not None]
+    domains = [label_domain(reasons[i], sizes[i], threshold) for i in unknown]
+    kinds = [reasons[i] for i in unknown]
+    if rest is not None and rest[1] > 0:
+        domains.append(label_domain(rest_reason or CELL_SECONDARY, rest[1], threshold))
+        kinds.append(rest_reason)
+    target = int(total - sum(v for v, r in zip(values, reasons) if r is None))
+    for k, kind in enumerate(kinds):
+        if kind in (CELL_PRIMARY, CELL_COMPLEMENT):
+            want = domains[k]
+            got = possible_values(target, domains, k)
+            if any(not _contains(got, lo, hi) for lo, hi in want):
+                return False
+    return True
+
+
+def protect_counts(values, sizes, threshold: int, *, rest: tuple[int, int] | None = None,
+                   total_published: bool = True) -> Protection:
+    """Hide sensitive counts and enough others that no primary cell can be narrowed down.
+
+    Parameters
+    ----------
+    values, sizes : per row, the count of persons with the property and the row's number of persons
+        (both whole numbers, ``0 ≤ value ≤ size``; the sizes are published).
+    rest : (value, size) of a group that no row shows but the total includes (pupils without a district).
+    total_published : whether the column total (Σ values + rest) is published.
+    """
+    values = [int(round(v)) for v in values]
+    sizes = [int(round(s)) for s in sizes]
+    reasons = [sensitivity(v, s, threshold) for v, s in zip(values, sizes)]
+    rest_reason = sensitivity(*rest, threshold) if rest is not None and rest[1] > 0 else None
+    total = sum(values) + (rest[0] if rest else 0)
+    total_size = sum(sizes) + (rest[1] if rest else 0)
+    prot = Protection(reasons, rest_reason)
+    if not total_published:
+        return prot
+    prot.total = sensitivity(total, total_size, threshold)
+    if prot.total is not None:       # the total is hidden too: no sum constraint is published
+        return prot
+    while not _audit(values, sizes, reasons, rest, rest_reason, total, threshold):
+        shown = [i for i, r in enumerate(reasons) if r is None]
+        if not shown:                  # nothing left to hide in the column: hide its total as well
+            prot.total = CELL_SECONDARY
+            return prot
+        # the smallest cell that makes the column safe on its own; else the deepest cell, and try again
+        order = sorted(shown, key=lambda i: (values[i] == 0, values[i], i))
+        for i in order:
+            trial = list(reasons)
+            trial[i] = CELL_SECONDARY
+            if _audit(values, sizes, trial, rest, rest_reason, total, threshold):
+                reasons[i] = CELL_SECONDARY
+                break
+        else:
+            i = max(shown, key=lambda j: (min(values[j], sizes[j] - values[j]), -j))
+            reasons[i] = CELL_SECONDARY
+    prot.reasons = reasons
+    return prot
+
+
+def protect_means(contributors, threshold: int, *, rest: int = 0, total_published: bool = True) -> Protection:
+    """Hide means over 1 … threshold − 1 persons; while the total is published, never leave exactly one unknown.
+
+    ``contributors``: per row, the number of persons behind the mean; ``rest``: those of the unshown group.
+    """
+    counts = [int(round(m)) for m in contributors]
+    reasons = [CELL_PRIMARY if 0 < m < threshold else None for m in counts]
+    rest_reason = CELL_PRIMARY if 0 < rest < threshold else None
+    prot = Protection(reasons, rest_reason)
+    total = sum(counts) + rest
+    if not total_published:
+        return prot
+    if 0 < total < threshold:
+        prot.total = CELL_PRIMARY
+        return prot
+    unknown = sum(r is not None for r in reasons) + (1 if rest > 0 else 0)
+    primary = any(r is not None for r in reasons) or rest_reason is not None
+    if primary and unknown == 1:
+        shown = [i for i, r in enumerate(reasons) if r is None and counts[i] > 0]
+        if shown:
+            reasons[min(shown, key=lambda i: (counts[i], i))] = CELL_SECONDARY
+        else:
+            prot.total = CELL_SECONDARY
+    prot.reasons = reasons
+    return prot

@@ -61,6 +61,10 @@ def declare_unit(t: TableView, u: str) -> None:
     t.unpublished(A(u), COUNT, label=f"segregerede elever i {w}")
     t.unpublished(E(u), VALUE, label=f"forventet antal segregerede elever i {w}", population=n(u), lo=0)
     t.leq(A(u), n(u), why=f"segregerede elever i {w} er højst elevtallet")
+    if u != OUTSIDE:   # the complement: pupils not in segregated special education (1 … N − 1 is a leak too)
+        rest = t.unpublished(need_key("ikke_su", u), COUNT, label=f"elever i {w} uden for segregeret "
+                                                                  "specialundervisning")
+        t.linear({A(u): 1, rest: 1, n(u): -1}, why=f"segregerede + øvrige elever = elever ({w})")
     t.leq(E(u), n(u), why=f"det forventede antal i {w} er højst elevtallet")
     # rates and means
     t.unpublished(need_key("pbar", u), VALUE, label=f"gns. forudsagt sandsynlighed i {w}", population=n(u),
@@ -164,6 +168,36 @@ def _district_figures(t: TableView) -> None:
         t.count(i, "Elever", n(d), where=where)
         t.value(i, "Forventede elever", E(d), where=where)
         t.count(i, "Faktiske elever", A(d), where=where)
+
+
+@register("tblKommunetal", description="Leverancen: kommunen samlet (Tabel 4.1), også elever uden distrikt")
+def _municipal_figures(t: TableView) -> None:
+    t.label("Kommune", "Navn")
+    M = MUNICIPALITY
+    declare_unit(t, M)
+    for i in range(len(t.frame)):
+        where = "rækken for kommunen"
+        t.count(i, "Elever", n(M), where=where)
+        t.value(i, "Forventede elever", E(M), where=where)
+        t.count(i, "Faktiske elever", A(M), where=where)
+        if t.has("Elever uden distrikt"):
+            declare_unit(t, OUTSIDE)
+            t.count(i, "Elever uden distrikt", n(OUTSIDE), where=where)
+        if t.has("Landsandel segregerede"):
+            t.public(need_key("landsandel"), t.shown_number(i, "Landsandel segregerede"))
+            t.claimed.add("Landsandel segregerede")
+
+
+@register("tblLeverance", description="Leverancen: oplysninger om leverancen (nøgle og værdi)")
+def _delivery_metadata(t: TableView) -> None:
+    t.category("Nøgle")
+    t.label("Værdi")     # texts: checked for numbers of persons
+
+
+@register("tblSkjulteTal", description="Leverancen: hvert skjult tal og reglen bag det")
+def _suppressed_list(t: TableView) -> None:
+    # where a hidden cell is and the fixed wording of its rule ('1-4 personer' is the rule, not a count)
+    t.category("Tabel", "Række", "Kolonne", "Vist som", "Regel")
 
 
 # --- Benchmark -------------------------------------------------------------------------------------------------
@@ -446,6 +480,7 @@ def _weights(t: TableView) -> None:
     t.category(*t.columns)
 
 
+@register("tblLeveranceForklaringskraft", description="Leverancen: Tabel 3.2 (andel fanget, AUC)")
 @register("tblForklaringskraft", description="Tabel 3.2: andel fanget blandt de 10 % laveste/højeste")
 def _power(t: TableView) -> None:
     t.label("Population")
@@ -491,6 +526,17 @@ def _desc_declare(t: TableView, label: str, unit: str, share: bool):
 
 @register("tblBeskrivende", description="Tabel 3.3: de vigtigste variable, kommunen mod landet")
 def _descriptives(t: TableView) -> None:
+    _descriptives_spec(t, points=True)
+
+
+@register("tblLeveranceBeskrivende", description="Leverancen: Tabel 3.3 (andele som brøker)")
+def _delivery_descriptives(t: TableView) -> None:
+    _descriptives_spec(t, points=False)
+
+
+def _descriptives_spec(t: TableView, *, points: bool) -> None:
+    """Tabel 3.3; ``points``: a share's difference is shown in percentage points (the shared copy), else as a
+    fraction (the delivery)."""
     t.category("Beskrivelse", "Enhed", "Variabel", "Kategori")
     M = MUNICIPALITY
     declare_unit(t, M)
@@ -506,7 +552,7 @@ def _descriptives(t: TableView) -> None:
         t.claimed.add("Hele landet")
         if t.has("Forskel (i enheden)"):
             # a share's difference is shown in percentage points (×100), other variables' in their unit
-            k = 100.0 if share else 1.0
+            k = 100.0 if share and points else 1.0
             diff = t.value(i, "Forskel (i enheden)", need_key("besk_forskel", label), where=where)
             t.linear({diff: 1, mk: -k, nat: k}, why=f"forskel = kommunen − landet ({label})", out=diff)
             if t.has("Forskel (i % af landstal)"):
@@ -548,6 +594,19 @@ def _district_descriptives(t: TableView) -> None:
             k = _desc_declare(t, label, d, share)
             t.value(i, col, k, population=None if share else n(d),
                     where=f"rækken '{label}', distrikt '{d}'")
+
+
+@register("tblLeveranceBeskrivendeDistrikter", description="Leverancen: Bilag 3 (pr. distrikt og variabel)")
+def _delivery_district_descriptives(t: TableView) -> None:
+    t.category("Beskrivelse", "Enhed", "Variabel", "Kategori")
+    t.label("Navn")
+    for i, d, where in district_rows(t):
+        declare_district(t, d)
+        label = norm_key(t.raw(i, "Beskrivelse"))
+        share = norm_key(t.raw(i, "Enhed")).lower() == "andel"
+        k = _desc_declare(t, label, d, share)
+        t.value(i, "Gennemsnit", k, population=None if share else n(d),
+                where=f"rækken for distrikt '{d}', '{label}'")
 
 
 # --- identities across tables ---------------------------------------------------------------------------------

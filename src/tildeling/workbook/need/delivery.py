@@ -1,7 +1,8 @@
 """The delivery (*leverance*) workbook and the sheet Distriktstal of the budget officer's workbook.
 
 ``write_delivery`` renders a :class:`~tildeling.need.delivery.Delivery` (aggregates only) as a new workbook –
-nothing of the pupil data or of any other package travels along. ``read_delivery`` reads a delivery file back
+nothing of the pupil data or of any other package travels along – and saves it only when the disclosure
+checker clears the finished file (every table, text and package part; :mod:`tildeling.workbook.audit`). ``read_delivery`` reads a delivery file back
 and checks it (:func:`~tildeling.need.figures.figures_from_tables`). ``figures_sheet`` is the input sheet
 *Distriktstal* of a need-model workbook: empty in the template (a budget officer may type or paste district
 figures), or holding a delivery's tables after ``tildeling new behovsmodel --leverance`` or *Indlæs leverance*.
@@ -24,7 +25,7 @@ from ..render_xlsx import render_sheets
 from ..tables import read_tables
 from . import contract as c
 
-__all__ = ["delivery_sheets", "write_delivery", "delivery_package", "read_delivery", "figures_sheet",
+__all__ = ["delivery_sheets", "write_delivery", "delivery_package", "delivery_bytes", "cleared_delivery", "read_delivery", "figures_sheet",
            "delivery_frames", "new_from_delivery", "workbook_settings", "DELIVERY_SHEETS", "MARKER_NOTE"]
 
 #: Sheets of a delivery workbook.
@@ -145,12 +146,38 @@ def delivery_package(dl: Delivery) -> Workbook:
     return wb
 
 
-def write_delivery(dl: Delivery, path) -> Path:
-    """Save the delivery workbook atomically (:func:`tildeling.io.atomic.atomic_save`)."""
-    from ...io.atomic import atomic_save
+def delivery_bytes(dl: Delivery) -> bytes:
+    """The delivery workbook as the bytes of an .xlsx package (not yet audited)."""
+    import io
+
+    buf = io.BytesIO()
+    delivery_package(dl).save(buf)
+    return buf.getvalue()
+
+
+def cleared_delivery(dl: Delivery, *, pupil_ids=()) -> bytes:
+    """The delivery's bytes, audited like every shared file (:func:`tildeling.workbook.audit.require_clear`:
+    every table through the disclosure checker and its registry, every text, the package, the pupil IDs).
+
+    Raises :class:`~tildeling.privacy.DisclosureError` (Danish, the findings listed) if it cannot be cleared.
+    """
+    from ..audit import require_clear
+
+    data = delivery_bytes(dl)
+    require_clear(data, threshold=dl.threshold, pupil_ids=pupil_ids, what="Leverancen")
+    return data
+
+
+def write_delivery(dl: Delivery, path, *, pupil_ids=(), data: bytes | None = None) -> Path:
+    """Audit the delivery and only then save it atomically; if the audit fails, nothing is written.
+
+    ``data``: bytes already cleared by :func:`cleared_delivery` (``--alle-kommuner`` clears every delivery
+    before it writes any).
+    """
+    from ...io.atomic import atomic_write
 
     path = Path(path)
-    atomic_save(delivery_package(dl), path)
+    atomic_write(path, data if data is not None else cleared_delivery(dl, pupil_ids=pupil_ids))
     return path
 
 

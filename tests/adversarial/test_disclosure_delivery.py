@@ -98,7 +98,7 @@ def _true_district_counts(result) -> list[int]:
 
 def _leaks(small):
     """(name, tampered delivery, words the refusal must contain) – one per attack class."""
-    pupils, districts, result, dl = small
+    pupils, _, result, dl = small
     out = []
     # 1. a primary cell shown again
     d = dl.districts.copy()
@@ -140,7 +140,7 @@ def _leaks(small):
 @pytest.mark.parametrize("case", ["shown", "subtraction", "capture", "share", "text", "id"])
 def test_a_leaking_delivery_is_refused_and_nothing_is_written(small, tmp_path, case):
     pupils = small[0]
-    name, bad, words = next(x for x in _leaks(small) if x[0] == case)
+    _, bad, words = next(x for x in _leaks(small) if x[0] == case)
     out = tmp_path / "lev.xlsx"
     out.write_bytes(b"the old delivery")
     before = md5(out)

@@ -216,9 +216,12 @@ def figures_sheet(frames: dict[str, pd.DataFrame] | None = None, *, demo: bool =
         blocks[1:1] = _banner(True)
     frames = dict(frames or {})
     districts = frames.get(c.TBL_DISTRICT_FIGURES)
+    meta = frames.get(c.TBL_DELIVERY)
+    N = next((str(v) for k, v in zip(meta["Nøgle"], meta["Værdi"]) if k == "Mindste celle"), "5") \
+        if meta is not None and "Nøgle" in meta and "Værdi" in meta else "5"
     blocks += [
         Text("Pr. distrikt: Elever (0.-9. klasse), Forventede elever (summen af sandsynlighederne) og Faktiske elever "
-             "(i segregeret specialundervisning; '<5' eller '..' = skjult).", "note"),
+             f"(i segregeret specialundervisning; '<{N}' eller '..' = skjult).", "note"),
         TableBlock(c.TBL_DISTRICT_FIGURES, districts if districts is not None else _empty(DISTRICT_FIGURES_COLUMNS, 6),
                    _FORMATS[c.TBL_DISTRICT_FIGURES], widths={"Navn": 30}),
         Text("Kommunen samlet (Tabel 4.1), også elever uden distrikt. Valgfri: uden den er kommunen summen af "

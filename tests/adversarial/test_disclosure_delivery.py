@@ -225,3 +225,22 @@ def test_all_municipalities_are_cleared_before_any_is_written(tmp_path, capsys, 
     assert "Ingen leverancer er skrevet – 1 af" in err and "Kommune 217 (Helsingør): Leverancen kan ikke godkendes" \
         in err and "ElevID" in err
     assert not out.exists() or not list(out.glob("*.xlsx"))
+
+
+def test_the_uncertainty_columns_are_values_over_the_district(small):
+    """'Varians, forventede elever' and 'Behovsnøgle, standardfejl' (the statistics helper's columns of
+    tblDistriktstal) are sums over all of a district's pupils: registered, passed for districts of at least N
+    pupils, flagged for a district under N (they would describe those few pupils)."""
+    *_, dl = small
+    frames = delivery_frames(dl)
+    d = frames[c.TBL_DISTRICT_FIGURES].copy()
+    d["Varians, forventede elever"] = [2.5 + j for j in range(len(d))]
+    d["Behovsnøgle, standardfejl"] = 0.004
+    frames[c.TBL_DISTRICT_FIGURES] = d
+    assert audit(frames) == []
+    tiny = d.copy()
+    tiny.at[0, "Elever"] = 4
+    frames[c.TBL_DISTRICT_FIGURES] = tiny
+    found = [f.message for f in audit(frames)]
+    for col in ("Varians, forventede elever", "Behovsnøgle, standardfejl"):
+        assert any(col in m and "en gruppe på 4 personer" in m for m in found), col

@@ -677,7 +677,8 @@ def _leaks(facts: Facts, known, how, lo, hi, linear, products) -> list[Leak]:
                             _constraints_of(how[k])))
         elif small(x):
             where = f"{label}" if not v.cells else _describe(v)
-            out.append(Leak("kan-regnes-ud", k, f"{where}: kan regnes ud til {_fmt(round(x))} personer "
+            who = "1 person" if round(x) == 1 else f"{_fmt(round(x))} personer"
+            out.append(Leak("kan-regnes-ud", k, f"{where}: kan regnes ud til {who} "
                                                 f"{_why(how[k])} – under {N}.", v.cells[0] if v.cells else None,
                             _constraints_of(how[k])))
     # values over small populations

@@ -168,6 +168,15 @@ def _district_figures(t: TableView) -> None:
         t.count(i, "Elever", n(d), where=where)
         t.value(i, "Forventede elever", E(d), where=where)
         t.count(i, "Faktiske elever", A(d), where=where)
+        # the uncertainty (issue 9/10): Σ p̂(1 − p̂) and the key's standard error are sums over all of the
+        # district's pupils of the model's probabilities – no outcome and no count of persons. They say nothing
+        # about a group smaller than the district (never under N pupils in a delivery); shown with a district
+        # of fewer than N pupils they would describe those pupils, so they are values over the district's pupils.
+        for col, tag in (("Varians, forventede elever", "varians"), ("Behovsnøgle, standardfejl", "noegle_se")):
+            if t.has(col):
+                key = t.value(i, col, need_key(tag, d), population=n(d), where=where, lo=0)
+                if t.once(("need-uncertainty", tag, d)):
+                    t.depends(key, [E(d), n(d)], why=f"beregnet ud fra distriktets elever ({unit_text(d)})")
 
 
 @register("tblKommunetal", description="Leverancen: kommunen samlet (Tabel 4.1), også elever uden distrikt")
@@ -517,8 +526,9 @@ def _desc_declare(t: TableView, label: str, unit: str, share: bool):
             t.ratio(sh, c, n(unit), why=f"andel = antal / elever ({label}, {w})")
             t.linear({c: 1, nc: 1, n(unit): -1}, why=f"antal + øvrige = elever ({label}, {w})")
         return sh
-    s = t.unpublished(need_key("besk_sum", label, unit), VALUE, population=n(unit))
-    m = t.unpublished(need_key("besk_gns", label, unit), VALUE, population=n(unit))
+    s = t.unpublished(need_key("besk_sum", label, unit), VALUE, population=n(unit), label=f"{label}: summen i {w}")
+    m = t.unpublished(need_key("besk_gns", label, unit), VALUE, population=n(unit),
+                      label=f"{label}: gennemsnit i {w}")
     if t.once(("need-desc", label, unit)):
         t.ratio(m, s, n(unit), why=f"gennemsnit = sum / elever ({label}, {w})")
     return m

@@ -12,7 +12,7 @@ from ...model.design import check_required_columns
 from ..tables import WorkbookTables, read_tables
 from . import contract as c
 
-__all__ = ["NeedInputs", "read_need_inputs", "need_inputs_from_tables"]
+__all__ = ["NeedInputs", "read_need_inputs", "need_inputs_from_tables", "coefficients_from_tables"]
 
 
 @dataclass
@@ -51,6 +51,17 @@ def read_need_inputs(data: bytes, name: str = "projektmappen") -> NeedInputs:
     return need_inputs_from_tables(read_tables(data, name))
 
 
+def coefficients_from_tables(tables: WorkbookTables) -> CoefficientTable:
+    """The coefficient table on Koefficienter (tblKoefficienter, metadata from tblModelinfo), checked."""
+    coef_frame = tables.require(c.TBL_COEFS, c.SHEET_COEFS)
+    meta = {}
+    if c.TBL_MODEL_INFO in tables.frames:
+        m = tables.frames[c.TBL_MODEL_INFO]
+        if {"Nøgle", "Værdi"} <= set(m.columns):
+            meta = {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
+    return CoefficientTable.from_frame(coef_frame, meta, tables.sources[c.TBL_COEFS])
+
+
 def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     """:class:`NeedInputs` from a workbook's tables and defined names (a file or a live Excel workbook)."""
     name = tables.name
@@ -59,15 +70,9 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
         raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")
     pupils = tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
     districts = tables.require(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)
-    coef_frame = tables.require(c.TBL_COEFS, c.SHEET_COEFS)
     dsrc = tables.sources[c.TBL_DISTRICTS]
     check_required_columns(districts, list(c.DISTRICT_REQUIRED), dsrc)
-    meta = {}
-    if c.TBL_MODEL_INFO in tables.frames:
-        m = tables.frames[c.TBL_MODEL_INFO]
-        if {"Nøgle", "Værdi"} <= set(m.columns):
-            meta = {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
-    coefs = CoefficientTable.from_frame(coef_frame, meta, tables.sources[c.TBL_COEFS])
+    coefs = coefficients_from_tables(tables)
     settings = {}
     ssrc = Source(f"Arket '{c.SHEET_SETTINGS}'")
     missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text"]

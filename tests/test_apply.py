@@ -19,7 +19,7 @@ PUBLISHED = pd.DataFrame({
     "Elever": [2012, 896, 2557, 672, 1569, 215],
     "Forudsagt sandsynlighed": [0.027, 0.030, 0.044, 0.036, 0.045, 0.028],
     "Indeks": [72.4, 81.9, 118.1, 95.8, 121.5, 74.6],
-    "Forventet andel": [0.184, 0.093, 0.381, 0.081, 0.241, 0.020],
+    "Behovsnøgle": [0.184, 0.093, 0.381, 0.081, 0.241, 0.020],
 })
 
 
@@ -30,8 +30,8 @@ def test_tabel_5_1_follows_from_published_n_and_probabilities():
     p = PUBLISHED["Forudsagt sandsynlighed"].to_numpy()
     t = district_table(PUBLISHED)
     assert t["Andel af elever"].sum() == pytest.approx(1.0)
-    assert t["Forventet andel"].sum() == pytest.approx(1.0)
-    np.testing.assert_allclose(t["Forventet andel"], PUBLISHED["Forventet andel"], atol=0.0035)
+    assert t["Behovsnøgle"].sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(t["Behovsnøgle"], PUBLISHED["Behovsnøgle"], atol=0.0035)
     for d in range(6):
         lo, hi = p.copy() + 0.0005, p.copy() - 0.0005
         lo[d], hi[d] = p[d] - 0.0005, p[d] + 0.0005
@@ -39,12 +39,12 @@ def test_tabel_5_1_follows_from_published_n_and_probabilities():
         idx_hi = hi[d] / ((n * hi).sum() / n.sum()) * 100
         assert idx_lo - 0.05 <= PUBLISHED["Indeks"][d] <= idx_hi + 0.05
         share_lo, share_hi = n[d] * lo[d] / (n * lo).sum(), n[d] * hi[d] / (n * hi).sum()
-        assert share_lo - 0.0005 <= PUBLISHED["Forventet andel"][d] <= share_hi + 0.0005
+        assert share_lo - 0.0005 <= PUBLISHED["Behovsnøgle"][d] <= share_hi + 0.0005
     # the published index column is itself consistent: Σ n·index / Σ n = 100, and the
     # expected shares follow from n·index to the published 0.1 pp
     idx = PUBLISHED["Indeks"].to_numpy()
     assert (n * idx).sum() / n.sum() == pytest.approx(100, abs=0.05)
-    np.testing.assert_allclose(n * idx / (n * idx).sum(), PUBLISHED["Forventet andel"], atol=0.0005)
+    np.testing.assert_allclose(n * idx / (n * idx).sum(), PUBLISHED["Behovsnøgle"], atol=0.0005)
     # and the worked example in the note: (4.5 % / 3.7 %)·100 ≈ 121.5 (p̄ published 3.7 %)
     assert (n * p).sum() / n.sum() == pytest.approx(0.037, abs=0.0005)
 
@@ -75,10 +75,10 @@ def test_tables_by_hand(coefs, muni):
         assert d.loc[code, "Elever"] == m.sum()
         assert d.loc[code, "Forudsagt sandsynlighed"] == pytest.approx(p[m].mean())
         assert d.loc[code, "Indeks"] == pytest.approx(p[m].mean() / p.mean() * 100)
-        assert d.loc[code, "Forventet andel"] == pytest.approx(p[m].sum() / p.sum())
-        assert d.loc[code, "Faktisk andel af SU-elever"] == pytest.approx(
+        assert d.loc[code, "Behovsnøgle"] == pytest.approx(p[m].sum() / p.sum())
+        assert d.loc[code, "Faktisk andel af segregerede elever"] == pytest.approx(
             keep["Segregeret"].to_numpy()[m].sum() / keep["Segregeret"].sum())
-    for c in ["Andel af elever", "Faktisk andel af SU-elever", "Forventet andel"]:
+    for c in ["Andel af elever", "Faktisk andel af segregerede elever", "Behovsnøgle"]:
         assert r.districts[c].sum() == pytest.approx(1.0)
     assert list(r.districts["Navn"]) == ["Nord", "Syd", "Øst", "Vest"]
     mb = r.municipal.set_index("Nøgletal")["Værdi"]
@@ -90,7 +90,7 @@ def test_tables_by_hand(coefs, muni):
     ext = r.external.set_index("Distrikt")
     assert ext.loc["1", "Forskel (procentpoint)"] == pytest.approx(
         ext.loc["1", "Faktisk henvisningsandel"] - ext.loc["1", "Forventet henvisningsandel"])
-    assert r.internal["Forventet andel"].sum() == pytest.approx(1)
+    assert r.internal["Behovsnøgle"].sum() == pytest.approx(1)
     assert len(r.descriptives) == 10
     assert any("10. klasse" in w for w in r.warnings)
 

@@ -29,7 +29,7 @@ HELSINGOR = pd.DataFrame(
         "Distrikt": ["1", "2", "3", "4", "5", "6"],
         "Navn": ["Espegærde", "Hellebæk", "Helsingør", "Hornbæk", "Snekkersten", "Tikøb"],
         "Elever": [2012, 896, 2557, 672, 1569, 215],
-        "Forventet andel": [0.184, 0.093, 0.381, 0.081, 0.241, 0.020],
+        "Behovsnøgle": [0.184, 0.093, 0.381, 0.081, 0.241, 0.020],
     }
 )
 
@@ -37,7 +37,7 @@ HELSINGOR = pd.DataFrame(
 def _districts(keys, pupils=None, codes=None):
     codes = codes or [chr(ord("A") + i) for i in range(len(keys))]
     pupils = pupils if pupils is not None else [10] * len(keys)
-    return pd.DataFrame({"Distrikt": codes, "Elever": pupils, "Forventet andel": keys})
+    return pd.DataFrame({"Distrikt": codes, "Elever": pupils, "Behovsnøgle": keys})
 
 
 def _by_code(alloc: Allocation, column="Budget (kr.)") -> dict[str, int]:
@@ -141,7 +141,7 @@ def test_helsingor_one_krone_more_goes_to_largest_remainder():
 
 def test_percent_shares_normalise_when_within_tolerance():
     d = HELSINGOR.copy()
-    d["Forventet andel"] = d["Forventet andel"] + [1e-7, 0, 0, 0, 0, 0]  # sum 1.0000001
+    d["Behovsnøgle"] = d["Behovsnøgle"] + [1e-7, 0, 0, 0, 0, 0]  # sum 1.0000001
     t = allocate(d, BudgetOptions(total=1_000_000)).table
     assert t["Budget (kr.)"].sum() == 1_000_000
     assert t["Behovsnøgle"].sum() == pytest.approx(1.0, abs=1e-12)
@@ -158,7 +158,7 @@ def test_mixed_key_hand_example():
     assert t["Blandet nøgle"].tolist() == pytest.approx([0.375, 0.275, 0.35])
     assert t["Fordelingsnøgle"].tolist() == pytest.approx([0.375, 0.275, 0.35])
     # need key alone: 50.5, 30.3, 20.2 → 50, 30, 20 + 1 krone to A (.5)
-    assert t["Nøgle efter behov alene (kr.)"].tolist() == [51, 30, 20]
+    assert t["Budget efter behov alene (kr.)"].tolist() == [51, 30, 20]
     assert "Blandet nøgle: 50 % efter elevtal og 50 % efter behov." in alloc.explanations
 
 
@@ -177,7 +177,7 @@ def test_mixed_key_extremes():
     assert a0["Budget (kr.)"].tolist() == plain["Budget (kr.)"].tolist()
     assert a1["Budget (kr.)"].tolist() == plain["Budget efter elevtal (kr.)"].tolist()
     assert (a1["Forskel (kr.)"] == 0).all()
-    assert a1["Nøgle efter behov alene (kr.)"].tolist() == plain["Budget (kr.)"].tolist()
+    assert a1["Budget efter behov alene (kr.)"].tolist() == plain["Budget (kr.)"].tolist()
 
 
 # --- floors ----------------------------------------------------------------------
@@ -192,7 +192,7 @@ def test_floor_second_round_pushes_another_district_below():
     assert t["Budget (kr.)"].tolist() == [438, 262, 150, 150]
     assert t["Gulv (kr.)"].tolist() == [0, 0, 150, 150]
     assert t["Fordelingsnøgle"].tolist() == pytest.approx([0.4375, 0.2625, 0.15, 0.15])
-    assert t["Nøgle efter behov alene (kr.)"].tolist() == [500, 300, 160, 40]
+    assert t["Budget efter behov alene (kr.)"].tolist() == [500, 300, 160, 40]
     assert any(line.startswith("Gulv:") and "'C' og 'D'" in line for line in alloc.explanations)
 
 
@@ -344,7 +344,7 @@ def test_order_independence():
         a = allocate(d, opts)
         perm = rng.permutation(n)
         b = allocate(d.iloc[perm].reset_index(drop=True), opts)
-        for column in ["Budget (kr.)", "Budget efter elevtal (kr.)", "Nøgle efter behov alene (kr.)"]:
+        for column in ["Budget (kr.)", "Budget efter elevtal (kr.)", "Budget efter behov alene (kr.)"]:
             assert _by_code(a, column) == _by_code(b, column)
         pa = a.phase_in.set_index("Distrikt").sort_index()
         pb = b.phase_in.set_index("Distrikt").sort_index()
@@ -452,7 +452,7 @@ def test_phase_in_needs_current_for_every_district():
 
 def test_keys_not_summing_to_one():
     msg = _message(_districts([0.5, 0.45]), BudgetOptions(total=100))
-    assert msg == ("Tabellen med distrikter, kolonne 'Forventet andel': andelene summer til 0,95, men skal "
+    assert msg == ("Tabellen med distrikter, kolonne 'Behovsnøgle': andelene summer til 0,95, men skal "
                    "summe til 1 (100 %) – kontrollér at alle distrikter er med, og at andelene er skrevet "
                    "rigtigt.")
 
@@ -464,13 +464,13 @@ def test_keys_in_percent():
 
 def test_negative_key():
     msg = _message(_districts([1.2, -0.2]), BudgetOptions(total=100))
-    assert msg == ("Tabellen med distrikter, kolonne 'Forventet andel', række 3: negativ andel for 'B' – "
+    assert msg == ("Tabellen med distrikter, kolonne 'Behovsnøgle', række 3: negativ andel for 'B' – "
                    "en andel skal være 0 eller mere.")
 
 
 def test_missing_key():
     msg = _message(_districts([1.0, None]), BudgetOptions(total=100))
-    assert "kolonne 'Forventet andel', række 3: den forventede andel mangler for 'B'" in msg
+    assert "kolonne 'Behovsnøgle', række 3: behovsnøglen mangler for 'B'" in msg
 
 
 def test_text_in_pupil_column():
@@ -480,10 +480,10 @@ def test_text_in_pupil_column():
 
 
 def test_empty_districts():
-    empty = pd.DataFrame({"Distrikt": [], "Elever": [], "Forventet andel": []})
+    empty = pd.DataFrame({"Distrikt": [], "Elever": [], "Behovsnøgle": []})
     msg = _message(empty, BudgetOptions(total=100))
     assert msg == ("Tabellen med distrikter: er tom – der skal være mindst ét distrikt med elevtal og "
-                   "forventet andel.")
+                   "behovsnøgle.")
 
 
 def test_duplicate_codes():
@@ -511,10 +511,10 @@ def test_all_pupils_zero():
 
 
 def test_missing_column_with_hint():
-    d = _districts([0.5, 0.5]).rename(columns={"Forventet andel": "forventet andel"})
+    d = _districts([0.5, 0.5]).rename(columns={"Behovsnøgle": "behovsnøgle"})
     msg = _message(d, BudgetOptions(total=100))
-    assert msg == ("Tabellen med distrikter: mangler kolonnen 'Forventet andel'. 'forventet andel' skal hedde "
-                   "'Forventet andel'.")
+    assert msg == ("Tabellen med distrikter: mangler kolonnen 'Behovsnøgle'. 'behovsnøgle' skal hedde "
+                   "'Behovsnøgle'.")
 
 
 def test_setting_names_match_the_workbook_contract():
@@ -538,3 +538,24 @@ def test_options_from_district_table():
     with pytest.raises(InputError, match=r"tblDistrikter\), kolonne 'Gulv \(kr\.\)', række 6: skal være et beløb"):
         options_from_districts(d, total=10e6, source=src)
     assert options_from_districts(None, total=1).floors is None
+
+
+def test_alabama_paradox_example_in_the_method_doc():
+    """docs/metode.md: Hamilton can give a district one krone less when the total grows."""
+    assert largest_remainder([17, 29, 21], 33).tolist() == [9, 14, 10]
+    assert largest_remainder([17, 29, 21], 34).tolist() == [8, 15, 11]
+
+
+def test_quotas_are_compared_at_six_decimals():
+    # Quotas 0.50000004 and 0.49999996 kr.: both round to 0.500000 (the rule the workbook formulas use too,
+    # ROUND(quota; 6)), so it is a tie and the tie-break order decides – not a difference at the 8th decimal.
+    assert largest_remainder([0.50000004, 0.49999996], 1, order=[2, 1]).tolist() == [0, 1]
+    assert largest_remainder([0.50000004, 0.49999996], 1, order=[1, 2]).tolist() == [1, 0]
+    # 0.5000006 vs 0.4999994 differ at the 6th decimal: the larger fractional part wins whatever the order.
+    assert largest_remainder([0.5000006, 0.4999994], 1, order=[2, 1]).tolist() == [1, 0]
+
+
+def test_former_column_name_of_the_need_key_is_accepted():
+    d = HELSINGOR.rename(columns={"Behovsnøgle": "Forventet andel"})
+    t = allocate(d, BudgetOptions(total=50_000_000)).table
+    assert t["Budget (kr.)"].tolist() == [9_200_000, 4_650_000, 19_050_000, 4_050_000, 12_050_000, 1_000_000]

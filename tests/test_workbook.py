@@ -94,7 +94,7 @@ def test_run_writes_contract_tables_equal_to_core(ran):
     core = apply_model(pupils, demo_coefficients(), districts)
     need = table(out, c.TBL_NEED)
     assert list(need.columns)[:8] == list(c.NEED_COLUMNS)
-    np.testing.assert_allclose(need["Forventet andel"].astype(float), core.districts["Forventet andel"], rtol=1e-12)
+    np.testing.assert_allclose(need["Behovsnøgle"].astype(float), core.districts["Behovsnøgle"], rtol=1e-12)
     np.testing.assert_allclose(need["Indeks"].astype(float), core.districts["Indeks"], rtol=1e-12)
     assert need["Andel af elever"].astype(float).sum() == pytest.approx(1)
     alloc = table(out, c.TBL_ALLOCATION)
@@ -301,11 +301,11 @@ def test_shared_copy_has_no_pupil_data_and_suppresses_small_counts(tmp_path):
         assert not any(i in text for i in list(ids)[:300]), name
         assert "tblElever" not in text
     need = table(out, c.TBL_NEED)
-    counts = need["Faktiske SU-elever"].tolist()
+    counts = need["Faktiske segregerede elever"].tolist()
     assert all(v == "<5" or float(v) >= 5 or float(v) == 0 for v in counts)  # 1–4 hidden, 0 describes nobody
     assert any(v == "<5" for v in counts)  # 300 pupils: some district has fewer than five referrals
     hidden = [i for i, v in enumerate(counts) if v == "<5"]
-    assert all(need["Faktisk andel af SU-elever"][i] in ("", None) for i in hidden)
+    assert all(need["Faktisk andel af segregerede elever"][i] in ("", None) for i in hidden)
     assert len(hidden) >= 2  # secondary suppression: one hidden cell could be recovered from the total
     ext = table(out, c.TBL_EXTERNAL)
     assert all(ext["Faktisk henvisningsandel"][i] in ("", None) for i in hidden)

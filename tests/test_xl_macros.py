@@ -230,8 +230,8 @@ def test_budget_cells_are_formulas_and_values_equal_the_core(workbook, payload):
     need_pos = [s["name"] for s in payload["sheets"]].index(c.SHEET_NEED)
     need_block = next(b for b in sheets[0].blocks if getattr(b, "name", None) == c.TBL_NEED)
     nh, nb = _table_values(acts, need_pos, need_block.top)
-    k = nh.index("Forventet andel")
-    assert [r[k] for r in nb] == pytest.approx(result.districts["Forventet andel"].tolist(), rel=1e-12)
+    k = nh.index("Behovsnøgle")
+    assert [r[k] for r in nb] == pytest.approx(result.districts["Behovsnøgle"].tolist(), rel=1e-12)
 
 
 def test_second_run_replaces_the_output_sheets(payload):

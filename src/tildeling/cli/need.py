@@ -103,8 +103,12 @@ def cmd_apply(args) -> int:
     districts = dsource = None
     if args.distrikter:
         districts, dsource = read_table(args.distrikter)
+    plan = psource = None
+    if args.distriktsplan:
+        plan, psource = read_table(args.distriktsplan)
     say("Beregner sandsynligheder, distriktstabel og benchmarks …")
-    result = apply_model(pupils, coefs, districts, source=source, district_source=dsource)
+    result = apply_model(pupils, coefs, districts, source=source, district_source=dsource, plan=plan,
+                         plan_source=psource)
     allocation = None
     opts = _budget_options(args, districts, dsource)
     if opts is not None:
@@ -153,6 +157,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "mappen oprettes)")
     p.add_argument("--ark", metavar="ARK", help="ark i en xlsx-fil med elever")
     p.add_argument("--distrikter", metavar="FIL", help="fil med Distrikt, Navn og evt. 'Nuværende budget (kr.)', 'Gulv (kr.)'")
+    p.add_argument("--distriktsplan", metavar="FIL",
+                   help="fil med Distrikt, Fra klassetrin, Til klassetrin, Budgetdistrikt: klassetrin, der tæller "
+                        "i et andet distrikt end bopælsdistriktet")
     p.add_argument("--budget", type=float, metavar="KR", help="samlet budget i kr. der skal fordeles")
     p.add_argument("--andel-elevtal", type=float, default=0.0, metavar="A",
                    help="blandet nøgle: andel (0-1) der fordeles efter elevtal")

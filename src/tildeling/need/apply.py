@@ -14,43 +14,22 @@ import pandas as pd
 from scipy.special import expit
 
 from .. import columns as col
+from .. import danish as dk
 from ..errors import InputError, Source, format_names
 from ..model.coefficients import CoefficientTable
 from ..model.design import check_required_columns, design_matrix, numeric_column, outcome
 from ..model.national import model_rows
 from ..model.power import Power, explanatory_power
 from ..spec import INTERCEPT, VarType
+from .codes import normalise_code, normalise_codes
+from .plan import DistrictPlan, read_plan
 
 __all__ = ["NeedResult", "apply_model", "district_table", "municipal_benchmark", "normalise_code",
-           "DISTRICT_COLUMNS"]
+           "normalise_codes", "DISTRICT_COLUMNS"]
 
 #: Columns of the district need table (Tabel 5.1), a workbook contract (tblDistriktsbehov).
-DISTRICT_COLUMNS = ["Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af SU-elever",
-                    "Forudsagt sandsynlighed", "Indeks", "Forventet andel"]
-
-
-def normalise_code(value) -> str:
-    """District codes as text: ``1``, ``1.0`` and ``'1'`` are the same district."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return str(value).strip()
-
-
-def normalise_codes(values: pd.Series) -> pd.Series:
-    """:func:`normalise_code` for a whole column, vectorised for the common cases."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        v = values.to_numpy(dtype="float64", na_value=np.nan)
-        whole = np.isfinite(v) & (v == np.round(v))
-        if whole.all():
-            return pd.Series(v.astype(np.int64).astype(str), index=values.index, dtype=object)
-        return values.map(normalise_code)
-    if pd.api.types.is_string_dtype(values) and not values.isna().any():
-        return values.astype(str).str.strip().astype(object)
-    return values.map(normalise_code)
+DISTRICT_COLUMNS = ["Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
+                    "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle"]
 
 
 @dataclass
@@ -58,6 +37,11 @@ class NeedResult:
     """Everything the municipality's run produces.
 
     ``pupils`` is pupil level (sensitive): never write it into a shared copy.
+
+    Populations (as in the VIVE note): the municipal figures (``municipal`` = Tabel 4.1, ``power`` = Tabel 3.2,
+    ``descriptives`` = Tabel 3.3) count every pupil in grades 0–9, also pupils without a district
+    (``without_district`` of them); the district tables (``districts`` = Tabel 5.1, ``external``, ``internal``,
+    ``district_descriptives`` = Bilag 3) count only pupils with a district.
     """
 
     pupils: pd.DataFrame
@@ -71,6 +55,22 @@ class NeedResult:
     coefficients: CoefficientTable
     excluded_grade10: int = 0
     warnings: list[str] = field(default_factory=list)
+    without_district: int = 0
+    plan: DistrictPlan | None = None
+    #: pupil level, in the rows of ``pupils`` (sensitive, for the delivery's disclosure control): each pupil's
+    #: budget district ('' = none) and the values behind each row of ``descriptives``
+    budget_districts: np.ndarray | None = field(default=None, repr=False)
+    descriptive_values: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_municipal(self) -> int:
+        """Pupils in the municipal figures (Tabel 4.1): every pupil in grades 0–9."""
+        return int(self.power.n)
+
+    @property
+    def n_districts(self) -> int:
+        """Pupils in the district tables (Tabel 5.1): pupils in grades 0–9 with a district."""
+        return int(np.nansum(self.districts["Elever"].to_numpy(dtype=float)))
 
 
 def district_table(agg: pd.DataFrame) -> pd.DataFrame:
@@ -80,12 +80,12 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     ----------
     agg : DataFrame
         ``Distrikt``, optional ``Navn``, ``Elever`` (n_d), ``Forudsagt sandsynlighed`` (p̄_d)
-        and optionally ``Faktiske SU-elever`` (A_d).
+        and optionally ``Faktiske segregerede elever`` (A_d).
 
     Returns
     -------
-    DataFrame with :data:`DISTRICT_COLUMNS` (plus ``Faktiske SU-elever``,
-    ``Forventede SU-elever``): index_d = p̄_d/p̄·100 with p̄ the pupil-weighted
+    DataFrame with :data:`DISTRICT_COLUMNS` (plus ``Faktiske segregerede elever``,
+    ``Forventede segregerede elever``): index_d = p̄_d/p̄·100 with p̄ the pupil-weighted
     mean, expected share k_d = n_d·p̄_d / Σ n_e·p̄_e (the allocation key).
     """
     n = agg["Elever"].to_numpy(dtype=float)
@@ -99,19 +99,19 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
         "Elever": n.astype(np.int64),
         "Andel af elever": n / total_n,
     })
-    if "Faktiske SU-elever" in agg:
-        actual = agg["Faktiske SU-elever"].to_numpy(dtype=float)
+    if "Faktiske segregerede elever" in agg:
+        actual = agg["Faktiske segregerede elever"].to_numpy(dtype=float)
         tot = actual.sum()
-        out["Faktisk andel af SU-elever"] = actual / tot if tot else np.nan
+        out["Faktisk andel af segregerede elever"] = actual / tot if tot else np.nan
     else:
         actual = None
-        out["Faktisk andel af SU-elever"] = np.nan
+        out["Faktisk andel af segregerede elever"] = np.nan
     out["Forudsagt sandsynlighed"] = pbar
     out["Indeks"] = pbar / mean_all * 100
-    out["Forventet andel"] = expected / expected.sum()
+    out["Behovsnøgle"] = expected / expected.sum()
     if actual is not None:
-        out["Faktiske SU-elever"] = actual.astype(np.int64)
-    out["Forventede SU-elever"] = expected
+        out["Faktiske segregerede elever"] = actual.astype(np.int64)
+    out["Forventede segregerede elever"] = expected
     return out
 
 
@@ -155,17 +155,24 @@ def apply_model(
     *,
     source: Source | None = None,
     district_source: Source | None = None,
+    plan: pd.DataFrame | DistrictPlan | None = None,
+    plan_source: Source | None = None,
 ) -> NeedResult:
     """Compute every Part 1 result for one municipality.
 
     Parameters
     ----------
     pupils : DataFrame
-        ``ElevID``, ``Distrikt``, ``Klassetrin``, ``Segregeret`` and the model's variables.
+        ``ElevID``, ``Distrikt``, ``Klassetrin``, ``Segregeret`` and the model's variables. A pupil whose
+        ``Distrikt`` is blank counts in the municipal figures (Tabel 4.1, 3.2, 3.3) but not in the district
+        tables.
     coefs : CoefficientTable
     districts : DataFrame, optional
         ``Distrikt`` (code) and ``Navn``. When given, every pupil's district must be
         listed, and the tables follow its order; districts without pupils are reported.
+    plan : DataFrame or DistrictPlan, optional
+        A district plan (:mod:`tildeling.need.plan`): residence district and grades → budget district.
+        The district tables count pupils in their budget district.
     """
     source = source or Source("Elevdata")
     district_source = district_source or Source("Distriktstabellen")
@@ -176,11 +183,7 @@ def apply_model(
     data, src, excluded = model_rows(pupils, source)
     if len(data) == 0:
         raise InputError("indeholder ingen elever i 0.-9. klasse.", source=source, column=col.GRADE)
-    dcode = normalise_codes(data[col.DISTRICT])
-    blank = (dcode == "").to_numpy()
-    if blank.any():
-        raise InputError("tom celle – alle elever skal have et distrikt.", source=src, column=col.DISTRICT,
-                         rows=src.rows(np.flatnonzero(blank)))
+    residence = normalise_codes(data[col.DISTRICT])
     warnings: list[str] = []
     if districts is not None:
         check_required_columns(districts, ["Distrikt"], district_source)
@@ -194,31 +197,55 @@ def apply_model(
             raise InputError("samme distriktskode står flere gange.", source=district_source, column="Distrikt",
                              rows=district_source.rows(np.flatnonzero(ddup)))
         known = set(dlist)
-        unknown = ~dcode.isin(known).to_numpy()
+        unknown = (~residence.isin(known) & (residence != "")).to_numpy()
         if unknown.any():
             pos = np.flatnonzero(unknown)
-            codes = sorted(set(dcode.iloc[pos]))
+            codes = sorted(set(residence.iloc[pos]))
             raise InputError(
                 f"ukendt distrikt {format_names(codes)} – tilføj det i distriktstabellen eller ret koden. "
                 f"Kendte distrikter: {format_names(sorted(known), limit=10)}.",
                 source=src, column=col.DISTRICT, rows=src.rows(pos))
         names = dict(zip(dlist, districts["Navn"].astype(str) if "Navn" in districts else dlist))
         order = list(dlist)
+    else:
+        known = set(residence) - {""}
+        order = sorted(known, key=lambda c: (len(c), c))
+        names = {c: c for c in order}
+    if plan is not None and not isinstance(plan, DistrictPlan):
+        plan = read_plan(plan, known, plan_source or Source("Distriktsplanen"))
+    dcode = residence
+    if plan:
+        grade = numeric_column(data, col.GRADE, src).astype(np.int64)
+        dcode = pd.Series(plan.assign(residence.to_numpy(), grade), index=residence.index, dtype=object)
+    else:
+        plan = None
+    blank = (dcode == "").to_numpy()
+    without = int(blank.sum())
+    if without == len(dcode):
+        raise InputError("ingen elever i 0.-9. klasse har et distrikt – udfyld kolonnen med elevernes "
+                         "bopælsdistrikt.", source=src, column=col.DISTRICT)
+    if districts is not None:
         present = set(dcode)
         empty = [c for c in order if c not in present]
         if empty:
             warnings.append(f"Distrikt {format_names(empty)} har ingen elever i 0.-9. klasse og får nøgle 0.")
-    else:
-        order = sorted(set(dcode), key=lambda c: (len(c), c))
-        names = {c: c for c in order}
     if excluded:
         warnings.append(f"{excluded} elever i 10. klasse er udeladt, som i VIVE-notatet.")
+    if without:
+        warnings.append(f"{dk.integer(without)} {'elev' if without == 1 else 'elever'} uden distrikt tælles med i "
+                        "kommunens tal (Tabel 4.1, forklaringskraft og Tabel 3.3), men ikke i distrikternes "
+                        "(Tabel 5.1, benchmarks pr. distrikt og Bilag 3).")
+    if plan is not None:
+        moved = int((dcode != residence).sum())
+        warnings.append(f"Distriktsplanen flytter {dk.integer(moved)} elever til et andet budgetdistrikt: "
+                        + "; ".join(plan.describe()) + ".")
 
     X = design_matrix(data, coefs.spec, src)
     y = outcome(data, src)
     p = expit(X @ coefs.coefficients)
 
-    frame = pd.DataFrame({"Distrikt": dcode.to_numpy(), "p": p, "y": y})
+    inside = ~blank
+    frame = pd.DataFrame({"Distrikt": dcode.to_numpy()[inside], "p": p[inside], "y": y[inside]})
     g = frame.groupby("Distrikt", sort=False).agg(n=("p", "size"), psum=("p", "sum"), ysum=("y", "sum"))
     g = g.reindex(order).fillna(0.0)
     agg = pd.DataFrame({
@@ -227,7 +254,7 @@ def apply_model(
         "Elever": g["n"].to_numpy(),
         "Forudsagt sandsynlighed": np.divide(g["psum"].to_numpy(), g["n"].to_numpy(),
                                              out=np.zeros(len(order)), where=g["n"].to_numpy() > 0),
-        "Faktiske SU-elever": g["ysum"].to_numpy(),
+        "Faktiske segregerede elever": g["ysum"].to_numpy(),
     })
     dist = district_table(agg)
 
@@ -236,7 +263,7 @@ def apply_model(
     national_rate = _intercept_mean(coefs) if nat is None else _to_float(nat)
     municipal = municipal_benchmark(n_all, A, E, national_rate)
 
-    rate_actual = np.divide(agg["Faktiske SU-elever"].to_numpy(), agg["Elever"].to_numpy(),
+    rate_actual = np.divide(agg["Faktiske segregerede elever"].to_numpy(), agg["Elever"].to_numpy(),
                             out=np.full(len(order), np.nan), where=agg["Elever"].to_numpy() > 0)
     external = pd.DataFrame({
         "Distrikt": order, "Navn": agg["Navn"],
@@ -247,21 +274,24 @@ def apply_model(
     })
     internal = pd.DataFrame({
         "Distrikt": order, "Navn": agg["Navn"],
-        "Forventet andel": dist["Forventet andel"],
-        "Faktisk andel": dist["Faktisk andel af SU-elever"],
-        "Forskel (procentpoint)": dist["Faktisk andel af SU-elever"] - dist["Forventet andel"],
+        "Behovsnøgle": dist["Behovsnøgle"],
+        "Faktisk andel": dist["Faktisk andel af segregerede elever"],
+        "Forskel (procentpoint)": dist["Faktisk andel af segregerede elever"] - dist["Behovsnøgle"],
     })
     power = explanatory_power(y, p)
-    desc, ddesc = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src)
+    desc, ddesc, dvalues = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src)
 
     pupil_out = pd.DataFrame({
         col.PUPIL_ID: normalise_codes(data[col.PUPIL_ID]).to_numpy(),
-        col.DISTRICT: dcode.to_numpy(),
+        col.DISTRICT: residence.to_numpy(),
         col.GRADE: numeric_column(data, col.GRADE, src).astype(np.int64),
         col.OUTCOME: y.astype(np.int64),
         "Sandsynlighed": p,
     })
-    return NeedResult(pupil_out, dist, municipal, external, internal, power, desc, ddesc, coefs, excluded, warnings)
+    if plan is not None:
+        pupil_out.insert(2, "Budgetdistrikt", dcode.to_numpy())
+    return NeedResult(pupil_out, dist, municipal, external, internal, power, desc, ddesc, coefs, excluded, warnings,
+                      without, plan, budget_districts=dcode.to_numpy(), descriptive_values=dvalues)
 
 
 def _to_float(v) -> float | None:
@@ -290,7 +320,7 @@ def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, to
     rows = rows[:top]
     has_nat = col.NATIONAL_MEAN in t
     has_disp = col.DISPLAY_NATIONAL_MEAN in t
-    recs, per_district = [], []
+    recs, per_district, used = [], [], []
     for i in rows:
         var_key, cat = t.at[i, col.VARIABLE], t.at[i, col.CATEGORY]
         var = coefs.spec[var_key]
@@ -315,9 +345,11 @@ def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, to
         })
         s = pd.Series(values).groupby(dcode).mean().reindex(order)
         per_district.append(s.to_numpy())
+        used.append(np.asarray(values, dtype=float))
     desc = pd.DataFrame(recs)
     ddesc = pd.DataFrame(np.array(per_district).reshape(len(rows), len(order)),
                          columns=[names[c] for c in order])
     ddesc.insert(0, "Enhed", desc["Enhed"] if len(desc) else [])
     ddesc.insert(0, "Beskrivelse", desc["Beskrivelse"] if len(desc) else [])
-    return desc, ddesc
+    values = np.column_stack(used) if used else np.empty((len(dcode), 0))
+    return desc, ddesc, values

@@ -15,9 +15,13 @@ The rules
 * **Exact arithmetic.** Shares, weights and amounts are turned into exact
   fractions from the decimals the user typed (``0.184`` is 184/1000, not the
   nearest binary float), so fractional parts and ties are those of a hand
-  calculation and do not depend on the order of summation.
+  calculation and do not depend on the order of summation. Each quota is
+  rounded half up to 6 decimals before its whole and fractional parts are
+  taken (:data:`QUOTA_DECIMALS`), exactly as the workbook's formulas do with
+  ``ROUND(quota, 6)``, so Excel's floating-point noise never decides who gets
+  a krone.
 * **Mixed key.** ``k_mix = a * h + (1 - a) * k`` with ``h`` the head-count share
-  and ``k`` the need key (``Forventet andel``).
+  and ``k`` the need key (``Behovsnøgle``).
 * **Floors.** Every district gets at least its floor; the rest of the budget is
   split among the others by the key, repeated until no district is below its
   floor. The result is ``max(floor_d, lambda * key_d)`` with one ``lambda`` for
@@ -85,7 +89,9 @@ SETTING_PHASE_IN_YEARS = "Indfasningsaar"
 #: Input columns of the district table (``Distrikt`` is :data:`columns.DISTRICT`).
 NAME = "Navn"
 PUPILS = "Elever"
-EXPECTED_SHARE = "Forventet andel"
+EXPECTED_SHARE = "Behovsnøgle"
+#: The need key's former name, still accepted as input.
+LEGACY_EXPECTED_SHARE = "Forventet andel"
 
 #: Output columns of :attr:`Allocation.table`.
 HEAD_COUNT_SHARE = "Elevtalsandel"
@@ -96,7 +102,7 @@ FLOOR = "Gulv (kr.)"
 BUDGET = "Budget (kr.)"
 BUDGET_HEAD_COUNT = "Budget efter elevtal (kr.)"
 DIFFERENCE = "Forskel (kr.)"
-BUDGET_NEED_ONLY = "Nøgle efter behov alene (kr.)"
+BUDGET_NEED_ONLY = "Budget efter behov alene (kr.)"
 CURRENT = "Nuværende budget (kr.)"
 DIFFERENCE_CURRENT = "Forskel til nuværende (kr.)"
 
@@ -166,11 +172,25 @@ def _round_half_up(x: Fraction) -> int:
     return math.floor(x + Fraction(1, 2))
 
 
+#: Quotas are rounded to this many decimals before the largest remainder method, in Python and in the
+#: workbook's formulas alike (``ROUND(quota; 6)``): floating-point noise in Excel cannot then decide who gets a
+#: krone, and fractional parts equal to 1/1,000,000 kr. are ties, broken by the district code.
+QUOTA_DECIMALS = 6
+_QUOTA_SCALE = 10 ** QUOTA_DECIMALS
+
+
+def _round_quota(q: Fraction) -> Fraction:
+    """``q`` rounded half up to :data:`QUOTA_DECIMALS` decimals (Excel's ``ROUND`` for numbers ≥ 0)."""
+    return Fraction(math.floor(q * _QUOTA_SCALE + Fraction(1, 2)), _QUOTA_SCALE)
+
+
 def _hamilton(quotas: Sequence[Fraction], total: int, rank: Sequence[int]) -> np.ndarray:
     """Round exact quotas summing to about ``total`` to integers summing to ``total``.
 
-    ``rank[i]`` is district ``i``'s place in the tie-break order (lower first).
+    Each quota is first rounded to :data:`QUOTA_DECIMALS` decimals. ``rank[i]``
+    is district ``i``'s place in the tie-break order (lower first).
     """
+    quotas = [_round_quota(q) for q in quotas]
     floors = [q.numerator // q.denominator for q in quotas]
     left = total - sum(floors)
     if not 0 <= left <= len(quotas):  # pragma: no cover - guarded by the callers
@@ -367,7 +387,7 @@ class Allocation:
         (if given), ``Elever``, ``Elevtalsandel``, ``Behovsnøgle``,
         ``Blandet nøgle`` (mixed key in use), ``Fordelingsnøgle``, ``Gulv (kr.)``
         (floors in use), ``Budget (kr.)``, ``Budget efter elevtal (kr.)``,
-        ``Forskel (kr.)``, ``Nøgle efter behov alene (kr.)`` (mixed key or floors
+        ``Forskel (kr.)``, ``Budget efter behov alene (kr.)`` (mixed key or floors
         in use), ``Nuværende budget (kr.)`` and ``Forskel til nuværende (kr.)``
         (current budget given). Shares are fractions; kroner are int64 (the two
         current-budget columns are float64 with NaN if a district has no
@@ -399,8 +419,10 @@ def _district_code(value: Any) -> str:
 
 def _read_districts(districts: pd.DataFrame, source: Source):
     if not isinstance(districts, pd.DataFrame) or len(districts) == 0:
-        raise InputError("er tom – der skal være mindst ét distrikt med elevtal og forventet andel.",
+        raise InputError("er tom – der skal være mindst ét distrikt med elevtal og behovsnøgle.",
                          source=source)
+    if EXPECTED_SHARE not in districts.columns and LEGACY_EXPECTED_SHARE in districts.columns:
+        districts = districts.rename(columns={LEGACY_EXPECTED_SHARE: EXPECTED_SHARE})
     required = [col.DISTRICT, PUPILS, EXPECTED_SHARE]
     missing = [c for c in required if c not in districts.columns]
     if missing:
@@ -408,7 +430,7 @@ def _read_districts(districts: pd.DataFrame, source: Source):
         hints = [f"'{lower[m.lower()]}' skal hedde '{m}'" for m in missing if m.lower() in lower]
         msg = f"mangler {'kolonnen' if len(missing) == 1 else 'kolonnerne'} {format_names(missing)}."
         msg += (" " + "; ".join(hints) + ".") if hints else (
-            " Tabellen skal have kolonnerne 'Distrikt', 'Elever' og 'Forventet andel'.")
+            " Tabellen skal have kolonnerne 'Distrikt', 'Elever' og 'Behovsnøgle'.")
         raise InputError(msg, source=source)
 
     raw = districts[col.DISTRICT]
@@ -451,8 +473,8 @@ def _read_districts(districts: pd.DataFrame, source: Source):
     if bad.any():
         pos = np.flatnonzero(bad)
         raise InputError(
-            f"den forventede andel mangler for {format_names([label(i) for i in pos])} – "
-            "skriv andelen som et decimaltal, fx 0,184.",
+            f"behovsnøglen mangler for {format_names([label(i) for i in pos])} – "
+            "skriv nøglen som et decimaltal, fx 0,184.",
             source=source, column=EXPECTED_SHARE, rows=source.rows(pos))
     bad = share < 0
     if bad.any():
@@ -524,7 +546,7 @@ def allocate(districts: pd.DataFrame, options: BudgetOptions, source: Source | N
     ----------
     districts : pandas.DataFrame
         One row per district: ``Distrikt`` (code), optional ``Navn``,
-        ``Elever`` (pupil count) and ``Forventet andel`` (the need key, fractions
+        ``Elever`` (pupil count) and ``Behovsnøgle`` (the need key, fractions
         summing to 1 within 1e-6; they are normalised to sum exactly to 1).
         Other columns are ignored.
     options : BudgetOptions

@@ -221,7 +221,7 @@ def district_index(districts, probabilities, district_list) -> list[list]:
 def allocation_key(districts, probabilities, district_list) -> list[list]:
     """Expected share per district (the allocation key): n_d·p̄_d / Σ n_e·p̄_e."""
     table, as_row = _district_aggregates(districts, probabilities, district_list)
-    return _shape([float(v) for v in table["Forventet andel"]], as_row)
+    return _shape([float(v) for v in table["Behovsnøgle"]], as_row)
 
 
 def budget_split(total, key, order=None) -> list[list]:

@@ -38,10 +38,12 @@ TBL_DISTRICTS = "tblDistrikter"
 TBL_COEFS = "tblKoefficienter"
 TBL_SETTINGS = "tblIndstillinger"
 TBL_MODEL_INFO = "tblModelinfo"   # metadata of the coefficient table (key/value), beside tblKoefficienter
+TBL_PLAN = "tblDistriktsplan"     # optional, beside tblDistrikter: residence district + grades → budget district
 
 PUPIL_FIXED_COLUMNS = ("ElevID", "Distrikt", "Klassetrin", "Segregeret")
 DISTRICT_COLUMNS = ("Distrikt", "Navn", "Nuværende budget (kr.)", "Gulv (kr.)")
 DISTRICT_REQUIRED = ("Distrikt", "Navn")
+PLAN_COLUMNS = ("Distrikt", "Fra klassetrin", "Til klassetrin", "Budgetdistrikt")   # = need.plan.PLAN_COLUMNS
 
 # --- Output tables ---------------------------------------------------------------
 TBL_NEED = "tblDistriktsbehov"
@@ -58,8 +60,8 @@ TBL_DESCRIPTIVES = "tblBeskrivende"
 TBL_DISTRICT_DESCRIPTIVES = "tblBeskrivendeDistrikter"
 TBL_LOG = "tblKoerselslog"
 
-NEED_COLUMNS = ("Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af SU-elever",
-                "Forudsagt sandsynlighed", "Indeks", "Forventet andel")
+NEED_COLUMNS = ("Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
+                "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle")
 
 
 # --- Settings (defined names) ------------------------------------------------------

@@ -25,6 +25,8 @@ class NeedInputs:
     settings: dict
     tables: WorkbookTables
     warnings: list = field(default_factory=list)
+    plan: pd.DataFrame | None = None          # tblDistriktsplan (optional)
+    plan_source: Source | None = None
 
 
 def _setting_value(setting: c.Setting, value, source: Source):
@@ -81,4 +83,5 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
                          f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'.")
     for s in c.SETTINGS:
         settings[s.name] = _setting_value(s, tables.names.get(s.name, s.default), ssrc)
-    return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables)
+    return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables,
+                      plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN))

@@ -49,7 +49,7 @@ def budget_options(inputs: NeedInputs) -> BudgetOptions:
 def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
     """Core results and the output sheets (no I/O)."""
     result = apply_model(inputs.pupils, inputs.coefficients, inputs.districts, source=inputs.pupil_source,
-                         district_source=inputs.district_source)
+                         district_source=inputs.district_source, plan=inputs.plan, plan_source=inputs.plan_source)
     alloc = allocate(result.districts, budget_options(inputs), source=inputs.district_source)
     info.warnings = list(result.warnings)
     sheets = output_sheets(result, alloc, info, municipality=inputs.settings["Kommune"],

@@ -183,7 +183,7 @@ def _lists(wb, coefs: CoefficientTable) -> dict[str, str]:
     return names
 
 
-def _districts(wb, districts: pd.DataFrame | None) -> None:
+def _districts(wb, districts: pd.DataFrame | None, plan: pd.DataFrame | None = None) -> None:
     ws = wb.create_sheet(c.SHEET_DISTRICTS)
     ws.sheet_properties.tabColor = INPUT_TAB
     _title(ws, "Skoledistrikter", "Én række pr. distrikt. Koden skal svare til kolonnen Distrikt på arket Elever. "
@@ -197,7 +197,38 @@ def _districts(wb, districts: pd.DataFrame | None) -> None:
            formats={"Nuværende budget (kr.)": '#,##0 "kr."', "Gulv (kr.)": '#,##0 "kr."'})
     for col, w in zip("ABCD", (12, 34, 24, 18)):
         ws.column_dimensions[col].width = w
+    # the optional district plan, to the right: grades of a residence district that another district pays for
+    left = len(c.DISTRICT_COLUMNS) + 2
+    ws.cell(row=1, column=left, value="Distriktsplan (valgfri)").font = STYLES["subtitle"]
+    ws.cell(row=2, column=left, value="Kun hvis nogle klassetrin går i skole i et andet distrikt, fx Tikøb (4), "
+                                      "7.-9. klasse → Espegærde (1). Elever uden regel tæller i deres bopælsdistrikt.")
+    ws.cell(row=2, column=left).font = STYLES["note"]
+    for start, end in ((1, left - 2), (left, left + len(c.PLAN_COLUMNS) - 1)):   # two wrapped notes side by side
+        ws.merge_cells(start_row=2, start_column=start, end_row=2, end_column=end)
+        ws.cell(row=2, column=start).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[2].height = 42
+    plan_frame = plan if plan is not None else pd.DataFrame(columns=list(c.PLAN_COLUMNS))
+    _table(ws, c.TBL_PLAN, plan_frame[list(c.PLAN_COLUMNS)], left=left, fill_inputs=True,
+           min_rows=max(len(plan_frame), 3), style="TableStyleLight9")
+    first, last = TABLE_TOP + 1, TABLE_TOP + 200
+    codes = f"{quote_sheetname(c.SHEET_DISTRICTS)}!$A${TABLE_TOP + 1}:$A$500"
+    for j, (col, w) in enumerate(zip(c.PLAN_COLUMNS, (12, 14, 14, 16))):
+        letter = get_column_letter(left + j)
+        ws.column_dimensions[letter].width = w
+        if col in ("Distrikt", "Budgetdistrikt"):
+            dv = DataValidation(type="list", formula1=codes, error="Distriktet findes ikke i tabellen til venstre.")
+        else:
+            dv = DataValidation(type="whole", operator="between", formula1="0", formula2="9",
+                                error="Klassetrin skal være et helt tal fra 0 til 9.")
+        dv.errorTitle = "Tildeling"
+        dv.showErrorMessage = True
+        ws.add_data_validation(dv)
+        dv.add(f"{letter}{first}:{letter}{last}")
     ws.freeze_panes = f"A{TABLE_TOP + 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _pupils(wb, coefs: CoefficientTable, pupils: pd.DataFrame | None, lists: dict[str, str]) -> None:
@@ -279,7 +310,8 @@ def _placeholders(wb) -> None:
 
 
 def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFrame | None = None,
-                   districts: pd.DataFrame | None = None, settings: dict | None = None) -> Workbook:
+                   districts: pd.DataFrame | None = None, settings: dict | None = None,
+                   plan: pd.DataFrame | None = None) -> Workbook:
     """An openpyxl workbook of the template, optionally pre-filled."""
     demo = coefs is None
     coefs = coefs or demo_coefficients()
@@ -287,7 +319,7 @@ def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFram
     wb = Workbook()
     _guide(wb, settings.get("Kommune", "kommunen"))
     _settings(wb, settings)
-    _districts(wb, districts)
+    _districts(wb, districts, plan)
     lists = _lists(wb, coefs)
     _pupils(wb, coefs, pupils, lists)
     _coefficients(wb, coefs, demo)

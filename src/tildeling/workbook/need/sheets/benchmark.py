@@ -7,7 +7,7 @@ import pandas as pd
 from ....privacy import suppress_small_counts
 from ...layout import Chart, Sheet, TableBlock, Text
 from .. import contract as c
-from .common import PCT, PP, Context, formats_for, points
+from .common import PCT, PP, Context, district_population, formats_for, municipal_population, points
 
 __all__ = ["benchmark_sheet"]
 
@@ -22,24 +22,26 @@ def benchmark_sheet(ctx: Context) -> Sheet:
     if shared:
         ext = suppress_small_counts(ext, count_columns=("Elever",), dependent_columns=(
             "Faktisk henvisningsandel", "Forskel (procentpoint)"), threshold_counts=result.districts[
-            "Faktiske SU-elever"].to_numpy())
+            "Faktiske segregerede elever"].to_numpy())
         internal = suppress_small_counts(internal, count_columns=(), dependent_columns=(
             "Faktisk andel", "Forskel (procentpoint)"), threshold_counts=result.districts[
-            "Faktiske SU-elever"].to_numpy())
+            "Faktiske segregerede elever"].to_numpy())
         mun = _suppress_municipal(mun)
     return Sheet(c.SHEET_BENCHMARK, [
         Text(f"Benchmarking af henvisningspraksis – {head}", "title"),
         Text("Kommunen samlet (Tabel 4.1): faktisk henvisning mod forventet ved landsgennemsnitlig praksis.", "note"),
+        Text(municipal_population(ctx, "Tabel 4.1"), "note"),
         TableBlock(c.TBL_MUNICIPAL, mun, row_formats={"Værdi": [_UNIT_FORMAT.get(u, "0.0") for u in mun["Enhed"]]},
                    widths={"Nøgletal": 42}),
         Text("Ekstern benchmarking pr. distrikt (Figur 5.1, Bilag 4).", "subtitle"),
+        Text(district_population(ctx, "Den eksterne og interne benchmarking"), "note"),
         TableBlock(c.TBL_EXTERNAL, ext, formats_for(ext), widths={"Navn": 26}),
         Text("Intern benchmarking (Figur 5.2): distriktets andel af kommunens segregerede elever.", "subtitle"),
         TableBlock(c.TBL_INTERNAL, internal, formats_for(internal), widths={"Navn": 26}),
         Chart("bar", "Ekstern benchmarking: forventet og faktisk henvisningsandel", c.TBL_EXTERNAL, "Navn",
               ("Forventet henvisningsandel", "Faktisk henvisningsandel"), "Henvisningsandel"),
-        Chart("bar_line", "Intern benchmarking: forventet og faktisk andel af SU-eleverne", c.TBL_INTERNAL, "Navn",
-              ("Forventet andel", "Faktisk andel"), "Andel af kommunens SU-elever"),
+        Chart("bar_line", "Intern benchmarking: behovsnøgle og faktisk andel af de segregerede elever", c.TBL_INTERNAL, "Navn",
+              ("Behovsnøgle", "Faktisk andel"), "Andel af kommunens segregerede elever"),
     ])
 
 

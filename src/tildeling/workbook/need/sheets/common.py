@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .... import __version__
+from .... import danish as dk
 from ....need.apply import NeedResult
 
 __all__ = ["RunInfo", "Context", "PCT", "PP", "KR", "INDEX", "INT", "DEC3", "DEC2", "formats_for", "points",
-           "maybe_number"]
+           "maybe_number", "municipal_population", "district_population"]
 
 PCT = "0.0%"
 PP = '0.0" pp"'
@@ -58,9 +59,9 @@ def formats_for(frame: pd.DataFrame) -> dict[str, str]:
         name = str(col)
         if "procentpoint" in name.lower():
             out[name] = PP
-        elif name in ("Elever", "Faktiske", "Modtagere", "Faktiske SU-elever"):
+        elif name in ("Elever", "Faktiske", "Modtagere", "Faktiske segregerede elever"):
             out[name] = INT
-        elif name == "Forventede SU-elever":
+        elif name == "Forventede segregerede elever":
             out[name] = "0.0"
         else:
             f = number_format_for(name)
@@ -85,3 +86,31 @@ def maybe_number(v):
         return float(str(v).replace(",", "."))
     except ValueError:
         return str(v)
+
+
+def _without(ctx: "Context") -> str:
+    """The number of pupils without a district, as shown: a shared copy never shows a count under the threshold."""
+    from ....privacy import SMALL_CELL
+
+    k = ctx.result.without_district
+    return "" if ctx.shared and k < SMALL_CELL else f"{dk.integer(k)} "
+
+
+def municipal_population(ctx: "Context", table: str) -> str:
+    """Which pupils a municipal table counts (Tabel 4.1, 3.2, 3.3), in Danish: every pupil in grades 0–9."""
+    result = ctx.result
+    text = f"{table} tæller alle kommunens {dk.integer(result.n_municipal)} elever i 0.-9. klasse"
+    if result.without_district:
+        text += f", også de {_without(ctx)}elever uden distrikt"
+    return text + "."
+
+
+def district_population(ctx: "Context", table: str) -> str:
+    """Which pupils a district table counts (Tabel 5.1, benchmarks per district, Bilag 3), in Danish."""
+    result = ctx.result
+    text = f"{table} tæller de {dk.integer(result.n_districts)} elever i 0.-9. klasse, der har et distrikt"
+    if result.plan is not None:
+        text += " (i budgetdistriktet efter distriktsplanen)"
+    if result.without_district:
+        text += f"; {_without(ctx)}elever uden distrikt er ikke med"
+    return text + "."

@@ -8,7 +8,7 @@ import pandas as pd
 from .... import columns as col
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
-from .common import DEC3, PCT, Context, formats_for, maybe_number
+from .common import DEC3, PCT, Context, formats_for, maybe_number, municipal_population
 
 __all__ = ["model_sheet"]
 
@@ -41,6 +41,7 @@ def model_sheet(ctx: Context) -> Sheet:
         TableBlock(c.TBL_FIT, fit, {}, widths={"Nøgletal": 30, "Værdi": 60}),
         Text("Forklaringskraft (Tabel 3.2): andel af de faktiske modtagere blandt de 10 % med lavest og højest "
              "sandsynlighed. Uden information ville begge være 10 %.", "subtitle"),
+        Text(municipal_population(ctx, "Forklaringskraften (Tabel 3.2)"), "note"),
         TableBlock(c.TBL_POWER, power, {"10 % med laveste sandsynlighed": PCT,
                                          "10 % med højeste sandsynlighed": PCT, "AUC": DEC3}),
     ]

@@ -67,11 +67,13 @@ def copy_sheet(xl_sheet, ws) -> None:
 
 
 def copy_tables(xl_sheet, ws) -> None:
-    """The Excel Tables of ``ws`` (same names and ranges) on the live sheet."""
+    """The Excel Tables of ``ws`` (same names and ranges) on the live sheet; in Lite, columns fitted to them."""
     for name, ref in ws.tables.items():
         style = ws.tables[name].tableStyleInfo
         xl_sheet.tables.add(source=xl_sheet.range(ref), name=name,
                             table_style_name=(style.name if style is not None and style.name else TABLE_STYLE))
+        if on_lite():  # no column widths in Lite: fit the columns to the table instead
+            xl_sheet.range(ref).columns.autofit()
 
 
 def is_blank(book) -> bool:

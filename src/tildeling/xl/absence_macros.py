@@ -155,6 +155,8 @@ def _render(book, res) -> None:
         _status(book, f"{TITLE}: skriver arket '{name}' ({k + 1} af {len(order)}) …")
         xl_sheet = book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
         _copy_sheet(xl_sheet, wb[name])
+        if on_lite() and wb[name].max_row >= 3:  # no column widths in Lite: fit the columns below the titles
+            xl_sheet.range((3, 1), (wb[name].max_row, wb[name].max_column)).columns.autofit()
         _add_charts(xl_sheet, wb[name])
         if name == c.SHEET_LISTS and not on_lite():  # Lite cannot hide a sheet
             try:

@@ -201,9 +201,12 @@ def render_sheet(book, sheet: Sheet, position: int | None = None):
         elif isinstance(block, TableBlock):
             _render_table(ws, block, widths)
             tables[block.name] = block
-    if not on_lite():  # Lite cannot set column widths from code
+    if not on_lite():
         for letter, w in widths.items():
             _cosmetic(setattr, ws.range(f"{letter}:{letter}"), "column_width", w)
+    else:  # Lite cannot set column widths; it can fit the columns to the tables (not to the long notes above)
+        for block in tables.values():
+            _cosmetic(ws.range(block.ref).columns.autofit)
     for block in sheet.blocks:
         if isinstance(block, Chart) and block.table in tables:
             if on_lite():

@@ -182,6 +182,19 @@ def test_every_button_runs_in_lite(name, need, no_files, capsys):
     assert "Traceback" not in out.out + out.err
     assert out.out.strip(), "no message in Lite's output pane"
     assert out.out.startswith(("Tildeling", "Fraværsanalyse")), out.out
+    assert "kan ikke udføres i xlwings Lite" not in out.out      # the safety net had nothing to drop
+
+
+@pytest.mark.parametrize("name", RIBBON_MACROS)
+def test_every_macro_body_degrades_by_itself(name, need, no_files, capsys):
+    """Without the safety net: the macro itself emits only what Lite understands (no setFormula to translate)."""
+    from tildeling.xl._common import lite_engine
+
+    book = xw.Book(json=copy.deepcopy(need))
+    with lite_engine():
+        getattr(macros, name)(book)
+    assert_lite_only(book.json()["actions"])
+    assert capsys.readouterr().out.strip()
 
 
 @pytest.mark.parametrize("name", RIBBON_MACROS)
@@ -342,6 +355,7 @@ def test_show_help_in_lite(need, no_files, capsys):
     acts, _ = run_script("show_help", need)
     out = capsys.readouterr().out
     assert acts == [] and "Beregn fordeling" in out and "Vejledning:" in out
+    assert "TILDELING.BUDGET" in out and "TILDELING_" not in out and "I xlwings Lite:" in out
 
 
 # ------------------------------------------------------------------------------------------------

@@ -98,9 +98,11 @@ def read_coefficients(path) -> CoefficientTable:
     raise InputError(f"Ukendt filtype '{suffix}' for koefficienttabellen – brug .xlsx eller .csv.")
 
 
-#: Read every float exactly as written (pandas 3 does by default; pandas 2 needs round_trip), so a coefficient
-#: table gives the same numbers under every supported pandas (xlwings Lite has its own).
-_EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+#: Read every float exactly as written (pandas 3.1 does by default and deprecates the option; pandas 2 and 3.0
+#: need round_trip), so a coefficient table gives the same numbers under every supported pandas (xlwings Lite
+#: has pandas 3.0).
+_EXACT_FLOATS = ({} if tuple(int(p) for p in pd.__version__.split(".")[:2]) >= (3, 1)
+                 else {"float_precision": "round_trip"})
 
 
 def _read_csv(path: Path) -> CoefficientTable:

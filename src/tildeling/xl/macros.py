@@ -115,6 +115,12 @@ HELP_TEXT = (
 )
 
 
+HELP_LITE = ("I xlwings Lite: vælg knappen i listen ved Run, og læs beskeden i Output. Lite kan ikke gemme filer: "
+             "Ny behovsmodel bygger skabelonen ind i en tom projektmappe, en ny koefficienttabel kopierer du selv "
+             "ind på arket Koefficienter, og en delbar kopi laves med tilføjelsesprogrammet eller 'tildeling share'. "
+             "Diagrammerne er erstattet af en note. Se docs/lite.md.")
+
+
 # ------------------------------------------------------------------------------------------------
 # Caller, status bar, message boxes
 # ------------------------------------------------------------------------------------------------
@@ -428,6 +434,8 @@ def new_need_workbook(book):
 def show_help(book):
     """Hjælp: a short Danish help text."""
     text = HELP_TEXT.format(guide=guide_address())
+    if on_lite():
+        text = text.replace("TILDELING_", "TILDELING.") + "\n\n" + HELP_LITE
     _alert(book, text)
     return text
 

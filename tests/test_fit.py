@@ -204,3 +204,39 @@ def test_auc_against_pair_count():
     pos, neg = p[y], p[~y]
     pairs = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
     assert auc(y, p) == pytest.approx(pairs / (len(pos) * len(neg)))
+
+
+def test_capture_rates_split_tied_pupils_at_the_cut():
+    # 20 pupils; the four lowest share p̂ = 0.01 and one of them is a recipient. The lowest 10 %
+    # (2 places) take 2 of the 4 tied places, so half of that recipient: 0.5 of 3 recipients.
+    p = np.r_[np.full(4, 0.01), np.linspace(0.02, 0.2, 16)]
+    y = np.zeros(20)
+    y[[0, 18, 19]] = 1
+    for order in (np.arange(20), np.r_[3, 2, 1, 0, np.arange(4, 20)]):
+        pw = explanatory_power(y[order], p[order])
+        assert pw.lowest == pytest.approx(0.5 / 3)
+        assert pw.highest == pytest.approx(2 / 3)
+        # deciles of 2 places: the tie group fills deciles 1 and 2, half a recipient each
+        assert pw.deciles["Faktiske"].tolist() == pytest.approx([0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 2])
+        assert pw.deciles["Elever"].tolist() == [2] * 10
+        assert pw.deciles["Gns. forudsagt sandsynlighed"].iloc[0] == pytest.approx(0.01)
+
+
+def test_capture_rates_and_deciles_ignore_row_order_with_ties():
+    # a subset model: five distinct probabilities for 1,003 pupils
+    rng = np.random.default_rng(7)
+    p = rng.choice([0.01, 0.02, 0.05, 0.1, 0.3], size=1003, p=[0.3, 0.3, 0.2, 0.15, 0.05])
+    y = (rng.random(1003) < p).astype(float)
+    a = explanatory_power(y, p)
+    for seed in range(5):
+        perm = np.random.default_rng(seed).permutation(1003)
+        b = explanatory_power(y[perm], p[perm])
+        assert (b.lowest, b.highest, b.auc) == pytest.approx((a.lowest, a.highest, a.auc), rel=1e-12)
+        pd.testing.assert_frame_equal(a.deciles, b.deciles, rtol=1e-12)
+    # the tie-split value is the average over all orders of the tied pupils (here: by simulation)
+    sims = []
+    for seed in range(400):
+        jitter = np.random.default_rng(100 + seed).random(1003) * 1e-9   # a random order within ties
+        sims.append(explanatory_power(y, p + jitter).lowest)
+    assert a.lowest == pytest.approx(np.mean(sims), abs=3 * np.std(sims) / np.sqrt(400) + 1e-12)
+    assert a.deciles["Faktiske"].sum() == pytest.approx(y.sum())

@@ -50,3 +50,14 @@ COEF_COLUMNS = (
     WEIGHT, WEIGHT_GROUP, TYPE, REFERENCE, LOWER, UPPER, LABEL, GROUP, UNIT,
     NATIONAL_MEAN, DISPLAY_KEY, DISPLAY_UNIT, DISPLAY_NATIONAL_MEAN,
 )
+
+#: The coefficients' covariance matrix travels with the table as one column per design column, to the
+#: right of the others: row i, column ``Kov. <Variabel>`` or ``Kov. <Variabel> = <Kategori>`` holds
+#: Cov(β_i, β_j) for the design column j that the header names. Optional; without it the allocation key
+#: gets no interval.
+COV_PREFIX = "Kov. "
+
+
+def covariance_column(variable: str, category: str = "") -> str:
+    """The header of the covariance column of one design column."""
+    return f"{COV_PREFIX}{variable}" + (f" = {category}" if category else "")

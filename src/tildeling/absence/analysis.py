@@ -6,7 +6,7 @@ xlwings macros and the CLI only render it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ class AbsenceResult:
     segments_by_grade: tuple[pd.DataFrame, np.ndarray]
     drill: pd.DataFrame
     summary: pd.DataFrame
+    warnings: list = field(default_factory=list)
 
     @property
     def pupils(self) -> pd.DataFrame:
@@ -49,9 +50,14 @@ class AbsenceResult:
         return [t for t in self.crosstabs if not np.isnan(t.p) and t.p < 0.05][:k]
 
 
-def analyse(raw: dict[str, pd.DataFrame], first_rows: dict[str, int] | None = None) -> AbsenceResult:
-    """Validate the raw input tables and run the analysis (see :func:`validate_inputs`)."""
-    return analyse_inputs(validate_inputs(raw, first_rows))
+def analyse(raw: dict[str, pd.DataFrame], first_rows: dict[str, int] | None = None, *,
+            problems=None) -> AbsenceResult:
+    """Validate the raw input tables and run the analysis (see :func:`validate_inputs`).
+
+    ``problems``: input problems the reader already found (Excel error values), reported together with
+    the validation's own.
+    """
+    return analyse_inputs(validate_inputs(raw, first_rows, problems=problems))
 
 
 def analyse_inputs(inp: Inputs) -> AbsenceResult:
@@ -83,5 +89,5 @@ def analyse_inputs(inp: Inputs) -> AbsenceResult:
         caseworkers=caseworker_list(flags, pupils), trend=trend(linked.monthly), segment_rules=rule_summary,
         segments_by_school=segment_counts(pupils, c.SCHOOL, categories),
         segments_by_grade=segment_counts(pupils, c.GRADE, categories),
-        drill=drill_table(pupils), summary=summary,
+        drill=drill_table(pupils), summary=summary, warnings=list(inp.warnings),
     )

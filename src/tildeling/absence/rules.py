@@ -25,14 +25,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..danish import NumberError, parse_number
 from ..errors import InputError, format_names
 
-__all__ = ["Condition", "parse_condition"]
+__all__ = ["Condition", "parse_condition", "MAX_CONDITION_LENGTH", "MAX_DEPTH"]
+
+#: The longest condition accepted (characters) and the deepest nesting of parentheses and ``ikke``.
+MAX_CONDITION_LENGTH = 2000
+MAX_DEPTH = 25
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
   | (?P<col>\[[^\[\]]+\])
-  | (?P<num>\d+(?:[.,]\d+)?)
+  | (?P<num>\d+(?:[.,]\d+)*)
   | (?P<str>"[^"]*"|'[^']*')
   | (?P<op><=|>=|<>|!=|==|=|<|>)
   | (?P<lpar>\()
@@ -77,13 +82,24 @@ class Condition:
 class _Parser:
     def __init__(self, text: str, allowed):
         self.text = text
+        if len(text) > MAX_CONDITION_LENGTH:
+            raise InputError(f"betingelsen er for lang ({len(text)} tegn; højst {MAX_CONDITION_LENGTH}). Del den op "
+                             "i flere regler med hver sin prioritet.")
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
         self.allowed = tuple(allowed) if allowed is not None else None
         self.columns: list[str] = []
 
     def error(self, what: str):
-        return InputError(f"betingelsen '{self.text}' kan ikke læses: {what}")
+        shown = self.text if len(self.text) <= 120 else self.text[:117] + "…"
+        return InputError(f"betingelsen '{shown}' kan ikke læses: {what}")
+
+    def deeper(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"den har for mange parenteser eller 'ikke' inden i hinanden (højst {MAX_DEPTH} "
+                             "niveauer). Skriv den enklere.")
 
     def peek(self):
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -121,7 +137,10 @@ class _Parser:
     def parse_not(self):
         if self.is_word(self.peek(), _NOT):
             self.take()
-            return ("not", self.parse_not())
+            self.deeper()
+            node = ("not", self.parse_not())
+            self.depth -= 1
+            return node
         return self.parse_primary()
 
     def parse_primary(self):
@@ -130,7 +149,9 @@ class _Parser:
             raise self.error("den slutter for tidligt.")
         if tok[0] == "lpar":
             self.take()
+            self.deeper()
             node = self.parse_or()
+            self.depth -= 1
             if self.peek() is None or self.peek()[0] != "rpar":
                 raise self.error("der mangler en slutparentes ')'.")
             self.take()
@@ -156,7 +177,10 @@ class _Parser:
             raise self.error("den slutter for tidligt.")
         kind, text, pos = tok
         if kind == "num":
-            return ("num", float(text.replace(",", ".")))
+            try:
+                return ("num", parse_number(text))
+            except NumberError as exc:
+                raise self.error(f"{exc}.") from None
         if kind == "str":
             return ("str", text[1:-1])
         if kind in ("col", "word"):

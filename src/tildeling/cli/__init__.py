@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 
 from .. import __version__
 from ..errors import TildelingError
@@ -84,8 +86,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Fejl: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("Afbrudt.", file=sys.stderr)
+        print("Afbrudt. Ingen fil er ændret.", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("Fejl: der er ikke hukommelse nok til kørslen. Ingen fil er ændret. Luk andre programmer, og prøv "
+              "igen.", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file problem no check caught: still a Danish message, never a traceback
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"Fejl: en fil kunne ikke læses eller skrives{where}: {exc.strerror or exc}. Ingen fil er ændret.",
+              file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the user never sees a traceback (TILDELING_DEBUG=1 shows it)
+        if os.environ.get("TILDELING_DEBUG"):
+            traceback.print_exc()
+        print(f"Fejl: der skete en uventet fejl ({type(exc).__name__}: {exc}). Ingen fil er ændret. Kør igen med "
+              "miljøvariablen TILDELING_DEBUG=1 for at se detaljerne, og send dem til den, der vedligeholder "
+              "tildeling.", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,12 +39,17 @@ class Progress:
         self(f"Færdig på {seconds(self.elapsed)} s: {what}")
 
 
-def out_path(value: str, suffixes=(".xlsx",), *, folder: bool = False) -> Path:
+def out_path(value: str, suffixes=(".xlsx",), *, folder: bool = False, overwrite: bool = True) -> Path:
     """Check an output path before any work is done.
 
     ``suffixes``: the file types the command writes. ``folder=True``: a path without one of
-    those suffixes is a folder (made if its parent exists).
+    those suffixes is a folder (made if its parent exists). ``overwrite=False``: an existing file is
+    an error (``new`` and ``demo`` without ``--overwrite``). A file path is also checked by
+    :func:`tildeling.io.atomic.check_target`: a missing or read-only folder, a read-only file, a file open
+    in Excel or LibreOffice.
     """
+    from ..io.atomic import check_target
+
     path = Path(value)
     if path.suffix.lower() in suffixes:
         parent = path.parent
@@ -55,9 +60,17 @@ def out_path(value: str, suffixes=(".xlsx",), *, folder: bool = False) -> Path:
         parent = path.parent
     else:
         also = " eller være en mappe" if folder else ""
+        if path.is_dir():
+            raise InputError(f"'{value}' er en mappe – skriv et filnavn, der ender på {' eller '.join(suffixes)}, "
+                             f"fx {Path(value, 'navn' + suffixes[0])}.")
+        if path.suffix.lower() in (".xlsb", ".xls", ".ods"):
+            raise InputError(f"tildeling kan ikke gemme som {path.suffix.lower()} – uddatafilen '{value}' skal ende "
+                             f"på {' eller '.join(suffixes)}{also}.")
         raise InputError(f"Uddatafilen '{value}' skal ende på {' eller '.join(suffixes)}{also}.")
     if path.is_dir() and path.suffix.lower() in suffixes:
         raise InputError(f"'{value}' er en mappe – skriv et filnavn, der ender på {' eller '.join(suffixes)}.")
     if str(parent) and not parent.exists():
         raise InputError(f"Mappen '{parent}' findes ikke.")
+    if path.suffix.lower() in suffixes:
+        check_target(path, overwrite=overwrite)
     return path

@@ -5,20 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import danish as dk
-from ..workbook.absence import contract as c
 from ._common import Progress, out_path
 
 __all__ = ["register"]
 
 
 def run(args) -> int:
+    # imported here, not at the top: the absence package loads scipy.stats, which every other
+    # command would otherwise pay for at start-up (about 0.6 s)
+    from ..workbook.absence import contract as c
     from ..workbook.absence import run_workbook
 
+    from ..io.files import WORKBOOK_SUFFIXES
+    from .workbook import warn
+
     say = Progress(args.quiet)
-    out = out_path(args.out) if args.out else None
+    out = out_path(args.out, WORKBOOK_SUFFIXES) if args.out else None
     target = Path(out) if out else Path(args.file)
     say(f"Læser og analyserer {Path(args.file).name} …")
     res = run_workbook(args.file, out)
+    warn(res.warnings)
     verdicts = res.hypotheses["Vurdering"].value_counts()
     n = int(res.summary.set_index("Nøgletal").loc["Elever med fraværsdata", "Værdi"])
     # The summary is the command's result (stdout); progress goes to stderr.
@@ -40,7 +46,7 @@ def register(subparsers) -> None:
         description="Læser input-tabellerne i FIL, kobler domænerne, tester hypoteserne og skriver resultatarkene "
                     "(input-arkene ændres ikke). Lav en tom projektmappe med 'tildeling new fravaer'.",
     )
-    p.add_argument("file", metavar="FIL", help="fraværs-projektmappen (.xlsx)")
+    p.add_argument("file", metavar="FIL", help="fraværs-projektmappen (.xlsx eller .xlsm)")
     p.add_argument("--out", metavar="ANDEN", help="gem resultatet i en anden fil (ellers opdateres FIL)")
     p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=run)

@@ -51,20 +51,24 @@ def _write_frame(frame, path: Path) -> None:
 # ------------------------------------------------------------------- fit
 def cmd_fit(args) -> int:
     from ..catalogue import NATIONAL_SPEC
-    from ..io.tables import read_table
+    from ..io.tables import read_table, release_memory
     from ..io.coefficients import read_coefficients
     from ..io.coefficients import write_coefficients
-    from ..model.national import fit_national
+    from ..model.national import fit_columns, fit_national, model_rows
 
     say = Progress(args.quiet)
     out = out_path(args.out, (".xlsx", ".csv"))
-    say(f"Læser {args.data} …")
-    pupils, source = read_table(args.data, sheet=args.ark)
     spec = NATIONAL_SPEC
     if args.spec:
         spec = read_coefficients(args.spec).spec
         say(f"Bruger variablerne fra {args.spec} ({len(spec)} variable).")
-    model = fit_national(pupils, spec, source=source, school_year=args.skoleaar,
+    say(f"Læser {args.data} …")
+    pupils, source = read_table(args.data, sheet=args.ark, columns=fit_columns(spec))
+    # Take the rows of grades 0-9 here and let go of the full table before the design matrix is
+    # built: on the national data that keeps the whole command under 1 GB.
+    pupils, source, excluded = model_rows(pupils, source)
+    release_memory()
+    model = fit_national(pupils, spec, source=source, school_year=args.skoleaar, excluded_grade10=excluded,
                          data_source=args.datakilde or Path(args.data).name, progress=say)
     for w in model.fit.warnings:
         say(f"Advarsel: {w}")

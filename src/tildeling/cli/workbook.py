@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..io.files import WORKBOOK_SUFFIXES
 from ._common import Progress, out_path
 
 __all__ = ["register"]
@@ -13,16 +15,23 @@ __all__ = ["register"]
 KINDS = ("behovsmodel", "fravaer")
 
 
+def warn(warnings) -> None:
+    """Warnings of a run on stderr (the run went through; the user should look)."""
+    for w in warnings or []:
+        print(f"Advarsel: {w}", file=sys.stderr)
+
+
 def cmd_new(args) -> int:
-    out = out_path(args.out)
+    overwrite = getattr(args, "overwrite", False)
+    out = out_path(args.out, overwrite=overwrite)
     if args.type == "fravaer":
         from ..workbook.absence import new_template
 
-        new_template(out)
+        new_template(out, overwrite=overwrite)
     else:
         from ..workbook.need.template import write_template
 
-        write_template(out)
+        write_template(out, overwrite=overwrite)
     Progress(args.quiet).done(f"ny projektmappe ({args.type}): {out}")
     return 0
 
@@ -31,43 +40,45 @@ def cmd_run(args) -> int:
     from ..workbook.need.run import run_workbook
 
     say = Progress(args.quiet)
-    out = out_path(args.out) if args.out else None
+    out = out_path(args.out, WORKBOOK_SUFFIXES) if args.out else None
     outcome = run_workbook(args.file, out, progress=say)
+    warn(outcome.warnings)
     say.done(outcome.path)
     return 0
 
 
 def cmd_demo(args) -> int:
     say = Progress(args.quiet)
+    overwrite = getattr(args, "overwrite", False)
     if args.type == "fravaer":
         from ..workbook.absence.demo import make_absence_demo
 
-        out = out_path(args.out or "tildeling-fravaer-demo.xlsx")
-        make_absence_demo(out, progress=say)
+        out = out_path(args.out or "tildeling-fravaer-demo.xlsx", overwrite=overwrite)
+        make_absence_demo(out, progress=say, overwrite=overwrite)
     else:
         from ..workbook.need.demo import make_demo
 
-        out = out_path(args.out or "tildeling-demo.xlsx")
-        make_demo(out, seed=args.seed, progress=say)
+        out = out_path(args.out or "tildeling-demo.xlsx", overwrite=overwrite)
+        make_demo(out, seed=args.seed, progress=say, overwrite=overwrite)
     say.done(out)
     return 0
 
 
 def cmd_share(args) -> int:
+    from ..io.files import open_workbook
     from ..workbook.need.share import assert_kind, share_workbook
 
     say = Progress(args.quiet)
     out = out_path(args.out)
     if Path(out).resolve() == Path(args.file).resolve():
         raise InputError("Den delbare kopi skal have et andet filnavn end originalen.")
-    if not Path(args.file).exists():
-        raise InputError(f"Filen '{args.file}' findes ikke.")
-    if assert_kind(args.file) == "fravaer":
+    source = open_workbook(args.file)
+    if assert_kind(source.data) == "fravaer":
         from ..workbook.absence import share
 
-        share(Path(args.file), out)
+        share(source, out)
     else:
-        share_workbook(args.file, out, progress=say)
+        share_workbook(source, out, progress=say)
     say.done(f"den delbare kopi er gemt som {out}")
     return 0
 
@@ -78,13 +89,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "eller 'fravaer' (fraværsanalyse).")
     p.add_argument("type", choices=KINDS, metavar="TYPE", help="behovsmodel eller fravaer")
     p.add_argument("--out", required=True, metavar="FIL", help="filnavn (.xlsx)")
+    p.add_argument("--overwrite", action="store_true", help="erstat filen, hvis den findes (ellers stopper kommandoen)")
     p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("run", help="beregn alle resultater i en projektmappe",
                        description="Læser inputarkene, beregner alt og skriver resultatarkene (erstatter en "
                                    "tidligere kørsel). Inputark ændres aldrig; ved fejl røres filen ikke.")
-    p.add_argument("file", metavar="FIL", help="projektmappen (.xlsx)")
+    p.add_argument("file", metavar="FIL", help="projektmappen (.xlsx eller .xlsm)")
     p.add_argument("--out", metavar="ANDEN", help="skriv resultatet til en anden fil i stedet for at opdatere FIL")
     p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_run)
@@ -98,6 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FIL",
                    help="filnavn (standard: tildeling-demo.xlsx eller tildeling-fravaer-demo.xlsx)")
     p.add_argument("--seed", type=int, default=2016, metavar="N", help="frø for de syntetiske data")
+    p.add_argument("--overwrite", action="store_true", help="erstat filen, hvis den findes (ellers stopper kommandoen)")
     p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_demo)
 

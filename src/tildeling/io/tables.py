@@ -13,24 +13,55 @@ import pandas as pd
 
 from ..errors import InputError, Source
 
-__all__ = ["read_table"]
+__all__ = ["read_table", "release_memory"]
 
 
-def read_table(path, sheet: str | None = None) -> tuple[pd.DataFrame, Source]:
-    """Read a data file; returns the frame and a :class:`Source` for messages."""
+def release_memory() -> None:
+    """Hand the memory of freed Arrow buffers back to the system.
+
+    The numeric columns read from Parquet are views of Arrow buffers; when a caller drops
+    them (``fit`` keeps only the rows of grades 0-9), Arrow's allocator keeps the memory
+    unless told to release it.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def read_table(path, sheet: str | None = None, columns=None) -> tuple[pd.DataFrame, Source]:
+    """Read a data file; returns the frame and a :class:`Source` for messages.
+
+    ``columns``: read only these (compared without case and surrounding spaces, so
+    that the validation can still say "'Alder' skal hedde 'alder'"; a missing one is
+    reported by the validation that needs it). Parquet and CSV skip the other columns while
+    reading, which is what keeps ``tildeling fit`` on the national data small.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"Filen '{path}' findes ikke.")
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
+            if columns is not None:
+                import pyarrow.parquet as pq
+
+                wanted = {str(c).strip().lower() for c in columns}
+                present = pq.read_schema(path).names
+                table = pq.read_table(path, columns=[c for c in present if str(c).strip().lower() in wanted])
+                # column by column, freeing each Arrow column once converted: half the peak memory
+                frame = table.to_pandas(self_destruct=True, split_blocks=True)
+                del table
+                release_memory()
+                return frame, Source(f"Filen {path.name}", first_row=1)
             return pd.read_parquet(path), Source(f"Filen {path.name}", first_row=1)
         if suffix in (".csv", ".txt"):
             with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
                 head = fh.readline()
             sep = ";" if head.count(";") > head.count(",") else ","
+            wanted = None if columns is None else {str(c).strip().lower() for c in columns}
             frame = pd.read_csv(path, sep=sep, decimal="," if sep == ";" else ".", encoding="utf-8-sig",
-                                low_memory=False)
+                                low_memory=False,
+                                usecols=None if wanted is None else (lambda c: str(c).strip().lower() in wanted))
             return frame, Source(f"Filen {path.name}", first_row=2)
         if suffix in (".xlsx", ".xlsm"):
             from python_calamine import CalamineWorkbook

@@ -27,7 +27,8 @@ import pandas as pd
 from scipy.special import expit
 
 from .. import columns as col
-from ..errors import InputError, Source, format_names
+from ..danish import NumberError, cell_number, parse_number
+from ..errors import InputError, Source, format_names, is_excel_error
 from ..spec import INTERCEPT, Category, ModelSpec, Variable, VarType
 from .design import design_matrix
 
@@ -42,7 +43,13 @@ def _blank(v) -> bool:
 
 
 def _num_or_none(v):
-    return None if _blank(v) else float(v)
+    """A band limit: a number (also typed as text: ``5,5``), or None for a blank cell."""
+    if _blank(v):
+        return None
+    try:
+        return cell_number(v)
+    except NumberError as exc:
+        raise InputError(f"grænsen skal være et tal: {exc}.") from None
 
 
 @dataclass
@@ -57,11 +64,16 @@ class CoefficientTable:
         least ``Variabel``, ``Kategori``, ``Koefficient``.
     metadata : dict of str to str
         ``Skoleår``, ``N``, ``Datakilde``, ``Pakkeversion`` …
+    covariance : ndarray (K, K) or None
+        The coefficients' covariance (cluster-robust from ``tildeling fit``); in a
+        file it is the columns ``Kov. …`` (:func:`columns.covariance_column`).
     """
 
     spec: ModelSpec
     table: pd.DataFrame
     metadata: dict = field(default_factory=dict)
+    #: Cov(β̂) in design-column order (K × K), or None for a table without it (see :data:`columns.COV_PREFIX`).
+    covariance: np.ndarray | None = None
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -75,22 +87,39 @@ class CoefficientTable:
         if missing:
             raise InputError(f"mangler {'kolonnen' if len(missing) == 1 else 'kolonnerne'} "
                              f"{format_names(missing)}.", source=source)
-        frame = frame[~frame[col.VARIABLE].map(_blank)].reset_index(drop=True)
+        kept = ~frame[col.VARIABLE].map(_blank).to_numpy(dtype=bool)
+        original = np.flatnonzero(kept)       # positions in the user's table (blank rows skipped)
+        frame = frame[kept].reset_index(drop=True)
         if frame.empty:
             raise InputError("er tom – der skal mindst være en række med 'Konstant'.", source=source)
         frame[col.VARIABLE] = frame[col.VARIABLE].astype(str).str.strip()
         frame[col.CATEGORY] = frame[col.CATEGORY].map(lambda v: "" if _blank(v) else str(v).strip())
-        coef = pd.to_numeric(frame[col.COEF].map(lambda v: str(v).replace(",", ".") if isinstance(v, str) else v),
-                             errors="coerce")
+        errors = frame[col.COEF].map(is_excel_error).to_numpy(dtype=bool)
+        if errors.any():
+            texts = sorted({str(v).strip() for v in frame[col.COEF][errors]})
+            raise InputError(f"fejlværdien {format_names(texts)} – ret formlen eller skriv et tal.", source=source,
+                             column=col.COEF, rows=source.rows(original[errors]), kind="excel_error")
+
+        def number(v):
+            try:
+                x = cell_number(v)
+            except NumberError:
+                return np.nan
+            return np.nan if x is None or abs(x) > 1e6 else x
+
+        coef = pd.Series([number(v) for v in frame[col.COEF]], index=frame.index, dtype=float)
         bad = coef.isna().to_numpy()
         if bad.any():
-            raise InputError("skal være et tal i alle rækker.", source=source, column=col.COEF,
-                             rows=source.rows(np.flatnonzero(bad)))
+            raise InputError("skal være et tal i alle rækker (en koefficient, fx -0,25).", source=source,
+                             column=col.COEF, rows=source.rows(original[bad]))
         frame[col.COEF] = coef.astype(float)
         dup = frame.duplicated([col.VARIABLE, col.CATEGORY], keep=False).to_numpy()
         if dup.any():
             raise InputError("samme variabel og kategori står flere gange.", source=source, column=col.VARIABLE,
-                             rows=source.rows(np.flatnonzero(dup)))
+                             rows=source.rows(original[dup]))
+        for name in (col.WEIGHT, col.WEIGHT_GROUP):
+            if name in frame.columns:
+                frame[name] = _weights(frame, name, source)
         if INTERCEPT not in set(frame[col.VARIABLE]):
             raise InputError(f"mangler konstantleddet (en række med Variabel = '{INTERCEPT}').", source=source)
 
@@ -103,8 +132,12 @@ class CoefficientTable:
         # reorder the table into design-column order
         order = {k: i for i, k in enumerate(spec.design_columns())}
         frame["_o"] = [order[(v, c)] for v, c in zip(frame[col.VARIABLE], frame[col.CATEGORY])]
-        frame = frame.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-        return cls(spec=spec, table=frame, metadata=dict(metadata or {}))
+        frame, cov = _covariance(frame, source)     # rows still in the file's order (for messages)
+        perm = np.argsort(frame["_o"].to_numpy(), kind="stable")
+        frame = frame.iloc[perm].drop(columns="_o").reset_index(drop=True)
+        if cov is not None:
+            cov = cov[np.ix_(perm, perm)]
+        return cls(spec=spec, table=frame, metadata=dict(metadata or {}), covariance=cov)
 
     @classmethod
     def from_fit(cls, spec: ModelSpec, fit, *, weights=None, national_means=None, display_means=None,
@@ -133,7 +166,9 @@ class CoefficientTable:
             t[col.NATIONAL_MEAN] = national_means
         if display_means is not None:
             t[col.DISPLAY_NATIONAL_MEAN] = [display_means.get(v, np.nan) for v, _ in names]
-        return cls(spec=spec, table=t, metadata=dict(metadata or {}))
+        cov = np.asarray(fit.cov_params, dtype=float)
+        return cls(spec=spec, table=t, metadata=dict(metadata or {}),
+                   covariance=cov if np.isfinite(cov).all() else None)
 
     # --------------------------------------------------------------- predict
     @property
@@ -150,9 +185,104 @@ class CoefficientTable:
 
     # ----------------------------------------------------------------- files
     def to_frame(self) -> pd.DataFrame:
+        """The table as written to a file: the known columns first, then others, then ``Kov. …``."""
         cols = [c for c in col.COEF_COLUMNS if c in self.table.columns]
         extra = [c for c in self.table.columns if c not in cols]
-        return self.table[cols + extra].copy()
+        out = self.table[cols + extra].copy()
+        if self.covariance is not None:
+            heads = [col.covariance_column(v, c) for v, c in zip(out[col.VARIABLE], out[col.CATEGORY])]
+            out = pd.concat([out, pd.DataFrame(self.covariance, columns=heads, index=out.index)], axis=1)
+        return out
+
+
+def _covariance(frame: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Take the ``Kov. …`` columns out of a table in design order: the covariance matrix, checked."""
+    present = [c for c in frame.columns if str(c).startswith(col.COV_PREFIX)]
+    if not present:
+        return frame, None
+    heads = [col.covariance_column(v, c) for v, c in zip(frame[col.VARIABLE], frame[col.CATEGORY])]
+    missing = [h for h in heads if h not in present]
+    unknown = [h for h in present if h not in heads]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"mangler {'kolonnen' if len(missing) == 1 else 'kolonnerne'} {format_names(missing)}")
+        if unknown:
+            parts.append(f"{'kolonnen' if len(unknown) == 1 else 'kolonnerne'} {format_names(unknown)} svarer ikke "
+                         "til nogen række")
+        raise InputError("kovariansmatricen (kolonnerne 'Kov. …') er ufuldstændig: " + "; ".join(parts) +
+                         ". Skriv tabellen igen med 'tildeling fit', eller slet alle 'Kov.'-kolonnerne (så vises "
+                         "intet usikkerhedsinterval for fordelingsnøglen).", source=source)
+    cov = np.empty((len(heads), len(heads)))
+    for j, h in enumerate(heads):
+        v = pd.to_numeric(frame[h].map(lambda x: str(x).replace(",", ".") if isinstance(x, str) else x),
+                          errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(v)
+        if bad.any():
+            raise InputError("skal være et tal i alle rækker (kovariansmatricen).", source=source, column=h,
+                             rows=source.rows(np.flatnonzero(bad)))
+        cov[:, j] = v
+    scale = np.sqrt(np.outer(np.abs(np.diag(cov)), np.abs(np.diag(cov)))) + 1e-300
+    if (np.diag(cov) < 0).any() or (np.abs(cov - cov.T) > 1e-8 * scale).any():
+        raise InputError("kovariansmatricen (kolonnerne 'Kov. …') er ikke symmetrisk med positive varianser på "
+                         "diagonalen – den hører ikke til denne tabel.", source=source)
+    return frame.drop(columns=present), (cov + cov.T) / 2
+
+
+_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00a0": "", " ": ""})
+
+
+def _weights(frame: pd.DataFrame, name: str, source: Source) -> np.ndarray:
+    """A relative-weight column as sizes (fractions ≥ 0), read with its sign.
+
+    Accepts fractions (0.213), Danish numbers ("0,213") and percentages with a %
+    sign ("21,3 %", "−21,3 %"). A sign is the direction of the variable (the note's
+    Tabel 3.1 writes "pige −21,3 %"): it must agree with the coefficient, and the
+    weight is its size. A percentage without a % sign is refused (21,3 would be 2130 %).
+    """
+    values = np.full(len(frame), np.nan)
+    had_sign = np.zeros(len(frame), dtype=bool)
+    bad, unmarked = [], []
+    for i, v in enumerate(frame[name]):
+        if _blank(v):
+            continue
+        if isinstance(v, (bool, np.bool_)):
+            bad.append(i)
+            continue
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            x, percent = float(v), False
+        else:
+            text = str(v).strip().translate(_MINUS)
+            percent = text.endswith("%")
+            try:
+                x = parse_number(text, percent=True)   # the one parser: "0,213", "0.213", "21,3 %"
+            except NumberError:
+                bad.append(i)
+                continue
+        if not np.isfinite(x):
+            bad.append(i)
+            continue
+        if not percent and abs(x) > 1.0:
+            unmarked.append(i)
+        values[i] = x
+    if bad:
+        examples = sorted({str(frame[name].iloc[i]) for i in bad[:3]})
+        raise InputError(f"{format_names(examples)} er ikke en relativ vægt – skriv en andel (0,213) eller en "
+                         "procent med %-tegn ('21,3 %').", source=source, column=name, rows=source.rows(bad))
+    total = np.nansum(np.abs(values)) if name == col.WEIGHT else 0.0
+    if unmarked or total > 1.0 + 1e-6:
+        rows = unmarked or list(np.flatnonzero(np.isfinite(values)))
+        raise InputError("relative vægte skal være andele (0,213) eller procenter med %-tegn ('21,3 %'); "
+                         f"tallene her summer til {total:.4g} – er det procenter uden %-tegn?",
+                         source=source, column=name, rows=source.rows(rows))
+    if name == col.WEIGHT:
+        coef = frame[col.COEF].to_numpy(dtype=float)
+        against = np.flatnonzero((values < 0) & (coef > 0))
+        if against.size:
+            raise InputError("negativ relativ vægt, men koefficienten er positiv: et fortegn på vægten skal "
+                             "være koefficientens fortegn (som notatets 'pige −21,3 %'), ellers skriv vægten "
+                             "uden fortegn.", source=source, column=name, rows=source.rows(against))
+    return np.abs(values)
 
 
 def _variable_from_rows(key: str, rows: pd.DataFrame, source: Source) -> Variable:

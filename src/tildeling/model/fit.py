@@ -3,8 +3,10 @@
 Why not ``statsmodels.Logit`` directly? On the national data (668,338 × 76) it
 takes ~11 s on two cores, and the cluster covariance more; the issue's target is
 ≤ 5 s. The estimator here is plain Newton–Raphson on the exact Hessian with the
-symmetric rank-k BLAS update (``dsyrk``) in row chunks, and the cluster scores
-through one sparse product. It computes exactly what ``statsmodels`` (``Logit``
+symmetric rank-k BLAS update (``dsyrk``), and the cluster scores through one sparse
+product. Each Newton step is one pass over the design matrix in cache-sized row
+blocks (η, log L, score and Hessian from the same block), on every core
+(:mod:`._rows`). It computes exactly what ``statsmodels`` (``Logit``
 with ``cov_type="cluster"``) and R (``glm`` + ``sandwich::vcovCL(type="HC1")``)
 compute, and the tests check it against both.
 """
@@ -15,16 +17,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse
 from scipy.linalg import blas, cho_factor, cho_solve, LinAlgError
-from scipy.special import expit
+from scipy.special import expit, ndtr, ndtri
 
 from ..errors import ModelError
+from ._rows import BLOCK, map_segments, one_blas_thread
 
 __all__ = ["LogitFit", "fit_logit", "stars"]
 
-_CHUNK = 1 << 15
 _WARM_START_ROWS = 200_000
+_SUB = 8                 # the warm start fits every _SUB-th row
 
 
 def stars(p) -> np.ndarray:
@@ -37,20 +40,52 @@ def stars(p) -> np.ndarray:
     return out
 
 
-def _hessian(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """XᵀWX, chunked, with dsyrk (upper triangle) – half the flops of a GEMM."""
-    K = X.shape[1]
-    H = np.zeros((K, K), order="F")
-    sw = np.sqrt(w)
-    for start in range(0, X.shape[0], _CHUNK):
-        A = X[start:start + _CHUNK] * sw[start:start + _CHUNK, None]
-        H = blas.dsyrk(1.0, A, beta=1.0, c=H, trans=1, lower=0, overwrite_c=1)
-    return np.triu(H) + np.triu(H, 1).T
+@dataclass
+class _Point:
+    """The log-likelihood, the linear predictor, the score and (optionally) the Hessian at one β."""
+
+    beta: np.ndarray
+    eta: np.ndarray
+    llf: float
+    grad: np.ndarray
+    hessian: np.ndarray | None
 
 
-def _loglik(y: np.ndarray, eta: np.ndarray) -> float:
-    # log L = Σ y·η − log(1 + e^η), computed stably
-    return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+def _evaluate(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, hessian: bool) -> _Point:
+    """One pass over X in row blocks: η = Xβ, log L, the score Xᵀ(y − p) and XᵀWX.
+
+    Reading X (400 MB nationally) once per Newton step instead of three or four
+    times is what makes the fit fast: each block is used for all four while it is
+    in the cache. The segments of rows run on the available cores (:mod:`._rows`).
+    """
+    n, K = X.shape
+    eta = np.empty(n)
+
+    def segment(s0: int, s1: int):
+        grad = np.zeros(K)
+        H = np.zeros((K, K), order="F") if hessian else None
+        llf = 0.0
+        for start in range(s0, s1, BLOCK):
+            stop = min(start + BLOCK, s1)
+            Xc, yc = X[start:stop], y[start:stop]
+            e = Xc @ beta
+            eta[start:stop] = e
+            llf += float(np.dot(yc, e) - np.logaddexp(0.0, e).sum())
+            p = expit(e)
+            grad += (yc - p) @ Xc
+            if hessian:
+                A = Xc * np.sqrt(p * (1.0 - p))[:, None]
+                H = blas.dsyrk(1.0, A, beta=1.0, c=H, trans=1, lower=0, overwrite_c=1)
+        return llf, grad, H
+
+    parts = map_segments(segment, n)
+    llf = sum(part[0] for part in parts)
+    grad = np.sum([part[1] for part in parts], axis=0)
+    H = None
+    if hessian:
+        H = np.sum([part[2] for part in parts], axis=0)
+        H = np.triu(H) + np.triu(H, 1).T
+    return _Point(beta, eta, llf, grad, H)
 
 
 @dataclass
@@ -84,10 +119,10 @@ class LogitFit:
 
     @cached_property
     def pvalues(self) -> np.ndarray:
-        return 2.0 * stats.norm.sf(np.abs(self.zvalues))
+        return 2.0 * ndtr(-np.abs(self.zvalues))
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
-        q = stats.norm.ppf(1 - alpha / 2)
+        q = ndtri(1 - alpha / 2)
         return np.column_stack([self.params - q * self.bse, self.params + q * self.bse])
 
     @property
@@ -131,13 +166,26 @@ def _precheck(X: np.ndarray, y: np.ndarray, names) -> None:
     if ysum == 0 or ysum == n:
         which = "ingen" if ysum == 0 else "alle"
         raise ModelError(f"{which.capitalize()} elever har Segregeret = 1, så modellen kan ikke estimeres.")
-    lo, hi = X.min(axis=0), X.max(axis=0)          # row-major reductions: fast
-    binary = np.ones(K, dtype=bool)
-    for start in range(0, n, _CHUNK):
-        block = X[start:start + _CHUNK]
-        binary &= ((block == 0.0) | (block == 1.0)).all(axis=0)
-    ones = X.T @ np.ones(n) if binary.any() else np.zeros(K)
-    y_ones = X.T @ y if binary.any() else np.zeros(K)
+
+    def segment(s0: int, s1: int):
+        lo, hi = np.full(K, np.inf), np.full(K, -np.inf)
+        binary = np.ones(K, dtype=bool)
+        ones, y_ones = np.zeros(K), np.zeros(K)
+        for start in range(s0, s1, BLOCK):
+            block, yc = X[start:min(start + BLOCK, s1)], y[start:min(start + BLOCK, s1)]
+            np.minimum(lo, block.min(axis=0), out=lo)
+            np.maximum(hi, block.max(axis=0), out=hi)
+            binary &= ((block == 0.0) | (block == 1.0)).all(axis=0)
+            ones += block.sum(axis=0)
+            y_ones += yc @ block
+        return lo, hi, binary, ones, y_ones
+
+    parts = map_segments(segment, n)
+    lo = np.min([q[0] for q in parts], axis=0)
+    hi = np.max([q[1] for q in parts], axis=0)
+    binary = np.logical_and.reduce([q[2] for q in parts])
+    ones = np.sum([q[3] for q in parts], axis=0)
+    y_ones = np.sum([q[4] for q in parts], axis=0)
     for j in range(1, K):
         is_cat = names is not None and isinstance(names[j], tuple) and bool(names[j][1])
         if lo[j] == hi[j]:
@@ -175,17 +223,7 @@ def _rank_problem(H: np.ndarray, names) -> str:
             "estimeres. Fjern en af dem, eller tjek at referencekategorierne har elever.")
 
 
-def fit_logit(
-    X: np.ndarray,
-    y: np.ndarray,
-    groups=None,
-    names=None,
-    *,
-    maxiter: int = 50,
-    tol: float = 1e-10,
-    start=None,
-    _covariance: bool = True,
-) -> LogitFit:
+def fit_logit(X: np.ndarray, y: np.ndarray, groups=None, names=None, **options) -> LogitFit:
     """Fit a logit by maximum likelihood (Newton–Raphson).
 
     Parameters
@@ -199,6 +237,9 @@ def fit_logit(
         cluster-robust (``G/(G−1)·(n−1)/(n−K)``), otherwise the inverse Hessian.
     names : list, optional
         Names of the columns (``(Variabel, Kategori)`` tuples) for messages.
+    maxiter : int, default 50
+    tol : float, default 1e-10
+        Convergence: the largest change of a coefficient in the last step.
     start : ndarray of shape (K,), optional
         Start values; by default a fit on every 8th row for large data.
 
@@ -212,69 +253,91 @@ def fit_logit(
         Empty/constant columns, perfect separation, linear dependence,
         non-convergence – in plain Danish.
     """
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    with one_blas_thread():
+        return _fit_logit(X, y, groups, names, **options)
+
+
+def _fit_logit(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups=None,
+    names=None,
+    *,
+    maxiter: int = 50,
+    tol: float = 1e-10,
+    start=None,
+    _covariance: bool = True,
+) -> LogitFit:
+    """The fit itself; see :func:`fit_logit`."""
+    X = np.ascontiguousarray(X, dtype=np.float64)  # no copy for the design matrix (C order, float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
     n, K = X.shape
     if _covariance:  # the warm-start fit on a subsample skips the checks
         _precheck(X, y, names)
     ybar = y.mean()
     beta = np.zeros(K)
     beta[0] = np.log(ybar / (1 - ybar))
-    eta = X @ beta
-    llf = _loglik(y, eta)
-    llnull = llf  # intercept-only likelihood at the start value is exact
+    # intercept-only log-likelihood at the start value is exact
+    llnull = float(y.sum() * beta[0] - n * np.logaddexp(0.0, beta[0]))
     if n >= _WARM_START_ROWS and start is None:
-        # Warm start: Newton on every 8th row gets within a few standard errors of the
-        # optimum; from there the full-data Newton steps converge quadratically (2–3 steps
-        # instead of 6–7). The optimum itself is unchanged.
+        # Warm start: Newton on every 8th row (to 1e-3: its own optimum is a few standard
+        # errors from the full one anyway) gets close to the optimum; from there the
+        # full-data Newton steps converge quadratically (4 steps instead of 7). The optimum
+        # itself is unchanged.
         try:
-            sub = fit_logit(X[::8], y[::8], maxiter=maxiter, tol=1e-6, _covariance=False)
+            sub = _fit_logit(X[::_SUB], y[::_SUB], maxiter=maxiter, tol=1e-3, _covariance=False)
             start = sub.params
         except ModelError:
             start = None
+    point = None
     if start is not None:
-        cand = np.asarray(start, dtype=float)
-        eta_c = X @ cand
-        llf_c = _loglik(y, eta_c)
-        if llf_c > llf:
-            beta, eta, llf = cand.copy(), eta_c, llf_c
+        cand = _evaluate(X, y, np.asarray(start, dtype=float).copy(), hessian=True)
+        if cand.llf > llnull:
+            point = cand
+    if point is None:
+        point = _evaluate(X, y, beta, hessian=True)
     converged = False
     it = 0
+    H = point.hessian
     for it in range(1, maxiter + 1):
-        p = expit(eta)
-        grad = X.T @ (y - p)
-        H = _hessian(X, p * (1 - p))
         try:
-            step = cho_solve(cho_factor(H, lower=False, check_finite=False), grad, check_finite=False)
+            step = cho_solve(cho_factor(H, lower=False, check_finite=False), point.grad, check_finite=False)
         except (LinAlgError, ValueError):
             raise ModelError(_rank_problem(H, names)) from None
         t = 1.0
         while True:  # step halving keeps the likelihood increasing
-            new = beta + t * step
-            eta_new = X @ new
-            llf_new = _loglik(y, eta_new)
-            if llf_new >= llf - 1e-12 * abs(llf) or t < 1e-8:
+            new_beta = point.beta + t * step
+            delta = np.max(np.abs(new_beta - point.beta))
+            # Near the optimum the Hessian of this step is kept (it is within `tol` of the optimum's);
+            # otherwise the next step's Hessian comes from the same pass over X.
+            new = _evaluate(X, y, new_beta, hessian=not delta < tol)
+            if new.llf >= point.llf - 1e-12 * abs(point.llf) or t < 1e-8:
                 break
             t /= 2
-        delta = np.max(np.abs(new - beta))
-        beta, eta, llf_old, llf = new, eta_new, llf, llf_new
-        if delta < tol or (abs(llf - llf_old) < 1e-14 * abs(llf) and delta < 1e-6):
+        llf_old = point.llf
+        point = new
+        if new.hessian is not None:
+            H_next = new.hessian
+        if delta < tol or (abs(point.llf - llf_old) < 1e-14 * abs(point.llf) and delta < 1e-6):
             converged = True
             break
+        H = H_next
     if not converged:
         raise ModelError(
             f"Modellen konvergerede ikke efter {maxiter} iterationer. Det skyldes oftest en kategori med meget "
             "få elever eller næsten perfekt separation – slå små kategorier sammen."
         )
-    # The Hessian of the last step was taken at a point within `tol` of the optimum;
-    # recomputing it would change the covariance by O(tol) only.
-    p = expit(eta)
-    if delta > 1e-8:  # stopped on the likelihood criterion: take the Hessian at the optimum
-        H = _hessian(X, p * (1 - p))
+    beta, llf = point.beta, point.llf
+    p = expit(point.eta)
     if not _covariance:
         return LogitFit(params=beta, cov_params=np.full((K, K), np.nan), names=list(names or range(K)), nobs=n,
                         llf=llf, llnull=llnull, iterations=it, converged=True, cov_type="", n_clusters=None,
                         fitted=p)
+    # The Hessian of the last step was taken at a point within `tol` of the optimum;
+    # recomputing it would change the covariance by O(tol) only. Stopped on the
+    # likelihood criterion instead: take the Hessian at the optimum.
+    if delta >= tol:
+        H = point.hessian if point.hessian is not None else _evaluate(X, y, beta, hessian=True).hessian
     try:
         Hinv = cho_solve(cho_factor(H, check_finite=False), np.eye(K), check_finite=False)
     except LinAlgError:

@@ -21,10 +21,11 @@ from ..spec import ModelSpec
 from .coefficients import CoefficientTable
 from .design import check_required_columns, design_matrix, numeric_column, outcome
 from .fit import LogitFit, fit_logit
+from ._rows import map_segments
 from .power import Power, explanatory_power
 from .weights import RelativeWeights, relative_weights
 
-__all__ = ["NationalModel", "fit_national", "model_summary", "model_rows"]
+__all__ = ["NationalModel", "fit_national", "fit_columns", "model_summary", "model_rows"]
 
 Progress = Callable[[str], None]
 
@@ -86,6 +87,27 @@ def model_rows(pupils: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, Sour
     return pupils.loc[keep], _SubsetSource(source, np.flatnonzero(keep)), excluded
 
 
+def fit_columns(spec: ModelSpec) -> list[str]:
+    """The pupil columns :func:`fit_national` reads (a file reader may skip the rest)."""
+    extra = [v.display_key for v in spec if v.display_key]
+    return list(dict.fromkeys([col.MUNICIPALITY, col.GRADE, col.OUTCOME, *spec.keys, *extra]))
+
+
+def _cluster_codes(values: pd.Series, source: Source) -> np.ndarray:
+    """Municipality codes as integers 0…G−1 (the clusters); ``101`` and ``'101'`` are one municipality."""
+    blank = values.isna().to_numpy()
+    if blank.any():
+        raise InputError("tom celle – alle elever skal have en kommune (klyngerne i de klyngerobuste "
+                         "standardfejl).", source=source, column=col.MUNICIPALITY,
+                         rows=source.rows(np.flatnonzero(blank)))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.cat.remove_unused_categories()
+        if pd.Index(values.cat.categories).astype(str).is_unique:
+            return values.cat.codes.to_numpy().astype(np.int64)
+    codes, _ = pd.factorize(values.astype(str))
+    return codes
+
+
 def fit_national(
     pupils: pd.DataFrame,
     spec: ModelSpec,
@@ -94,16 +116,23 @@ def fit_national(
     school_year: str = "",
     data_source: str = "",
     progress: Progress | None = None,
+    excluded_grade10: int = 0,
 ) -> NationalModel:
-    """Fit the model on national pupil data (one row per pupil, with ``Kommune``)."""
+    """Fit the model on national pupil data (one row per pupil, with ``Kommune``).
+
+    ``excluded_grade10``: grade-10 pupils the caller has already left out with
+    :func:`model_rows` (to free the full table early); they are counted in the
+    metadata as if left out here.
+    """
     source = source or Source("De nationale data")
     say = progress or (lambda msg: None)
     data, src, excluded = model_rows(pupils, source)
+    excluded += excluded_grade10
     check_required_columns(data, [col.MUNICIPALITY, col.OUTCOME], source)
     say(f"Bygger designmatrix for {dk.integer(len(data))} elever …")
     X = design_matrix(data, spec, src)
     y = outcome(data, src)
-    groups = data[col.MUNICIPALITY].astype(str).to_numpy()
+    groups = _cluster_codes(data[col.MUNICIPALITY], src)
     say("Estimerer logitmodellen med klyngerobuste standardfejl …")
     names = spec.design_columns()
     fit = fit_logit(X, y, groups, names)
@@ -111,7 +140,7 @@ def fit_national(
     weights = relative_weights(X, fit, y)
     say("Beregner forklaringskraft …")
     power = explanatory_power(y, fit.fitted)
-    means = X.mean(axis=0)
+    means = np.sum(map_segments(lambda a, b: X[a:b].sum(axis=0), len(X)), axis=0) / len(X)
     means[0] = y.mean()  # the intercept row carries the national rate
     display = {}
     for var in spec:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import blas
 
+from ._rows import BLOCK, map_segments, one_blas_thread
 from .fit import LogitFit
 
 __all__ = ["RelativeWeights", "relative_weights"]
@@ -47,15 +49,22 @@ def relative_weights(X: np.ndarray, fit: LogitFit, y: np.ndarray | None = None) 
     y : ndarray (n,), optional
         The outcome (needed for the correlation R between y and p̂).
     """
-    Xp = X[:, 1:]
-    n = Xp.shape[0]
-    mean = Xp.mean(axis=0)
-    sd = Xp.std(axis=0, ddof=1)
-    # correlation matrix from the cross-product of centred columns, in chunks
-    C = np.zeros((Xp.shape[1], Xp.shape[1]))
-    for s in range(0, n, 1 << 16):
-        A = Xp[s:s + (1 << 16)] - mean
-        C += A.T @ A
+    if y is None:
+        raise ValueError("y is required")
+    n, K = X.shape
+    with one_blas_thread():
+        mean = np.sum(map_segments(lambda a, b: X[a:b, 1:].sum(axis=0), n), axis=0) / n
+
+        def cross(a: int, b: int) -> np.ndarray:   # Σ (x − x̄)(x − x̄)ᵀ over a segment, upper triangle
+            C = np.zeros((K - 1, K - 1), order="F")
+            for start in range(a, b, BLOCK):
+                A = X[start:min(start + BLOCK, b), 1:] - mean
+                C = blas.dsyrk(1.0, A, beta=1.0, c=C, trans=1, lower=0, overwrite_c=1)
+            return C
+
+        C = np.sum(map_segments(cross, n), axis=0)
+    C = np.triu(C) + np.triu(C, 1).T
+    sd = np.sqrt(np.diag(C) / (n - 1))
     R = C / (n - 1) / np.outer(sd, sd)
     lam, Q = np.linalg.eigh(R)
     lam = np.clip(lam, 0.0, None)
@@ -64,8 +73,6 @@ def relative_weights(X: np.ndarray, fit: LogitFit, y: np.ndarray | None = None) 
     b_z = lam_star @ b_std                       # slopes on Z (exact, see module doc)
     eta = np.log(fit.fitted / (1 - fit.fitted))
     s_eta = eta.std(ddof=1)
-    if y is None:
-        raise ValueError("y is required")
     r = np.corrcoef(y, fit.fitted)[0, 1]
     s_z = 1.0                                    # Z has unit variance by construction
     beta = b_z * s_z * r / s_eta

@@ -15,14 +15,15 @@ from scipy.special import expit
 
 from .. import columns as col
 from .. import danish as dk
-from ..errors import InputError, Source, format_names
+from ..errors import InputError, Problems, Source, format_names
 from ..model.coefficients import CoefficientTable
-from ..model.design import check_required_columns, design_matrix, numeric_column, outcome
+from ..model.design import check_required_columns, design_matrix, numeric_column, outcome, outlier_warnings
 from ..model.national import model_rows
 from ..model.power import Power, explanatory_power
 from ..spec import INTERCEPT, VarType
 from .codes import normalise_code, normalise_codes
 from .plan import DistrictPlan, read_plan
+from .uncertainty import Z95, benchmark_interval, district_gradients, key_covariance
 
 __all__ = ["NeedResult", "apply_model", "district_table", "municipal_benchmark", "normalise_code",
            "normalise_codes", "DISTRICT_COLUMNS"]
@@ -30,6 +31,20 @@ __all__ = ["NeedResult", "apply_model", "district_table", "municipal_benchmark",
 #: Columns of the district need table (Tabel 5.1), a workbook contract (tblDistriktsbehov).
 DISTRICT_COLUMNS = ["Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
                     "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle"]
+
+
+#: Σ p̂(1 − p̂) per district: the variance of the number of segregated pupils under the model.
+VARIANCE = "Varians, forventede segregerede elever"
+#: The key's standard error and 95 % interval from the coefficients' covariance (delta method).
+KEY_SE = "Behovsnøgle, standardfejl"
+KEY_LOW = "Behovsnøgle, 95 % KI nedre"
+KEY_HIGH = "Behovsnøgle, 95 % KI øvre"
+#: The external benchmark's 95 % interval of the difference under the model, and the verdict.
+EXT_LOW = "Forskel KI nedre (procentpoint)"
+EXT_HIGH = "Forskel KI øvre (procentpoint)"
+VERDICT = "Vurdering"
+NO_COVARIANCE = ("Koefficienttabellen har ingen kovariansmatrix (kolonnerne 'Kov. …'), så fordelingsnøglen får "
+                 "intet usikkerhedsinterval. Tabeller fra 'tildeling fit' har den.")
 
 
 @dataclass
@@ -112,6 +127,36 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     if actual is not None:
         out["Faktiske segregerede elever"] = actual.astype(np.int64)
     out["Forventede segregerede elever"] = expected
+    if VARIANCE in agg:
+        out[VARIANCE] = agg[VARIANCE].to_numpy(dtype=float)
+    if KEY_SE in agg:
+        se = agg[KEY_SE].to_numpy(dtype=float)
+        out[KEY_SE] = se
+        out[KEY_LOW] = out["Behovsnøgle"] - Z95 * se
+        out[KEY_HIGH] = out["Behovsnøgle"] + Z95 * se
+    return out
+
+
+def key_standard_errors(expected, gradients, cov) -> np.ndarray:
+    """SE of each district's key from the coefficients' covariance (delta method, :mod:`.uncertainty`)."""
+    return np.sqrt(np.clip(np.diag(key_covariance(expected, gradients, cov)), 0.0, None))
+
+
+def external_intervals(external: pd.DataFrame, agg: pd.DataFrame) -> pd.DataFrame:
+    """Add the 95 % interval of the difference (actual − expected rate) under the model and the verdict.
+
+    ``agg`` has ``Elever``, ``Forudsagt sandsynlighed``, ``Faktiske segregerede elever`` and
+    :data:`VARIANCE` (Σ p̂(1 − p̂)) per district; the bounds are fractions like the difference.
+    """
+    n = agg["Elever"].to_numpy(dtype=float)
+    expected = n * agg["Forudsagt sandsynlighed"].to_numpy(dtype=float)
+    diff, lower, upper, verdict = benchmark_interval(agg["Faktiske segregerede elever"].to_numpy(dtype=float),
+                                                     expected, agg[VARIANCE].to_numpy(dtype=float))
+    out = external.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[EXT_LOW] = np.where(n > 0, lower / np.maximum(n, 1), np.nan)
+        out[EXT_HIGH] = np.where(n > 0, upper / np.maximum(n, 1), np.nan)
+    out[VERDICT] = verdict
     return out
 
 
@@ -178,9 +223,15 @@ def apply_model(
     district_source = district_source or Source("Distriktstabellen")
     if len(pupils) == 0:
         raise InputError("indeholder ingen elever – indsæt mindst én elev.", source=source)
+    # Every problem of the pupil data, the district table and the plan is collected and reported at once.
+    problems = Problems()
     check_required_columns(pupils, [col.PUPIL_ID, col.DISTRICT, col.GRADE, col.OUTCOME], source)
-    _check_ids(pupils, source)
-    data, src, excluded = model_rows(pupils, source)
+    problems.attempt(_check_ids, pupils, source)
+    try:
+        data, src, excluded = model_rows(pupils, source)
+    except InputError as exc:  # a bad grade: report it, and check the rest on every row
+        problems.add(exc)
+        data, src, excluded = pupils, source, 0
     if len(data) == 0:
         raise InputError("indeholder ingen elever i 0.-9. klasse.", source=source, column=col.GRADE)
     residence = normalise_codes(data[col.DISTRICT])
@@ -190,40 +241,42 @@ def apply_model(
         dlist = normalise_codes(districts["Distrikt"])
         dblank = (dlist == "").to_numpy()
         if dblank.any():
-            raise InputError("tom distriktskode.", source=district_source, column="Distrikt",
-                             rows=district_source.rows(np.flatnonzero(dblank)))
-        ddup = dlist.duplicated(keep=False).to_numpy()
+            problems.add(InputError("tom distriktskode.", source=district_source, column="Distrikt",
+                                    rows=district_source.rows(np.flatnonzero(dblank))))
+        ddup = dlist.duplicated(keep=False).to_numpy() & ~dblank
         if ddup.any():
-            raise InputError("samme distriktskode står flere gange.", source=district_source, column="Distrikt",
-                             rows=district_source.rows(np.flatnonzero(ddup)))
-        known = set(dlist)
+            problems.add(InputError("samme distriktskode står flere gange.", source=district_source,
+                                    column="Distrikt", rows=district_source.rows(np.flatnonzero(ddup))))
+        known = set(dlist) - {""}
         unknown = (~residence.isin(known) & (residence != "")).to_numpy()
         if unknown.any():
             pos = np.flatnonzero(unknown)
             codes = sorted(set(residence.iloc[pos]))
-            raise InputError(
+            problems.add(InputError(
                 f"ukendt distrikt {format_names(codes)} – tilføj det i distriktstabellen eller ret koden. "
                 f"Kendte distrikter: {format_names(sorted(known), limit=10)}.",
-                source=src, column=col.DISTRICT, rows=src.rows(pos))
+                source=src, column=col.DISTRICT, rows=src.rows(pos)))
         names = dict(zip(dlist, districts["Navn"].astype(str) if "Navn" in districts else dlist))
-        order = list(dlist)
+        order = list(dict.fromkeys(c for c in dlist if c != ""))
     else:
         known = set(residence) - {""}
         order = sorted(known, key=lambda c: (len(c), c))
         names = {c: c for c in order}
     if plan is not None and not isinstance(plan, DistrictPlan):
-        plan = read_plan(plan, known, plan_source or Source("Distriktsplanen"))
+        plan = problems.attempt(read_plan, plan, known, plan_source or Source("Distriktsplanen"))
     dcode = residence
     if plan:
-        grade = numeric_column(data, col.GRADE, src).astype(np.int64)
-        dcode = pd.Series(plan.assign(residence.to_numpy(), grade), index=residence.index, dtype=object)
+        grade = problems.attempt(numeric_column, data, col.GRADE, src)
+        if grade is not None:
+            dcode = pd.Series(plan.assign(residence.to_numpy(), grade.astype(np.int64)), index=residence.index,
+                              dtype=object)
     else:
         plan = None
     blank = (dcode == "").to_numpy()
     without = int(blank.sum())
     if without == len(dcode):
-        raise InputError("ingen elever i 0.-9. klasse har et distrikt – udfyld kolonnen med elevernes "
-                         "bopælsdistrikt.", source=src, column=col.DISTRICT)
+        problems.add(InputError("ingen elever i 0.-9. klasse har et distrikt – udfyld kolonnen med elevernes "
+                                "bopælsdistrikt.", source=src, column=col.DISTRICT))
     if districts is not None:
         present = set(dcode)
         empty = [c for c in order if c not in present]
@@ -240,13 +293,17 @@ def apply_model(
         warnings.append(f"Distriktsplanen flytter {dk.integer(moved)} elever til et andet budgetdistrikt: "
                         + "; ".join(plan.describe()) + ".")
 
-    X = design_matrix(data, coefs.spec, src)
-    y = outcome(data, src)
+    X = problems.attempt(design_matrix, data, coefs.spec, src)
+    y = problems.attempt(outcome, data, src)
+    problems.raise_if_any()
+    warnings += outlier_warnings(data, coefs.spec, coefs.coefficients, src)
     p = expit(X @ coefs.coefficients)
 
     inside = ~blank
-    frame = pd.DataFrame({"Distrikt": dcode.to_numpy()[inside], "p": p[inside], "y": y[inside]})
-    g = frame.groupby("Distrikt", sort=False).agg(n=("p", "size"), psum=("p", "sum"), ysum=("y", "sum"))
+    frame = pd.DataFrame({"Distrikt": dcode.to_numpy()[inside], "p": p[inside], "y": y[inside],
+                          "v": p[inside] * (1.0 - p[inside])})
+    g = frame.groupby("Distrikt", sort=False).agg(n=("p", "size"), psum=("p", "sum"), ysum=("y", "sum"),
+                                                  vsum=("v", "sum"))
     g = g.reindex(order).fillna(0.0)
     agg = pd.DataFrame({
         "Distrikt": order,
@@ -256,6 +313,14 @@ def apply_model(
                                              out=np.zeros(len(order)), where=g["n"].to_numpy() > 0),
         "Faktiske segregerede elever": g["ysum"].to_numpy(),
     })
+    agg[VARIANCE] = g["vsum"].to_numpy()
+    if coefs.covariance is not None:
+        codes = pd.Index(order).get_indexer(dcode.to_numpy()[inside])
+        agg[KEY_SE] = key_standard_errors(agg["Elever"].to_numpy() * agg["Forudsagt sandsynlighed"].to_numpy(),
+                                          district_gradients(X[inside], p[inside], codes, len(order)),
+                                          coefs.covariance)
+    else:
+        warnings.append(NO_COVARIANCE)
     dist = district_table(agg)
 
     n_all, A, E = len(p), float(y.sum()), float(p.sum())
@@ -272,6 +337,7 @@ def apply_model(
         "Faktisk henvisningsandel": rate_actual,
         "Forskel (procentpoint)": rate_actual - dist["Forudsagt sandsynlighed"].to_numpy(),
     })
+    external = external_intervals(external, agg)
     internal = pd.DataFrame({
         "Distrikt": order, "Navn": agg["Navn"],
         "Behovsnøgle": dist["Behovsnøgle"],
@@ -279,7 +345,7 @@ def apply_model(
         "Forskel (procentpoint)": dist["Faktisk andel af segregerede elever"] - dist["Behovsnøgle"],
     })
     power = explanatory_power(y, p)
-    desc, ddesc, dvalues = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src)
+    desc, ddesc, dvalues = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src, warnings=warnings)
 
     pupil_out = pd.DataFrame({
         col.PUPIL_ID: normalise_codes(data[col.PUPIL_ID]).to_numpy(),
@@ -310,17 +376,26 @@ def _intercept_mean(coefs: CoefficientTable) -> float | None:
     return _to_float(v)
 
 
-def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, top: int = 10):
-    """Tabel 3.3 (municipality vs nation) and Bilag 3 (per district) on the top design columns."""
+def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, top: int = 10, *,
+                  warnings: list | None = None):
+    """Tabel 3.3 (municipality vs nation) and Bilag 3 (per district) on the top design columns.
+
+    The top columns are those with the largest relative weight (its size: a sign, as in the
+    note's "−21,3 %", is the direction, not less importance). A variable with a display column
+    (parents' education and ISEI) is shown uncorrected when the pupils have that column;
+    otherwise its model value (age-corrected, centred near 0) is shown and a warning says so.
+    "Forskel (i % af landstal)" is given only for a variable that is never negative and has a
+    positive national value: for a centred variable it would divide by about 0.
+    """
     t = coefs.table.reset_index(drop=True)
     rows = list(range(1, len(t)))  # skip intercept
     if col.WEIGHT in t and t[col.WEIGHT].notna().any():
-        w = pd.to_numeric(t[col.WEIGHT], errors="coerce").fillna(0.0).to_numpy()
+        w = pd.to_numeric(t[col.WEIGHT], errors="coerce").fillna(0.0).abs().to_numpy()
         rows = sorted(rows, key=lambda i: -w[i])
     rows = rows[:top]
     has_nat = col.NATIONAL_MEAN in t
     has_disp = col.DISPLAY_NATIONAL_MEAN in t
-    recs, per_district, used = [], [], []
+    recs, per_district, used, corrected = [], [], [], []
     for i in rows:
         var_key, cat = t.at[i, col.VARIABLE], t.at[i, col.CATEGORY]
         var = coefs.spec[var_key]
@@ -328,24 +403,35 @@ def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, to
         unit = "Andel" if (cat or var.type is VarType.BINARY) else (var.unit or "")
         label = var.label + (f": {cat}" if cat else "")
         national = _to_float(t.at[i, col.NATIONAL_MEAN]) if has_nat else None
-        if var.display_key and var.display_key in data.columns and has_disp:
+        if var.display_key and has_disp:
             disp_nat = _to_float(t.at[i, col.DISPLAY_NATIONAL_MEAN])
             if disp_nat is not None and np.isfinite(disp_nat):
-                values = numeric_column(data, var.display_key, src, allow_missing=True)
-                national = disp_nat
-                unit = var.display_unit or unit
-                label = label.replace("alderskorrigerede ", "")
+                if var.display_key in data.columns:
+                    values = numeric_column(data, var.display_key, src, allow_missing=True)
+                    national = disp_nat
+                    unit = var.display_unit or unit
+                    label = label.replace("alderskorrigerede ", "")
+                else:
+                    corrected.append(var.display_key)
         mean = float(np.nanmean(values))
-        diff = mean - national if national is not None and np.isfinite(national) else np.nan
+        has_national = national is not None and np.isfinite(national)
+        diff = mean - national if has_national else np.nan
+        ratio_scale = has_national and national > 0 and not bool(np.nanmin(values) < 0) if len(values) else False
         recs.append({
             "Variabel": var_key, "Kategori": cat, "Beskrivelse": label, "Enhed": unit,
             "Kommunen": mean, "Hele landet": national if national is not None else np.nan,
             "Forskel (i enheden)": diff,
-            "Forskel (i % af landstal)": diff / national if national else np.nan,
+            "Forskel (i % af landstal)": diff / national if ratio_scale else np.nan,
         })
         s = pd.Series(values).groupby(dcode).mean().reindex(order)
         per_district.append(s.to_numpy())
         used.append(np.asarray(values, dtype=float))
+    if corrected and warnings is not None:
+        warnings.append(
+            f"Elevdata har ikke {'kolonnen' if len(corrected) == 1 else 'kolonnerne'} {format_names(corrected)} "
+            "(forældrenes ukorrigerede uddannelse og jobprestige), så Beskrivende viser de alderskorrigerede "
+            "værdier, som modellen bruger (afvigelsen fra det forventede for forælderens alder, omkring 0 på "
+            "landsplan), og ingen forskel i procent af landstallet for dem.")
     desc = pd.DataFrame(recs)
     ddesc = pd.DataFrame(np.array(per_district).reshape(len(rows), len(order)),
                          columns=[names[c] for c in order])

@@ -51,7 +51,8 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as col
-from ..errors import InputError, Source, format_names
+from ..danish import NumberError, cell_number
+from ..errors import InputError, Problems, Source, format_names, is_excel_error
 from ..model.design import numeric_column
 
 __all__ = [
@@ -121,6 +122,13 @@ DISTRICT_SOURCE = Source("Tabellen med distrikter")
 #: Tolerance on the sum of the need key.
 KEY_SUM_TOLERANCE = 1e-6
 
+#: The largest amount (kr.) accepted as a budget, floor or current budget: 1.000 mia. kr. – far above any
+#: municipality's special-education budget, far below where whole-krone arithmetic would overflow.
+MAX_AMOUNT = 1e12
+
+#: The longest phase-in accepted (years).
+MAX_PHASE_IN_YEARS = 50
+
 
 # --- Danish number formatting for messages and explanations -------------------
 def _kr(x: float | int | Fraction) -> str:
@@ -140,6 +148,8 @@ def _num(x: float) -> str:
         return "tom (NaN)"
     if math.isinf(x):
         return "uendelig" if x > 0 else "minus uendelig"
+    if abs(x) >= 1e15:
+        return f"{x:.3g}".replace(".", ",")
     text = f"{x:.6f}".rstrip("0").rstrip(".") if not x.is_integer() else str(int(x))
     return text.replace(".", ",")
 
@@ -294,6 +304,10 @@ def _check_amount(value: Any, what: str, fix: str, *, source=None, column=None) 
                          source=source, column=column)
     if value < 0:
         raise InputError(f"{what} er negativt ({_kr(value)}) – {fix}.", source=source, column=column)
+    if value > MAX_AMOUNT:
+        raise InputError(f"{what} er urimeligt stort ({_num(value)} kr., over {_kr(MAX_AMOUNT)}) – kontrollér "
+                         "beløbet (er der skrevet for mange nuller, eller er cellen en dato eller et andet tal?).",
+                         source=source, column=column)
 
 
 @dataclass(frozen=True)
@@ -332,8 +346,9 @@ class BudgetOptions:
     phase_in_years: int = 0
 
     def __post_init__(self) -> None:
-        _check_amount(self.total, "det samlede budget", "skriv et beløb på 0 kr. eller mere",
-                      source=_setting(SETTING_TOTAL))
+        problems = Problems()
+        problems.attempt(_check_amount, self.total, "det samlede budget", "skriv et beløb på 0 kr. eller mere",
+                         source=_setting(SETTING_TOTAL))
         a = self.head_count_weight
         if (
             isinstance(a, (bool, np.bool_))
@@ -342,10 +357,10 @@ class BudgetOptions:
             or not 0 <= a <= 1
         ):
             shown = _num(a) if isinstance(a, numbers.Real) else repr(a)
-            raise InputError(
+            problems.add(InputError(
                 f"vægten til elevtal skal ligge mellem 0 og 1 (fx 0,2 for 20 % efter elevtal), men er {shown}.",
                 source=_setting(SETTING_HEAD_COUNT_WEIGHT),
-            )
+            ))
         n = self.phase_in_years
         if (
             isinstance(n, (bool, np.bool_))
@@ -355,16 +370,22 @@ class BudgetOptions:
             or n < 0
         ):
             shown = _num(n) if isinstance(n, numbers.Real) else repr(n)
-            raise InputError(
+            problems.add(InputError(
                 f"antallet af år skal være et helt tal på 0 eller mere (0 = ingen indfasning), men er {shown}.",
                 source=_setting(SETTING_PHASE_IN_YEARS),
-            )
+            ))
+        elif n > MAX_PHASE_IN_YEARS:
+            problems.add(InputError(
+                f"indfasning over {_num(n)} år er urimeligt – skriv et helt tal fra 0 til {MAX_PHASE_IN_YEARS}.",
+                source=_setting(SETTING_PHASE_IN_YEARS),
+            ))
         for mapping, column, what in ((self.floors, FLOOR, "gulvet"), (self.current, CURRENT, "budgettet")):
             for code, value in (mapping or {}).items():
                 if _is_missing(value):
                     continue  # a blank cell: no floor / no current budget for that district
-                _check_amount(value, f"distrikt '{code}': {what}", "skriv 0 eller et positivt beløb",
-                              column=column)
+                problems.attempt(_check_amount, value, f"distrikt '{code}': {what}", "skriv 0 eller et positivt beløb",
+                                 column=column)
+        problems.raise_if_any()
 
     @property
     def total_kroner(self) -> int:
@@ -717,6 +738,7 @@ def options_from_districts(districts: pd.DataFrame | None, *, total: float, head
     Blank cells mean "none given"; anything else must be an amount in kroner.
     """
     source = source or DISTRICT_SOURCE
+    problems = Problems()
 
     def column(name):
         if districts is None or name not in districts.columns:
@@ -724,14 +746,29 @@ def options_from_districts(districts: pd.DataFrame | None, *, total: float, head
         codes = [_district_code(c) for c in districts["Distrikt"]]
         values = {}
         for pos, (code, v) in enumerate(zip(codes, districts[name])):
-            if _is_missing(v) or (isinstance(v, str) and not v.strip()):
+            if is_excel_error(v):
+                problems.add(InputError(f"fejlværdien '{str(v).strip()}' – ret formlen eller skriv et beløb i "
+                                        "kroner (eller lad cellen være tom).", source=source, column=name,
+                                        rows=source.rows([pos]), kind="excel_error"))
                 continue
             try:
-                values[code] = float(v.replace(".", "").replace(",", ".")) if isinstance(v, str) else float(v)
-            except ValueError:
-                raise InputError("skal være et beløb i kroner.", source=source, column=name,
-                                 rows=source.rows([pos])) from None
+                amount = cell_number(v)
+            except NumberError as exc:
+                problems.add(InputError(f"skal være et beløb i kroner: {exc}.", source=source, column=name,
+                                        rows=source.rows([pos])))
+                continue
+            if amount is None:
+                continue
+            if amount < 0 or amount > MAX_AMOUNT:
+                what = "negativt" if amount < 0 else f"urimeligt stort (over {_kr(MAX_AMOUNT)})"
+                problems.add(InputError(f"beløbet {_num(amount)} kr. er {what} – skriv 0 eller et positivt beløb i "
+                                        "kroner.", source=source, column=name, rows=source.rows([pos])))
+                continue
+            values[code] = amount
         return values or None
 
-    return BudgetOptions(total=total, head_count_weight=head_count_weight, floors=column(FLOOR),
-                         current=column(CURRENT), phase_in_years=phase_in_years)
+    floors, current = column(FLOOR), column(CURRENT)
+    options = problems.attempt(BudgetOptions, total=total, head_count_weight=head_count_weight, floors=floors,
+                               current=current, phase_in_years=phase_in_years)
+    problems.raise_if_any()
+    return options

@@ -285,6 +285,57 @@ def _set_override(ct_root, part: str, content_type: str | None) -> None:
         o.set("ContentType", content_type)
 
 
+_DISPLAY_NAME = re.compile(rb'(<(?:[A-Za-z_][\w.-]*:)?table\b[^>]*?\sdisplayName=")([^"]+)(")')
+_NAME_ATTR = re.compile(rb'(<(?:[A-Za-z_][\w.-]*:)?table\b[^>]*?\sname=")([^"]+)(")')
+_FORMULA = re.compile(rb"(<(?:[A-Za-z_][\w.-]*:)?f\b[^>]*>)(.*?)(</(?:[A-Za-z_][\w.-]*:)?f>)", re.S)
+
+
+def _table_names(pkg: _Package, sheet_parts) -> dict[str, tuple[str, str]]:
+    """Lower-case table name → (table part, sheet part) for the tables of ``sheet_parts``."""
+    out = {}
+    for sheet_part in sheet_parts:
+        for t in pkg.related(sheet_part):
+            if "/tables/" in t:
+                m = _DISPLAY_NAME.search(pkg.parts[t])
+                if m:
+                    out[m.group(2).decode("utf-8").lower()] = (t, sheet_part)
+    return out
+
+
+def _free_table_names(tgt: _Package, src: _Package, names: list[str], notes: list | None) -> None:
+    """Rename tables of kept sheets whose names the grafted sheets need (see :func:`graft_sheets`)."""
+    tsheets, ssheets = tgt.sheets(), src.sheets()
+    kept = {part: sheet for sheet, part in tsheets.items() if sheet not in names}
+    existing = _table_names(tgt, kept)
+    incoming = _table_names(src, [ssheets[n] for n in names if n in ssheets])
+    clashes = sorted(set(existing) & set(incoming))
+    if not clashes:
+        return
+    wb = _xml(tgt.parts[tgt.workbook_part])
+    dn = wb.find("m:definedNames", NS)
+    taken = set(existing) | set(incoming) | {d.get("name", "").lower() for d in ([] if dn is None else dn)
+                                             if isinstance(d.tag, str)}
+    for key in clashes:
+        table_part, sheet_part = existing[key]
+        old = _DISPLAY_NAME.search(tgt.parts[table_part]).group(2).decode("utf-8")
+        k = 2
+        while f"{old}_{k}".lower() in taken:
+            k += 1
+        new = f"{old}_{k}"
+        taken.add(new.lower())
+        data = _DISPLAY_NAME.sub(lambda m: m.group(1) + new.encode() + m.group(3), tgt.parts[table_part], count=1)
+        data = _NAME_ATTR.sub(lambda m: m.group(1) + new.encode() + m.group(3) if m.group(2).decode("utf-8")
+                              .lower() == key else m.group(0), data, count=1)
+        tgt.parts[table_part] = data
+        ref = re.compile(rb"(?<![\w.])" + re.escape(old.encode()) + rb"(?=\[)", re.I)
+        tgt.parts[sheet_part] = _FORMULA.sub(lambda m: m.group(1) + ref.sub(new.encode(), m.group(2)) + m.group(3),
+                                             tgt.parts[sheet_part])
+        if notes is not None:
+            notes.append(f"Arket '{kept[sheet_part]}' havde tabellen {old}, som den nye kørsel skal bruge på arket "
+                         f"med resultatet (arket er måske et omdøbt resultatark). Tabellen er omdøbt til {new}; "
+                         "arkets egne formler følger med.")
+
+
 def _max_table_id(pkg: _Package, exclude=()) -> int:
     """Largest table id in use, not counting the tables of the sheet parts in ``exclude``."""
     skip = set()
@@ -377,7 +428,7 @@ def _retarget(rels, old_part: str, new_part: str, renames: dict[str, str]) -> by
 
 def graft_sheets(target: bytes, source: bytes, names, cached: dict | None = None,
                  remove=(), *, defined_names: dict[str, str] | None = None, active: str | None = None,
-                 keep_order: bool = False) -> bytes:
+                 keep_order: bool = False, notes: list | None = None) -> bytes:
     """Put the sheets ``names`` of package ``source`` into package ``target``.
 
     A sheet of the same name in ``target`` is replaced in place (same position,
@@ -402,11 +453,21 @@ def graft_sheets(target: bytes, source: bytes, names, cached: dict | None = None
         first one before the next sheet of ``names`` that exists), instead of
         at the end, so the result sheets stay together in ``names`` order.
 
+    notes : list, optional
+        Danish sentences about what was done besides grafting are appended here (a table of a kept sheet
+        renamed because a grafted table needs its name).
+
     A grafted sheet that is hidden in ``source`` is hidden in the result.
+
+    Table names are unique in a workbook. A sheet that is *not* replaced may hold a table with the name of
+    a grafted table – a result sheet the user renamed to keep it ("Fordeling" → "Fordeling 2024") before
+    rerunning. That table is renamed (``tblFordeling_2``), and the structured references inside its own
+    sheet follow it, so the kept sheet still shows its own numbers and the new sheet gets the contract name.
     """
     cached = cached or {}
     tgt, src = _Package(target), _Package(source)
     _remove(tgt, set(remove) - set(names))
+    _free_table_names(tgt, src, list(names), notes)
     style_map = _StyleMerger(tgt, src).map
     tsheets, ssheets = tgt.sheets(), src.sheets()
     wb = _xml(tgt.parts[tgt.workbook_part])

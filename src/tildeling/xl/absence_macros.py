@@ -55,7 +55,7 @@ def read_tables(book) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
                 continue
             raise TildelingError(f"Tabellen {d.table} (arket '{d.sheet}') findes ikke. Brug en projektmappe lavet "
                                  "med 'Ny fraværsanalyse', og lad tabellerne blive stående.")
-        values = t.range.value
+        values = t.range.options(err_to_str=True).value   # #REF! … as text: the validation names them
         if not isinstance(values, list) or not values or not isinstance(values[0], list):
             values = [values] if isinstance(values, list) else [[values]]
         header = [str(h).strip() if h is not None else "" for h in values[0]]

@@ -16,16 +16,15 @@ import re
 
 import pandas as pd
 
-from ..errors import Source
+from ..errors import EXCEL_ERRORS as _ALL_ERRORS, Source
 from ..workbook.need.reader import NeedInputs, need_inputs_from_tables
-from ..workbook.tables import WorkbookTables, error_value_error, resolve_name, table_frame
+from ..workbook.tables import (WorkbookTables, error_value_error, mark_text_errors, name_reference, resolve_name,
+                               table_frame)
 
 __all__ = ["read_book_tables", "read_book_inputs", "inputs_fingerprint", "EXCEL_ERRORS"]
 
-#: Excel error values as xlwings returns them with ``err_to_str=True``.
-EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
-                          "#PYTHON!"})
+#: Excel error values as xlwings returns them with ``err_to_str=True`` (one list for the whole project).
+EXCEL_ERRORS = _ALL_ERRORS
 
 _A1 = re.compile(r"^\$?([A-Z]+)\$?(\d+)$")
 
@@ -47,8 +46,13 @@ def _book_name(book) -> str:
 
 
 def read_book_tables(book) -> WorkbookTables:
-    """Every Excel Table of a live workbook as a DataFrame, plus its defined names' values."""
-    frames, sources, sheets = {}, {}, {}
+    """Every Excel Table of a live workbook as a DataFrame, plus its defined names' values.
+
+    Excel error values (read as text with ``err_to_str=True``) become
+    :class:`~tildeling.errors.ExcelError` cells and are listed in ``problems`` (one per table column), as the
+    file reader does, so that a run reports them together with every other problem.
+    """
+    frames, sources, sheets, problems = {}, {}, {}, []
     sheet_names = []
     for sheet in book.sheets:
         sheet_names.append(sheet.name)
@@ -59,28 +63,32 @@ def read_book_tables(book) -> WorkbookTables:
             body = grid[1:]
             first_row = rng.row + 1
             src = Source(f"Arket '{sheet.name}' (tabellen {t.name})", first_row=first_row)
-            for j, column in enumerate(columns):
-                bad = [first_row + i for i, row in enumerate(body)
-                       if j < len(row) and isinstance(row[j], str) and row[j].strip() in EXCEL_ERRORS]
-                if bad:
-                    text = body[bad[0] - first_row][j].strip()
-                    raise error_value_error(text, src, column, bad)
-            frames[t.name] = table_frame(body, columns)
+            frame, found = mark_text_errors(table_frame(body, columns))
+            for j, pos in sorted(found.items()):
+                if j < len(columns):
+                    problems.append(error_value_error(str(frame.iat[pos[0], j]), src, columns[j], src.rows(pos)))
+            frames[t.name] = frame
             sources[t.name] = src
             sheets[t.name] = sheet.name
-    return WorkbookTables(_book_name(book), frames, sources, sheets, _book_names(book), sheet_names)
+    names, refs = _book_names(book)
+    return WorkbookTables(_book_name(book), frames, sources, sheets, names, sheet_names, problems, [], refs)
 
 
-def _book_names(book) -> dict[str, object]:
-    """Workbook-level defined names → their value (a referenced cell is read)."""
+def _book_names(book) -> tuple[dict[str, object], dict[str, tuple[str, str]]]:
+    """Workbook-level defined names → their value (a referenced cell is read), and the cells they refer to."""
 
     def cell(sheet: str, row: int, col: int):
         try:
-            return book.sheets[sheet].range((row, col)).value
+            value = book.sheets[sheet].range((row, col)).options(err_to_str=True).value
         except Exception:  # noqa: BLE001 - a name pointing at a deleted sheet: treated as missing
             return None
+        if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+            from ..errors import ExcelError
 
-    out = {}
+            return ExcelError(value.strip())
+        return value
+
+    out, refs = {}, {}
     for n in book.names:
         try:
             name, refers_to = n.name, n.refers_to
@@ -89,7 +97,10 @@ def _book_names(book) -> dict[str, object]:
         if not name or "!" in name or refers_to is None:  # sheet-scoped names are not settings
             continue
         out[name] = resolve_name(str(refers_to), cell)
-    return out
+        ref = name_reference(str(refers_to))
+        if ref is not None:
+            refs[name] = ref
+    return out, refs
 
 
 def read_book_inputs(book) -> NeedInputs:

@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from ..errors import InputError, Source, TildelingError, format_names, format_rows
+from ..danish import NumberError, cell_number
+from ..errors import InputError, InputErrors, Source, TildelingError, format_names, format_rows
 
 __all__ = ["TILDELING_SANDSYNLIGHED", "TILDELING_INDEKS", "TILDELING_NOEGLE", "TILDELING_BUDGET",
            "pupil_probabilities", "district_index", "allocation_key", "budget_split", "ERROR_PREFIX"]
@@ -91,9 +92,14 @@ def _blank(v) -> bool:
 def _table(value, label: str) -> tuple[pd.DataFrame, np.ndarray, Source]:
     """Header row + body as a DataFrame (blank rows dropped) and the positions of the kept rows."""
     g = _grid(value)
-    header = [("" if h is None else str(h)).strip() for h in g[0]]
+    header = [("" if h is None or (isinstance(h, float) and math.isnan(h)) else _header(h)).strip() for h in g[0]]
     if not any(header):
         raise InputError(f"{label} skal starte med overskriftsrækken (kolonnenavnene).")
+    seen = [h for h in header if h]
+    dup = sorted({h for h in seen if seen.count(h) > 1})
+    if dup:
+        raise InputError(f"overskriften {format_names(dup)} står flere gange i {label} – hver kolonne skal have sit "
+                         "eget navn.")
     width = len(header)
     body = [[None if _blank(v) else v for v in (r + [None] * width)[:width]] for r in g[1:]]
     keep = np.array([any(v is not None for v in r) for r in body], dtype=bool)
@@ -101,6 +107,12 @@ def _table(value, label: str) -> tuple[pd.DataFrame, np.ndarray, Source]:
     frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header)
     positions = np.flatnonzero(keep)
     return frame, positions, _AreaSource(label, positions)
+
+
+def _header(h) -> str:
+    if isinstance(h, float) and h.is_integer():
+        return str(int(h))
+    return str(h)
 
 
 class _AreaSource(Source):
@@ -115,31 +127,68 @@ class _AreaSource(Source):
         return [int(self._positions[int(p)]) + 2 for p in positions]
 
 
+def _located(exc: InputError) -> str:
+    """One problem: its message and, in brackets, the column and rows within the range."""
+    where = []
+    if exc.column is not None:
+        where.append(f"kolonne '{exc.column}'")
+    if exc.rows:
+        where.append(format_rows(exc.rows))
+    label = exc.source.label if exc.source is not None and exc.source.label else ""
+    suffix = ""
+    if where:
+        suffix = " (" + ", ".join(where) + (f" i {label}" if label else "") + ")"
+    elif label:
+        suffix = f" ({label})"
+    return exc.message + suffix
+
+
 def _error(exc: BaseException) -> str:
-    """The Danish error text a UDF returns instead of raising."""
+    """The Danish error text a UDF returns instead of raising (every problem, when there are several)."""
+    if isinstance(exc, InputErrors):
+        total = len(exc.problems) + exc.more
+        parts = [f"{i}) {_located(p)}" for i, p in enumerate(exc.problems, start=1)]
+        more = f"; … og {exc.more} mere" if exc.more else ""
+        return ERROR_PREFIX + f"{total} fejl: " + "; ".join(parts) + more
     if isinstance(exc, InputError):
-        where = []
-        if exc.column is not None:
-            where.append(f"kolonne '{exc.column}'")
-        if exc.rows:
-            where.append(format_rows(exc.rows))
-        label = exc.source.label if exc.source is not None and exc.source.label else ""
-        suffix = ""
-        if where:
-            suffix = " (" + ", ".join(where) + (f" i {label}" if label else "") + ")"
-        elif label:
-            suffix = f" ({label})"
-        return ERROR_PREFIX + exc.message + suffix
+        return ERROR_PREFIX + _located(exc)
     if isinstance(exc, TildelingError):
         return ERROR_PREFIX + str(exc)
+    if isinstance(exc, RecursionError):
+        return ERROR_PREFIX + "området er for indviklet til at blive beregnet."
+    if isinstance(exc, MemoryError):
+        return ERROR_PREFIX + "området er for stort – der er ikke hukommelse nok."
     return ERROR_PREFIX + f"uventet fejl ({type(exc).__name__}: {exc})"
+
+
+def _finite(value) -> bool:
+    """True if a result holds no NaN or infinity anywhere (Excel would show #NUM! or a wrong number)."""
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    if isinstance(value, (bool, str)) or value is None:
+        return True
+    if isinstance(value, numbers.Real):
+        return math.isfinite(float(value))
+    return True
 
 
 def _guarded(fn, *args):
     try:
-        return fn(*args)
+        out = fn(*args)
     except Exception as exc:  # noqa: BLE001 - a worksheet function returns its error as text
         return _error(exc)
+    if not _finite(out):
+        return ERROR_PREFIX + ("resultatet kan ikke beregnes (det ville give et ugyldigt tal) – kontrollér "
+                               "argumenterne.")
+    return out
+
+
+def _number(value, what: str) -> float | None:
+    """A cell value as a number (text with a decimal comma, a date or an error value gives a Danish message)."""
+    try:
+        return cell_number(value)
+    except NumberError as exc:
+        raise InputError(f"{what}: {exc}.") from None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -184,7 +233,11 @@ def _district_aggregates(districts, probabilities, district_list):
         if _blank(code) or _blank(p):
             missing.append(i)
             continue
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= float(p) <= 1:
+        try:
+            value = cell_number(p)
+        except NumberError:
+            value = None
+        if value is None or not 0 <= value <= 1:
             bad.append((i, p))
             continue
         key = normalise_code(code)
@@ -192,18 +245,23 @@ def _district_aggregates(districts, probabilities, district_list):
             unknown.add(key)
             continue
         n[key] += 1
-        psum[key] += float(p)
+        psum[key] += value
     if missing:
         raise InputError(f"distrikt eller sandsynlighed mangler for elev nr. {format_rows(missing)[6:]} – "
                          "udfyld begge eller ingen af dem.")
     if bad:
         i, p = bad[0]
-        raise InputError(f"sandsynligheden for elev nr. {i} er {p!r} – den skal være et tal mellem 0 og 1.")
+        shown = f"'{p}'" if isinstance(p, str) else ("en dato" if hasattr(p, "year") else repr(p))
+        raise InputError(f"sandsynligheden for elev nr. {i} er {shown} – den skal være et tal mellem 0 og 1"
+                         + (f" (og {len(bad) - 1} andre)" if len(bad) > 1 else "") + ".")
     if unknown:
         raise InputError(f"ukendt distrikt {format_names(sorted(unknown))} – tilføj det i distriktslisten eller "
                          "ret koden.")
     if not sum(n.values()):
         raise InputError("der er ingen elever – distriktskolonnen og sandsynlighederne er tomme.")
+    if not any(psum.values()):
+        raise InputError("alle sandsynligheder er 0, så der er intet forventet behov at fordele efter – "
+                         "kontrollér sandsynlighederne.")
     agg = pd.DataFrame({
         "Distrikt": order,
         "Elever": [n[c] for c in order],
@@ -229,23 +287,33 @@ def budget_split(total, key, order=None) -> list[list]:
     from ..need.budget import BudgetOptions, largest_remainder, tie_break_ranks
 
     if isinstance(total, (list, tuple)):
-        raise InputError("det samlede budget skal være én celle.")
-    if isinstance(total, str):
-        try:
-            total = float(total.replace(".", "").replace(",", "."))
-        except ValueError:
-            raise InputError(f"det samlede budget skal være et tal, ikke '{total}'.") from None
-    kroner = BudgetOptions(total=total if total is not None else float("nan")).total_kroner
-    weights, as_row = _flat(key)
-    blank = [i for i, w in enumerate(weights, start=1) if _blank(w)]
+        flat = [v for row in _grid(total) for v in row]
+        if len(flat) != 1:
+            raise InputError("det samlede budget skal være én celle.")
+        total = flat[0]
+    amount = _number(total, "det samlede budget skal være et tal")
+    if amount is None:
+        raise InputError("det samlede budget er en tom celle – skriv et beløb.")
+    kroner = BudgetOptions(total=amount).total_kroner
+    raw, as_row = _flat(key)
+    blank = [i for i, w in enumerate(raw, start=1) if _blank(w)]
     if blank:
         raise InputError(f"nøglen har en tom celle (nummer {', '.join(map(str, blank[:5]))}) – skriv 0 eller en "
                          "andel.")
+    weights = []
+    for i, w in enumerate(raw, start=1):
+        value = _number(w, f"nøglens værdi nummer {i}")
+        if value < 0:
+            raise InputError(f"nøglens værdi nummer {i} er negativ – skriv 0 eller en positiv andel.")
+        weights.append(value)
     ranks = None
-    if order is not None:
+    if order is not None and not all(_blank(v) for v in _flat(order)[0]):
         codes, _ = _flat(order)
         if len(codes) != len(weights):
             raise InputError(f"distriktskoderne ({len(codes)}) og nøglen ({len(weights)}) skal være lige lange.")
+        if any(_blank(v) for v in codes):
+            raise InputError("distriktskoderne har en tom celle – skriv en kode i hver celle, eller udelad "
+                             "argumentet.")
         ranks = tie_break_ranks(codes)
     split = largest_remainder(weights, kroner, ranks)
     return _shape([int(v) for v in split], as_row)

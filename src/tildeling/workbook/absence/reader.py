@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
@@ -13,7 +14,7 @@ from ...absence.inputs import source_for
 from ...errors import InputError
 from . import contract as c
 
-__all__ = ["read_inputs", "is_absence_workbook"]
+__all__ = ["read_inputs", "is_absence_workbook", "read_absence_tables", "AbsenceTables"]
 
 
 def is_absence_workbook(path_or_wb) -> bool:
@@ -56,13 +57,31 @@ def _require_absence_workbook(data: bytes, name: str, hint: str = "") -> None:
         raise InputError(f"Filen {name} er ikke en fraværsanalyse (navnet '{c.MODELTYPE_NAME}' mangler).{hint}")
 
 def _load(source, name: str | None = None) -> tuple[bytes, str]:
-    """The package bytes and a name for messages, from a path or from bytes."""
+    """The package bytes and a name for messages, from a path, an opened file or bytes."""
+    from ...io.files import WorkbookFile, open_workbook
+
     if isinstance(source, (bytes, bytearray)):
         return bytes(source), name or "projektmappen"
-    path = Path(source)
-    if not path.exists():
-        raise InputError(f"Filen {path} findes ikke.")
-    return path.read_bytes(), name or path.name
+    if isinstance(source, WorkbookFile):
+        return source.data, name or source.name
+    opened = open_workbook(source)
+    return opened.data, name or opened.name
+
+
+@dataclass
+class AbsenceTables:
+    """The raw input tables of an absence workbook, as read (not yet validated).
+
+    ``problems``: Excel error values inside the tables (InputErrors with sheet, column and rows), for
+    :func:`~tildeling.absence.inputs.validate_inputs` to report with its own. ``warnings``: e.g. data pasted
+    below a table.
+    """
+
+    raw: dict
+    first_rows: dict
+    warnings: list
+    problems: list
+
 
 def read_inputs(source, name: str | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     """Read every input table of the workbook (a path or the file's bytes): values, not formulas.
@@ -80,41 +99,38 @@ def read_inputs(source, name: str | None = None) -> tuple[dict[str, pd.DataFrame
     data, name = _load(source, name)
     return _read_tables(data, name)
 
+
 def _read_tables(data: bytes, name: str) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
-    from openpyxl.utils.cell import get_column_letter as letter
-    from python_calamine import CalamineWorkbook
+    """The raw tables and first rows; error values in the tables are raised (all of them)."""
+    from ...errors import Problems
 
-    from ..graft import _Package
-    from ..tables import error_cells as _error_cells, error_value_error
+    t = read_absence_tables(data, name)
+    problems = Problems()
+    problems.extend(t.problems)
+    problems.raise_if_any()
+    return t.raw, t.first_rows
 
-    try:
-        pkg = _Package(data)
-        parts = pkg.sheets()
-        cw = CalamineWorkbook.from_filelike(io.BytesIO(data), load_tables=True)
-        tables = set(cw.table_names)
-    except Exception as exc:  # noqa: BLE001 - any reader failure means "not a workbook we can read"
-        raise _not_readable(name, exc) from None
+
+def read_absence_tables(data: bytes, name: str) -> AbsenceTables:
+    """Every input table of the absence workbook, with the problems and warnings found while reading."""
+    from ..tables import read_tables
+
+    tables = read_tables(data, name)
     raw, first_rows = {}, {}
     for d in c.INPUT_DOMAINS:
-        if d.table not in tables:
+        if d.table not in tables.frames:
             if d.key == "indstillinger":
                 continue
-            where = f"arket '{d.sheet}'" if d.sheet in cw.sheet_names else f"projektmappen (arket '{d.sheet}' mangler)"
+            where = f"arket '{d.sheet}'" if d.sheet in tables.sheet_names else \
+                f"projektmappen (arket '{d.sheet}' mangler)"
             raise InputError(f"Tabellen {d.table} findes ikke i {where}. Brug en projektmappe lavet med "
                              "'tildeling new fravaer', og lad tabellerne blive stående.")
-        t = cw.get_table_by_name(d.table)
-        (r0, c0), (r1, c1) = t.start, t.end          # 0-based: first data row, last row (inclusive)
-        header = [str(h).strip() if h is not None else "" for h in t.columns]
-        first_rows[d.key] = r0 + 1
-        src = source_for(d, r0 + 1)
-        errors = _error_cells(pkg, parts.get(t.sheet, ""), f"{letter(c0 + 1)}{r0}:{letter(c1 + 1)}{r1 + 1}")
-        if errors:
-            row, col, text = errors[0]
-            column = header[col - c0 - 1] if 0 <= col - c0 - 1 < len(header) else None
-            raise error_value_error(text, src, column, [r for r, k, _ in errors if k == col])
-        width = len(header)
-        block = [[None if (isinstance(v, str) and v == "") else v for v in row[:width]] + [None] * (width - len(row))
-                 for row in t.to_python()]
-        raw[d.key] = pd.DataFrame(block, columns=header, dtype=object) if block else \
-            pd.DataFrame(columns=header, dtype=object)
-    return raw, first_rows
+        frame = tables.frames[d.table]
+        header = [str(h).strip() if h is not None else "" for h in frame.columns]
+        block = frame.astype(object).where(frame.notna(), None)
+        block.columns = header
+        raw[d.key] = block.reset_index(drop=True)
+        first_rows[d.key] = tables.sources[d.table].first_row
+    problems = [p for p in tables.problems if any(f"(tabellen {d.table})" in (p.source.label if p.source else "")
+                                                  for d in c.INPUT_DOMAINS)]
+    return AbsenceTables(raw, first_rows, list(tables.warnings), problems)

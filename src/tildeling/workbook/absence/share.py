@@ -14,7 +14,7 @@ from ...errors import InputError
 from ...io.atomic import atomic_save
 from . import contract as c
 from ._write import _print_setup
-from .reader import _load, _read_tables, _require_absence_workbook
+from .reader import _require_absence_workbook, read_absence_tables
 from .sheets import write_results
 from .template import _guide, _input_sheet
 
@@ -60,12 +60,17 @@ def share(path, out_path) -> Path:
 
     The copy is computed from the workbook's input tables, like a run.
     """
-    path, out = Path(path), Path(out_path)
-    if path.resolve() == out.resolve():
+    from ...io.atomic import check_target
+    from ...io.files import WorkbookFile, open_workbook
+
+    source = path if isinstance(path, WorkbookFile) else open_workbook(path)
+    out = Path(out_path)
+    if source.path.resolve() == out.resolve():
         raise InputError("Den delbare kopi skal gemmes i en anden fil end originalen.")
-    data, name = _load(path)
+    check_target(out)
+    data, name = source.data, source.name
     _require_absence_workbook(data, name)
-    raw, first_rows = _read_tables(data, name)
-    res = analyse(raw, first_rows)
+    t = read_absence_tables(data, name)
+    res = analyse(t.raw, t.first_rows, problems=t.problems)
     atomic_save(shared_workbook(res), out)
     return out

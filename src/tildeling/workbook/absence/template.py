@@ -264,14 +264,14 @@ def build_template(data=None) -> openpyxl.Workbook:
     _print_setup(wb.worksheets)
     return wb
 
-def new_template(out_path) -> Path:
-    """Write an empty absence workbook (``tildeling new fravaer``)."""
+def new_template(out_path, *, overwrite: bool = True) -> Path:
+    """Write an empty absence workbook (``tildeling new fravaer``); ``overwrite=False``: never replace a file."""
     out = Path(out_path)
-    atomic_save(build_template(), out)
+    atomic_save(build_template(), out, overwrite=overwrite)
     return out
 
-def write_input_workbook(path, data) -> Path:
+def write_input_workbook(path, data, *, overwrite: bool = True) -> Path:
     """A template filled with generated data (demo, tests, screenshots)."""
     out = Path(path)
-    atomic_save(build_template(data), out)
+    atomic_save(build_template(data), out, overwrite=overwrite)
     return out

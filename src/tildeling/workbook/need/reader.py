@@ -1,12 +1,20 @@
-"""Read a need-model workbook's inputs (fast: python-calamine) without changing the file."""
+"""Read a need-model workbook's inputs (fast: python-calamine) without changing the file.
+
+Problems that do not stop the reading (Excel error values in a table, a bad setting, a broken
+coefficient table) are collected in :attr:`NeedInputs.problems`; :func:`~tildeling.workbook.need.run.compute`
+adds the problems of the pupil data, the districts and the budget options and reports them all at once.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import pandas as pd
 
-from ...errors import InputError, Source, format_names
+from ...danish import NumberError, cell_number
+from ...errors import InputError, Problems, Source, format_names, is_excel_error
 from ...model.coefficients import CoefficientTable
 from ...model.design import check_required_columns
 from ..tables import WorkbookTables, read_tables
@@ -21,31 +29,63 @@ class NeedInputs:
     pupil_source: Source
     districts: pd.DataFrame
     district_source: Source
-    coefficients: CoefficientTable
+    coefficients: CoefficientTable | None
     settings: dict
     tables: WorkbookTables
     warnings: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
     plan: pd.DataFrame | None = None          # tblDistriktsplan (optional)
     plan_source: Source | None = None
 
+    def raise_problems(self) -> None:
+        """Raise the problems found while reading (one InputError, or InputErrors listing them)."""
+        p = Problems()
+        p.extend(self.problems)
+        p.raise_if_any()
+
+
+#: The largest whole number a setting of kind ``int`` may have (phase-in years and the like).
+MAX_INT_SETTING = 1_000_000
+
+
+def setting_source(setting: c.Setting, tables: WorkbookTables | None = None) -> Source:
+    """Where a setting is, for messages: the sheet, its cell and its label."""
+    ref = (getattr(tables, "references", None) or {}).get(setting.name) if tables is not None else None
+    where = f"Arket '{c.SHEET_SETTINGS}'"
+    if ref:
+        sheet, cell = ref
+        where = f"Arket '{sheet}', celle {cell}"
+    return Source(f"{where} ('{setting.label}', navnet {setting.name})")
+
 
 def _setting_value(setting: c.Setting, value, source: Source):
+    """The value of one setting, checked; an InputError names the setting and its cell."""
+    if is_excel_error(value):
+        raise InputError(f"fejlværdien '{str(value).strip()}' – ret formlen eller skriv en værdi.", source=source,
+                         kind="excel_error")
     if setting.kind == "text":
-        return "" if value is None else str(value).strip()
+        if value is None:
+            return ""
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
+        if isinstance(value, (datetime, date)):
+            value = value.strftime("%d-%m-%Y")
+        return str(value).strip()
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise InputError(f"'{setting.label}' er tom – skriv en værdi.", source=source)
-    if isinstance(value, str):
-        try:
-            value = float(value.replace(".", "").replace(",", ".")) if setting.kind == "number" else \
-                float(value.replace(",", ".").rstrip("%")) / (100 if value.strip().endswith("%") else 1)
-        except ValueError:
-            raise InputError(f"'{setting.label}' skal være et tal, ikke '{value}'.", source=source) from None
-    value = float(value)
+        raise InputError("er tom – skriv en værdi.", source=source)
+    try:
+        number = cell_number(value, percent=setting.kind == "fraction")
+    except NumberError as exc:
+        raise InputError(f"skal være et tal: {exc}.", source=source) from None
+    if number is None:
+        raise InputError("er tom – skriv en værdi.", source=source)
     if setting.kind == "int":
-        if not value.is_integer():
-            raise InputError(f"'{setting.label}' skal være et helt tal.", source=source)
-        return int(value)
-    return value
+        if not number.is_integer():
+            raise InputError(f"skal være et helt tal, ikke {str(number).replace('.', ',')}.", source=source)
+        if abs(number) > MAX_INT_SETTING:
+            raise InputError(f"tallet er alt for stort ({value}) – skriv et helt tal som 0, 1, 2 …", source=source)
+        return int(number)
+    return number
 
 
 def read_need_inputs(data: bytes, name: str = "projektmappen") -> NeedInputs:
@@ -56,32 +96,53 @@ def read_need_inputs(data: bytes, name: str = "projektmappen") -> NeedInputs:
 def coefficients_from_tables(tables: WorkbookTables) -> CoefficientTable:
     """The coefficient table on Koefficienter (tblKoefficienter, metadata from tblModelinfo), checked."""
     coef_frame = tables.require(c.TBL_COEFS, c.SHEET_COEFS)
-    meta = {}
+    return CoefficientTable.from_frame(coef_frame, model_info(tables), tables.sources[c.TBL_COEFS])
+
+
+def model_info(tables: WorkbookTables) -> dict[str, str]:
+    """The coefficient table's metadata from tblModelinfo (Nøgle → Værdi); empty without the table."""
     if c.TBL_MODEL_INFO in tables.frames:
         m = tables.frames[c.TBL_MODEL_INFO]
         if {"Nøgle", "Værdi"} <= set(m.columns):
-            meta = {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
-    return CoefficientTable.from_frame(coef_frame, meta, tables.sources[c.TBL_COEFS])
+            return {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
+    return {}
 
 
 def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
-    """:class:`NeedInputs` from a workbook's tables and defined names (a file or a live Excel workbook)."""
+    """:class:`NeedInputs` from a workbook's tables and defined names (a file or a live Excel workbook).
+
+    Missing tables or defined names raise at once (nothing else can be checked without them); problems in
+    the values are collected in :attr:`NeedInputs.problems`.
+    """
     name = tables.name
     kind = tables.names.get(c.KIND_NAME)
     if kind not in (None, c.KIND):
         raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")
-    pupils = tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
-    districts = tables.require(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)
-    dsrc = tables.sources[c.TBL_DISTRICTS]
-    check_required_columns(districts, list(c.DISTRICT_REQUIRED), dsrc)
-    coefs = coefficients_from_tables(tables)
-    settings = {}
-    ssrc = Source(f"Arket '{c.SHEET_SETTINGS}'")
+    problems = Problems(limit=10**9)  # all of them: compute() adds its own and applies the limit
+    problems.extend(getattr(tables, "problems", []) or [])
+    with problems.collect():
+        tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
+    with problems.collect():
+        tables.require(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)
+    with problems.collect():
+        tables.require(c.TBL_COEFS, c.SHEET_COEFS)
     missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text"]
     if missing:
-        raise InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
-                         f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'.")
+        problems.add(InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
+                                f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'."))
+    if missing or any(t not in tables.frames for t in (c.TBL_PUPILS, c.TBL_DISTRICTS, c.TBL_COEFS)):
+        problems.raise_if_any()
+    pupils = tables.frames[c.TBL_PUPILS]
+    districts = tables.frames[c.TBL_DISTRICTS]
+    coef_frame = tables.frames[c.TBL_COEFS]
+    dsrc = tables.sources[c.TBL_DISTRICTS]
+    problems.attempt(check_required_columns, districts, list(c.DISTRICT_REQUIRED), dsrc)
+    coefs = problems.attempt(CoefficientTable.from_frame, coef_frame, model_info(tables), tables.sources[c.TBL_COEFS])
+    settings = {}
     for s in c.SETTINGS:
-        settings[s.name] = _setting_value(s, tables.names.get(s.name, s.default), ssrc)
+        settings[s.name] = problems.attempt(_setting_value, s, tables.names.get(s.name, s.default),
+                                            setting_source(s, tables))
     return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables,
+                      warnings=list(getattr(tables, "warnings", []) or []),
+                      problems=list(problems.items),
                       plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN))

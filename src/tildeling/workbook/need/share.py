@@ -28,13 +28,16 @@ SHARED_NOTE_SHEET = "Om denne kopi"
 
 
 def share_workbook(path, out, *, progress=None) -> Path:
-    """Write the shareable copy of the workbook file ``path`` to ``out``."""
+    """Write the shareable copy of the workbook file ``path`` (a path or an opened
+    :class:`~tildeling.io.files.WorkbookFile`) to ``out``."""
+    from ...io.files import WorkbookFile, open_workbook
+
     say = progress or (lambda m: None)
-    path, out = Path(path), Path(out)
-    data = path.read_bytes()
-    say(f"Læser {path.name} …")
-    inputs = read_need_inputs(data, path.name)
-    return share_inputs(inputs, out, fingerprint=fingerprint(data), progress=progress)
+    source = path if isinstance(path, WorkbookFile) else open_workbook(path)
+    out = Path(out)
+    say(f"Læser {source.name} …")
+    inputs = read_need_inputs(source.data, source.name)
+    return share_inputs(inputs, out, fingerprint=fingerprint(source.data), progress=progress)
 
 
 def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) -> Path:
@@ -71,9 +74,14 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
 
 
 def assert_kind(path) -> str:
-    """'behovsmodel', 'fravaer' or '' – the workbook's ``Modeltype``."""
+    """'behovsmodel', 'fravaer' or '' – the workbook's ``Modeltype`` (``path``: a path or the file's bytes)."""
     from ..graft import _Package
-    from ..tables import defined_names
+    from ..tables import damaged_package, defined_names
 
-    names = defined_names(_Package(Path(path).read_bytes()))
+    data = bytes(path) if isinstance(path, (bytes, bytearray)) else Path(path).read_bytes()
+    try:
+        names = defined_names(_Package(data))
+    except Exception as exc:  # noqa: BLE001 - a package we cannot read
+        raise damaged_package(data, "projektmappen" if isinstance(path, (bytes, bytearray)) else Path(path).name,
+                              exc) from None
     return names.get(c.KIND_NAME, "").strip('"')

@@ -330,10 +330,10 @@ def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFram
     return wb
 
 
-def write_template(path, **kwargs) -> Path:
-    """Write the template to ``path`` atomically."""
-    from ...io.atomic import atomic_save
+def write_template(path, *, overwrite: bool = True, **kwargs) -> Path:
+    """Write the template to ``path`` atomically (``overwrite=False``: never replace an existing file)."""
+    from ...io.atomic import atomic_save, check_target
 
-    path = Path(path)
-    atomic_save(build_template(**kwargs), path)
+    path = check_target(Path(path), overwrite=overwrite)
+    atomic_save(build_template(**kwargs), path, overwrite=overwrite)
     return path

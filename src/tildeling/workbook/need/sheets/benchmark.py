@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ....need import apply as A
 from ....privacy import suppress_small_counts
 from ...layout import Chart, Sheet, TableBlock, Text
 from .. import contract as c
@@ -21,7 +22,7 @@ def benchmark_sheet(ctx: Context) -> Sheet:
     internal = points(result.internal)
     if shared:
         ext = suppress_small_counts(ext, count_columns=("Elever",), dependent_columns=(
-            "Faktisk henvisningsandel", "Forskel (procentpoint)"), threshold_counts=result.districts[
+            "Faktisk henvisningsandel", "Forskel (procentpoint)", A.EXT_LOW, A.EXT_HIGH, A.VERDICT), threshold_counts=result.districts[
             "Faktiske segregerede elever"].to_numpy())
         internal = suppress_small_counts(internal, count_columns=(), dependent_columns=(
             "Faktisk andel", "Forskel (procentpoint)"), threshold_counts=result.districts[
@@ -35,7 +36,10 @@ def benchmark_sheet(ctx: Context) -> Sheet:
                    widths={"Nøgletal": 42}),
         Text("Ekstern benchmarking pr. distrikt (Figur 5.1, Bilag 4).", "subtitle"),
         Text(district_population(ctx, "Den eksterne og interne benchmarking"), "note"),
-        TableBlock(c.TBL_EXTERNAL, ext, formats_for(ext), widths={"Navn": 26}),
+        Text("Selv ved landsgennemsnitlig praksis varierer antallet af segregerede elever tilfældigt. KI-kolonnerne "
+             "er 95 %-intervallet for forskellen (varians Σ p(1 − p) under modellen); ligger hele intervallet over "
+             "eller under 0, er forskellen større end tilfældig variation (kolonnen Vurdering).", "note"),
+        TableBlock(c.TBL_EXTERNAL, ext, formats_for(ext), widths={"Navn": 26, A.VERDICT: 50}),
         Text("Intern benchmarking (Figur 5.2): distriktets andel af kommunens segregerede elever.", "subtitle"),
         TableBlock(c.TBL_INTERNAL, internal, formats_for(internal), widths={"Navn": 26}),
         Chart("bar", "Ekstern benchmarking: forventet og faktisk henvisningsandel", c.TBL_EXTERNAL, "Navn",

@@ -53,6 +53,9 @@ class WorkbookTables:
     problems: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     references: dict = field(default_factory=dict)   # defined name → (sheet, cell such as 'B6')
+    #: ``problems`` by table, so a reader can take only those of its input tables (not of result sheets that
+    #: the run replaces anyway).
+    table_problems: dict = field(default_factory=dict)
 
     def require(self, table: str, sheet: str) -> pd.DataFrame:
         if table not in self.frames:
@@ -172,11 +175,12 @@ def scan_sheet(data: bytes) -> SheetCells:
     def finish(c):
         if c is None:
             return
-        r, k, is_err, has_f, value, inline = c
+        r, k, is_err, has_f, value, inline, is_str = c
         text = (value or b"").strip()
         if is_err:
             out.errors[(r, k)] = ExcelError(_unescape(text.decode("utf-8", "replace")) or "#FEJL")
-        elif has_f and not text and not inline:
+        elif has_f and not text and not inline and not (is_str and value is not None):
+            # (a formula whose saved value is the empty string – t="str" with <v></v> – is calculated)
             out.errors[(r, k)] = NOT_CALCULATED
 
     for m in token.finditer(data):
@@ -206,7 +210,7 @@ def scan_sheet(data: bytes) -> SheetCells:
             if selfclose:
                 cell = None
                 continue
-            cell = [row, col, a.get(b"t") == b"e", False, None, False]
+            cell = [row, col, a.get(b"t") == b"e", False, None, False, a.get(b"t") == b"str"]
         elif cell is None:
             continue
         elif name == b"f" and not closing:
@@ -413,6 +417,7 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
 
     strings = _shared_strings(pkg)
     frames, sources, sheets, problems, warnings = {}, {}, {}, [], []
+    table_problems: dict[str, list] = {}
     try:
         table_names = list(wb.table_names)
     except Exception as exc:  # noqa: BLE001
@@ -458,7 +463,9 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
             if j >= len(cols):
                 continue
             order = sorted(cells)
-            problems.append(error_value_error(cells[order[0]], src, cols[j], src.rows(order)))
+            problem = error_value_error(cells[order[0]], src, cols[j], src.rows(order))
+            problems.append(problem)
+            table_problems.setdefault(tname, []).append(problem)
         frames[tname], sources[tname], sheets[tname] = frame, src, t.sheet
 
     grids: dict = {}
@@ -487,4 +494,5 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
     texts = defined_names(pkg)
     names = {k: resolve_name(v, cell) for k, v in texts.items()}
     refs = {k: r for k, r in ((k, name_reference(v)) for k, v in texts.items()) if r is not None}
-    return WorkbookTables(name, frames, sources, sheets, names, list(wb.sheet_names), problems, warnings, refs)
+    return WorkbookTables(name, frames, sources, sheets, names, list(wb.sheet_names), problems, warnings, refs,
+                          table_problems)

@@ -185,7 +185,8 @@ def _render_table(ws, b: TableBlock, widths: dict) -> None:
         for j, name in enumerate(cols):
             if b.formats.get(name):
                 ws.range((b.totals_row, b.left + j)).number_format = b.formats[name]
-    if b.helper_columns:  # rounding helpers: hidden (desktop Excel groups them; elsewhere width 0)
+    if b.helper_columns and not on_lite():  # rounding helpers: hidden (desktop Excel groups them; elsewhere
+        # width 0); Lite can neither hide columns nor set widths: they stay visible in grey italics
         first, last = get_column_letter(b.visible_right + 1), get_column_letter(b.right)
         _cosmetic(_hide_columns, ws, first, last)
 

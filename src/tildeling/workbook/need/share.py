@@ -19,6 +19,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
+from ...errors import InputError
 from ...privacy import check_threshold
 from . import contract as c
 from .sheets import RunInfo, legend
@@ -60,7 +61,13 @@ def shared_package(inputs: NeedInputs, *, fingerprint: str, threshold: int) -> b
     """The shared copy as the bytes of an .xlsx package (not yet audited)."""
     info = RunInfo(started=date.today().isoformat(), fingerprint=fingerprint,
                    coefficient_source=inputs.coefficient_source, settings={}, warnings=[])
-    _, _, sheets = compute(inputs, info=info, shared=True, threshold=threshold)
+    result, _, sheets = compute(inputs, info=info, shared=True, threshold=threshold)
+    none = int(result.without_district)
+    if 0 < none < threshold:   # every pupil count is shown: Tabel 4.1 minus the districts would give them away
+        raise InputError(f"Den delbare kopi kan ikke laves: {none} {'elev' if none == 1 else 'elever'} i 0.-9. "
+                         f"klasse har intet distrikt – færre end {threshold}, og kommunens tal (Tabel 4.1) minus "
+                         "distrikternes ville vise dem. Giv eleverne et distrikt (kolonnen Distrikt), eller tag dem ud "
+                         "af elevdataene, før du deler.")
     wb = Workbook()
     ws = wb.active
     ws.title = SHARED_NOTE_SHEET

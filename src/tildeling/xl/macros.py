@@ -101,8 +101,7 @@ MSG_LITE_MANY_FILES = ("Der ligger {n} filer i xlwings Lite ({menu}), som kan v�
                        "skal bruge nu (skraldespanden ved filen), og tryk {button} igen. Intet er ændret.")
 MSG_LITE_SHARED = ("Den delbare kopi er gemt som {name} i xlwings Lite. Hent den på pc'en: {menu} → download-knappen "
                    "ved filen. Den indeholder ingen elevdata, og antal under {n} personer er skjult. Del kun denne fil – "
-                   "aldrig "
-                   "projektmappen med arket Elever.")
+                   "aldrig projektmappen med arket Elever.")
 MSG_LITE_NOT_BLANK = ("{button} bygger skabelonen ind i en tom projektmappe, når der ikke kan gemmes en ny fil (xlwings "
                       "Lite), men projektmappen {name} er ikke tom. Åbn en ny, tom projektmappe, sæt xlwings Lite op "
                       "i den (se vejledningen docs/lite.md), og tryk {button} dér.")

@@ -183,7 +183,7 @@ def _add_chart(ws, ch: Chart, b: TableBlock) -> None:
     else:  # several areas: desktop Excel
         areas = [f"{b.letter(name)}{b.top}:{b.letter(name)}{b.last_row}" for name in names]
     chart = ws.charts.add(anchor=ws.range(ch.anchor), width=ch.width_cm * _CM, height=ch.height_cm * _CM,
-                          chart_type="column_clustered")
+                          chart_type="bar_clustered" if ch.kind == "hbar" else "column_clustered")
     chart.set_source_data(ws.range(",".join(areas)))
 
 

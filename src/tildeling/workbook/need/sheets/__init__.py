@@ -6,6 +6,7 @@ pick, label and format what the core returned.
 ==================  =====================  ==============================================
 sheet               module                 tables
 ==================  =====================  ==============================================
+Sammenfatning       :mod:`.summary`        tblSammenfatning (one A4 page for the city council)
 Distriktsbehov      :mod:`.district`       tblDistriktsbehov (Tabel 5.1)
 Fordeling           :mod:`.allocation`     tblFordeling, tblIndfasning (live formulas)
 Udvikling           :mod:`.development`    tblUdvikling (last year against this year, live formulas)
@@ -28,6 +29,7 @@ from .development import development_sheet
 from .district import need_sheet
 from .log import log_sheet
 from .model import model_sheet
+from .summary import summary_sheet
 
 __all__ = ["RunInfo", "Context", "output_sheets", "allocation_block"]
 
@@ -45,8 +47,9 @@ def output_sheets(result: NeedResult, alloc, info: RunInfo, *, municipality: str
                   settings=settings, names=frozenset(names), district_columns=tuple(district_columns),
                   last_year=last_year, development=development)
     allocation = allocation_sheet(ctx)
-    sheets = [need_sheet(ctx), allocation, development_sheet(ctx, allocation), benchmark_sheet(ctx),
-              model_sheet(ctx), descriptives_sheet(ctx)]
+    need = need_sheet(ctx)
+    sheets = [summary_sheet(ctx, need, allocation), need, allocation, development_sheet(ctx, allocation),
+              benchmark_sheet(ctx), model_sheet(ctx), descriptives_sheet(ctx)]
     if not shared:
         sheets.append(log_sheet(ctx))
     return [place(s) for s in sheets]

@@ -33,7 +33,8 @@ def descriptives_sheet(ctx: Context) -> Sheet:
                "Uddannelse og jobprestige vises ukorrigerede (år ud over grundskolen; ISEI-point), selvom modellen "
                "bruger alderskorrigerede værdier.")
     return Sheet(c.SHEET_DESCRIPTIVES, [
-        ctx.title("Beskrivende statistik"),
+        ctx.title("Bilag B: Elevernes baggrund i kommunen, i landet og i distrikterne" if ctx.shared
+                  else "Beskrivende statistik"),
         Text(f"De ti vigtigste variable (Tabel 3.3). Andele vises i procent og forskelle i andele i procentpoint. "
              f"{parents} Forældre tælles én gang pr. barn.", "note"),
         Text(municipal_population(ctx, "Tabel 3.3"), "note"),

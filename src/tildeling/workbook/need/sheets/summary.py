@@ -214,7 +214,8 @@ def method_blocks(ctx: Context, allocation: Sheet | None) -> list:
     blocks.append(Text("Tallene er beregnet med den nationale behovsmodel (VIVE 2017) på kommunens egne elever; "
                        "formlerne står i metodebeskrivelsen.", "normal"))
     blocks.append(Text("Forbehold", "subtitle"))
-    model_year = str(ctx.result.coefficients.metadata.get("Skoleår", "") or "").strip()
+    coefs = ctx.result.coefficients                  # None on the district-figures route (a delivery)
+    model_year = str((coefs.metadata if coefs is not None else {}).get("Skoleår", "") or "").strip()
     for line in CAVEATS:
         blocks.append(Text(line.format(year=f" – skoleåret {model_year}" if model_year else ""), "normal"))
     return blocks

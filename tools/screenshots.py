@@ -1,6 +1,6 @@
 """Render result sheets of the demo workbook to PNG for the docs (LibreOffice + pdftoppm, Danish locale).
 
-    python tools/screenshots.py            # writes docs/img/behovsmodel_<sheet>.png
+    python tools/screenshots.py            # writes docs/img/behovsmodel_<sheet>.png and docs/img/absence_<sheet>.png
 
 Each sheet is printed as the user would print it: the other sheets are hidden (not removed – the formulas
 refer to them), LibreOffice recalculates in a Danish locale (1.234.567 and 12,5 %), exports the sheet's print
@@ -24,6 +24,9 @@ from tildeling.workbook.need.demo import make_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEETS = (c.SHEET_SUMMARY, c.SHEET_NEED, c.SHEET_ALLOCATION, c.SHEET_BENCHMARK)
+#: Absence result sheets and their image names in docs/fravaer.md.
+ABSENCE_SHEETS = {"Drilldown": "absence_drilldown", "Hypotesetest": "absence_hypoteser",
+                  "Krydstabeller": "absence_krydstabeller"}
 RESOLUTION = 110   # pixels per inch: an A4 page is about 1,290 pixels wide in landscape
 
 
@@ -75,6 +78,13 @@ def main() -> int:
             name = sheet.lower().replace("ø", "oe").replace("æ", "ae").replace("å", "aa")
             render(demo, sheet, ROOT / "docs" / "img" / f"behovsmodel_{name}.png", d)
             print("skrev", f"docs/img/behovsmodel_{name}.png")
+        from tildeling.workbook.absence.demo import make_absence_demo
+
+        absence = d / "fravaer.xlsx"
+        make_absence_demo(absence)
+        for sheet, name in ABSENCE_SHEETS.items():
+            render(absence, sheet, ROOT / "docs" / "img" / f"{name}.png", d)
+            print("skrev", f"docs/img/{name}.png")
     return 0
 
 

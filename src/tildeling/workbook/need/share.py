@@ -96,7 +96,8 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
 
 
 #: The order of a shared copy: the summary first, the budget, the need and the benchmarks, then the annex.
-SHARED_ORDER = (c.SHEET_SUMMARY, c.SHEET_ALLOCATION, c.SHEET_DEVELOPMENT, c.SHEET_NEED, c.SHEET_BENCHMARK,
+SHARED_ORDER = (c.SHEET_SUMMARY, c.SHEET_ALLOCATION, c.SHEET_DEVELOPMENT, c.SHEET_SCENARIOS, c.SHEET_NEED,
+                c.SHEET_BENCHMARK,
                 c.SHEET_MODEL, c.SHEET_DESCRIPTIVES)
 
 

@@ -80,6 +80,7 @@ class Context:
     district_columns: tuple = ()
     last_year: object = None      # need.development.LastYear
     development: object = None    # need.development.Development
+    scenarios: object = None      # the workbook's tblScenarieIndstillinger (sheets.scenarios.read_scenarios)
 
     @property
     def live(self) -> bool:

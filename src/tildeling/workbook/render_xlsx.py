@@ -100,8 +100,11 @@ _LINE_HEIGHT = {"title": 19, "subtitle": 15, "note": 13.5, "warning": 15, "norma
 
 
 def _wrap_long_lines(ws, sheet: Sheet, tables: dict[str, TableBlock], widths: dict[str, float]) -> None:
-    """Lines of text longer than the tables are wide wrap inside the printed width (merged, taller rows)."""
-    right = max([b.visible_right for b in tables.values()] + [8])
+    """Lines of text longer than the tables are wide wrap inside the printed width (merged, taller rows).
+
+    The width is that of the print area (:func:`print_setup`): the tables' visible columns, at least the banner's
+    – a line wider than the print area would be cut off on paper."""
+    right = _text_right(tables)
     avail = sum(widths.get(get_column_letter(j), 8.43) for j in range(1, right + 1))
     for block in sheet.blocks:
         if not isinstance(block, Text) or block.formula or block.style == "title":
@@ -128,11 +131,16 @@ def protect_sheet(ws) -> None:
     p.selectUnlockedCells = False
 
 
+def _text_right(tables: dict[str, TableBlock]) -> int:
+    """The last column that lines of text use and print: the tables' last visible one, at least the banner's."""
+    return max([b.visible_right for b in tables.values()] + [BANNER_COLUMNS])
+
+
 def print_setup(ws, sheet: Sheet, tables: dict[str, TableBlock]) -> None:
     """A4, one page wide: the print area leaves out hidden helper columns' neighbours beyond the content, the
     header of the longest table repeats on every page, and charts can start on a page of their own."""
     charts = [b for b in sheet.blocks if isinstance(b, Chart)]
-    last_col = max([b.visible_right for b in tables.values()] + [1])
+    last_col = _text_right(tables)
     last_row = max([b.bottom for b in tables.values()] + [b.row for b in sheet.blocks if isinstance(b, Text)]
                    + [1])
     for ch in charts:

@@ -428,6 +428,83 @@ def _phase_in(t: TableView) -> None:
             t.total(tk, per_year[y], why=f"år {y} i alt")
 
 
+# --- Sammenfatning and Scenarier (budget sheets of the shared copy) ---------------------------------------------
+def _codes_by_name(t: TableView) -> dict[str, str]:
+    """District name → code, from the published tables that carry both (Sammenfatning shows names only)."""
+    out: dict[str, str] = {}
+    for name in ("tblFordeling", "tblDistriktsbehov", "tblScenarier", "tblUdvikling"):
+        frame = t.tables.get(name)
+        if frame is not None and {"Distrikt", "Navn"}.issubset(frame.columns):
+            for d, nm in zip(frame["Distrikt"], frame["Navn"]):
+                if norm_key(d) != TOTAL_ROW:
+                    out.setdefault(norm_key(nm), norm_key(d))
+    return out
+
+
+@register("tblSammenfatning", description="Sammenfatning: budget pr. distrikt til udvalget")
+def _summary(t: TableView) -> None:
+    codes = _codes_by_name(t)
+    total_i = None
+    for i, name, _ in t.rows("Distrikt"):
+        if name == TOTAL_ROW:
+            total_i = i
+            continue
+        d = codes.get(name, name)
+        where = f"rækken for distrikt '{name}'"
+        declare_district(t, d)
+        w = unit_text(d)
+        t.count(i, "Elever", n(d), where=where)
+        t.value(i, "Behovsindeks", need_key("indeks", d), where=where)
+        new = t.value(i, "Nyt budget (kr.)", need_key("nyt_budget", d), population=n(d), where=where)
+        if t.once(("need-new-budget", d)):
+            t.depends(new, [E(d), n(d)], why=f"det nye budget følger nøglen ({w})")
+        cur = t.value(i, "Nuværende budget (kr.)", need_key("nuvaerende", d), where=where)
+        ch = t.value(i, "Ændring (kr.)", need_key("sf_aendring", d), population=n(d), where=where)
+        t.linear({ch: 1, new: -1, cur: 1}, why=f"ændring = nyt − nuværende budget ({w})", out=ch)
+        pct = t.value(i, "Ændring (%)", need_key("sf_aendring_pct", d), population=n(d), where=where)
+        t.depends(pct, [new, cur], why=f"ændring i % = nyt / nuværende budget − 1 ({w})")
+        per = t.value(i, "Kr. pr. elev", need_key("sf_kr_pr_elev", d), population=n(d), where=where)
+        t.ratio(per, new, n(d), why=f"kr. pr. elev = nyt budget / elever ({w})")
+    if total_i is not None:
+        t.sum_row(total_i, special={"Behovsindeks": (need_key("sf_indeks_i_alt"), VALUE),
+                                    "Ændring (%)": (need_key("sf_aendring_pct_i_alt"), VALUE),
+                                    "Kr. pr. elev": (need_key("sf_kr_pr_elev_i_alt"), VALUE)})
+
+
+@register("tblScenarieIndstillinger", description="Scenarier: de fire indstillinger (ingen tal om personer)")
+def _scenario_settings(t: TableView) -> None:
+    t.label("Scenarie", "Navn", "Med gulve")
+    for i, key, _ in t.rows("Scenarie"):
+        for col in ("Andel efter elevtal", "Samlet budget (kr.)"):
+            if t.has(col):
+                t.public(need_key("scenarie", key, col), t.shown_number(i, col), label=f"scenarie {key}: {col}")
+                t.value(i, col, need_key("scenarie", key, col), where=f"scenarie {key}")
+
+
+@register("tblScenarier", description="Scenarier: budget pr. distrikt under fire indstillinger")
+def _scenarios(t: TableView) -> None:
+    t.label("Navn")
+    scen = [c for c in t.columns if c.startswith("Scenarie ") and c.endswith("(kr.)")]
+    for i, d, where in district_rows(t):
+        declare_district(t, d)
+        w = unit_text(d)
+        cur = t.value(i, "Nuværende budget (kr.)", need_key("nuvaerende", d), where=where) \
+            if t.has("Nuværende budget (kr.)") else None
+        for col in scen:
+            s = col[len("Scenarie "):-len(" (kr.)")]
+            b = t.value(i, col, need_key("scenarie_budget", d, s), population=n(d), where=where)
+            if t.once(("need-scenario", d, s)):
+                t.depends(b, [E(d), n(d)], why=f"scenarie {s} følger nøglen og elevtallet ({w})")
+            ch_col = f"Ændring {s} (kr.)"
+            if t.has(ch_col):
+                ch = t.value(i, ch_col, need_key("scenarie_aendring", d, s), population=n(d), where=where)
+                if cur is not None:
+                    t.linear({ch: 1, b: -1, cur: 1}, why=f"ændring = scenarie {s} − nuværende budget ({w})", out=ch)
+    i = total_row(t)
+    if i is not None:
+        t.sum_row(i)
+
+
 # --- Udvikling (last year against this year) --------------------------------------------------------------------
 @register("tblUdvikling", description="Udvikling fra sidste år: elever, nøgle og budget sidste år og i år")
 def _development(t: TableView) -> None:

@@ -272,14 +272,19 @@ def _render_table(ws, sheet_name: str, b: TableBlock, cached: dict, widths: dict
 def _add_chart(ws, ch: Chart, b: TableBlock) -> None:
     """A native column chart of table ``b``; ``bar_line`` draws the last series as markers."""
     bar = BarChart()
-    bar.type = "col"
-    bar.title = ch.title
+    bar.type = "bar" if ch.kind == "hbar" else "col"
+    bar.title = ch.title or None
+    if ch.kind == "hbar":   # horizontal bars: the categories read top-down in the table's order
+        bar.x_axis.scaling.orientation = "maxMin"
+        bar.x_axis.tickLblPos = "low"          # the names at the left edge, clear of negative bars
+        bar.legend = None
     bar.y_axis.title = ch.y_title
     bar.y_axis.numFmt = ch.number_format
     bar.y_axis.delete = False
     bar.x_axis.delete = False
     bar.width, bar.height = ch.width_cm, ch.height_cm
-    bar.legend.position = "b"
+    if bar.legend is not None:
+        bar.legend.position = "b"
     columns = list(b.frame.columns)
     cats = Reference(ws, min_col=b.left + columns.index(ch.categories), min_row=b.first_row, max_row=b.last_row)
     series = list(ch.series)

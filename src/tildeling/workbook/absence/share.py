@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.styles import Alignment, Font
 
+from ... import danish as dk
 from ...absence.analysis import AbsenceResult, analyse
 from ...errors import InputError
 from ...privacy import check_threshold
@@ -58,7 +59,7 @@ def shared_workbook(res: AbsenceResult, threshold: int | None = None) -> openpyx
     _guide(ws, n)
     removed = [*c.PERSONAL_SHEETS, *c.PUPIL_LEVEL_SHEETS]
     ws.insert_rows(2)
-    ws["A2"] = (f"DELBAR KOPI lavet {_dt.date.today():%d-%m-%Y}: uden elevrækker og personoplysninger "
+    ws["A2"] = (f"DELBAR KOPI lavet {dk.long_date(_dt.date.today())}: uden elevrækker og personoplysninger "
                 f"(fjernet: {', '.join(removed)}). Analysen kan ikke køres igen fra denne kopi. "
                 f"Kontrolleret for små tal med grænsen {n}. {legend(n)}")
     ws["A2"].font = Font(bold=True, color="C00000")

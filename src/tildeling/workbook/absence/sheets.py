@@ -14,11 +14,14 @@ import pandas as pd
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
+from ... import danish as dk
 from ...absence.analysis import AbsenceResult
 from ...privacy import SECONDARY_MARKER, DisclosureError, findings_message, primary_marker, suppress, suppression_mask
 from . import contract as c
-from ._write import NOTE_FONT, VERDICT_FILL, _banner, _print_setup, _title, _widths, _write_frame
+from ._write import (NOTE_FONT, VERDICT_FILL, _banner, _print_setup, _title, _total_row, _widths, _write_frame,
+                     protect_result_sheet)
 from .template import _drill_sheet, _drilldata_sheet, _lists_sheet, _set_modeltype
 
 __all__ = ["write_results", "render_results", "result_tables", "shared_tables", "legend"]
@@ -37,6 +40,15 @@ TBL_DRILLDATA = "tblDrilldata"
 
 _HYP_SHORT = [c.HYP_TEXT, c.HYP_FACTOR, "Vurdering", "Justeret forskel (procentpoint)", "Justeret odds-ratio",
               "Justeret p-værdi"]
+
+#: Rows one crosstab chart takes (6,5 cm and a gap), and rows one crosstab takes (title, a header of 3 rows
+#: height, Nej, Ja, I alt and a gap).
+CHART_ROWS = 16
+CROSSTAB_ROWS = 10
+#: A row of 15 points in cm, and the rows a landscape A4 page holds at 100 % between margins of 0,75" (scaling a
+#: sheet to fit its width only shrinks rows, so at least this many fit).
+ROW_CM = 15 * 2.54 / 72
+ROWS_PER_PAGE = int((21.0 - 2 * 0.75 * 2.54) / ROW_CM)
 
 
 def legend(threshold: int) -> str:
@@ -119,7 +131,7 @@ def shared_tables(res: AbsenceResult, threshold: int | None = None, inputs: dict
 
 def _overview(ws, res: AbsenceResult, tables: dict, n: int):
     _title(ws, "Fraværsanalyse – resultat",
-           f"Kørt {_dt.datetime.now():%d-%m-%Y %H:%M}. Tal for under {n} elever vises ikke.")
+           f"Kørt {dk.long_datetime(_dt.datetime.now())}. Tal for under {n} elever vises ikke.")
     r0, last = _write_frame(ws, tables[TBL_OVERVIEW], 4, 1, table=TBL_OVERVIEW)
     for r in range(r0, last + 1):
         label = ws.cell(row=r, column=1).value
@@ -164,7 +176,8 @@ def _hypotheses_sheet(ws, res: AbsenceResult, tables: dict, n: int):
            "konfidensinterval (KI). Justeret = korrigeret for de andre faktorer (logistisk regression). "
            f"Relevansgrænse: {c.pct(res.inputs.settings[c.SET_MARGIN])} procentpoint. " + res.model_note)
     h = tables[TBL_HYPOTHESES]
-    fmts = {"Bekymrende fravær med faktoren": "share", "Bekymrende fravær uden faktoren": "share",
+    fmts = {"Elever": "#,##0", "Elever med faktoren": "#,##0",
+            "Bekymrende fravær med faktoren": "share", "Bekymrende fravær uden faktoren": "share",
             "Gns. fravær med faktoren (%)": "pct", "Gns. fravær uden faktoren (%)": "pct"}
     for col in h.columns:
         if "forskel" in col.lower():
@@ -187,35 +200,58 @@ def _hypotheses_sheet(ws, res: AbsenceResult, tables: dict, n: int):
     for j in range(1, len(h.columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 12
     _widths(ws, {"A": 40, "B": 24, "C": 15, get_column_letter(vcol): 13, get_column_letter(vcol + 1): 70})
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=vcol + 1)   # the long note wraps on the page
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[2].height = 45
     ws.freeze_panes = "C5"
+    ws.print_title_cols = "A:B"      # the hypothesis and the factor on every printed page
+    ws.print_title_rows = "4:4"
 
-def _crosstab_sheet(ws, res: AbsenceResult, tables: dict, n: int):
+def _crosstab_sheet(ws, res: AbsenceResult, tables: dict, n: int, shared: bool = False):
     _title(ws, "Krydstabeller – faktor mod fraværsgrupper",
            "Antal elever og andel af rækken i hver fraværsgruppe (samlet fravær i perioden). χ²-test for sammenhæng; "
            f"Cramérs V måler styrken (0 = ingen, 1 = fuld). Sorteret efter styrke. {legend(n)}")
     strongest = {t.factor for t in res.strongest}
     row = 4
     chart_rows = []
+    page_top = 1
     for k, t in enumerate(res.crosstabs, start=1):
+        # a table is never split: title, header (45 points = 3 rows), two rows, I alt and a gap
+        if row - page_top + CROSSTAB_ROWS > ROWS_PER_PAGE:
+            ws.row_breaks.append(Break(id=row - 1))
+            page_top = row
         name = TBL_CROSSTAB.format(k)
         table = tables[name]
         complete = all(isinstance(v, (int, float, np.integer, np.floating)) for v in
                        table[list(c.BANDS) + ["I alt"]].to_numpy().ravel())
         p_txt = "p < 0,001" if t.p < 0.001 else f"p = {c.pct(t.p, 3)}" if not np.isnan(t.p) else "p kan ikke beregnes"
         v_txt = c.pct(t.cramers_v, 2) if not np.isnan(t.cramers_v) else "–"
-        if complete:
+        if complete or not shared:   # the analyst's own workbook holds the pupils anyway
             head = (f"{t.factor}: Cramérs V = {v_txt}, χ² = {c.pct(t.chi2, 1) if not np.isnan(t.chi2) else '–'} "
                     f"({t.dof} frihedsgrader), {p_txt}, {t.n} elever")
-        else:   # χ² and V would give hidden cells away
+        else:   # in a shared copy χ² and V would give hidden cells away
             head = f"{t.factor}: χ², Cramérs V og antal er udeladt, fordi tabellen har skjulte tal"
         ws.cell(row=row, column=1, value=head + (" – blandt de stærkeste" if t.factor in strongest else "")
                 ).font = Font(bold=True)
         pct_cols = [col for col in table.columns if str(col).startswith("Andel ")]
-        r0, last = _write_frame(ws, table, row + 1, 1, formats={k2: "0.0%" for k2 in pct_cols}, table=name)
+        count_cols = list(c.BANDS) + ["I alt"]
+        r0, last = _write_frame(ws, table, row + 1, 1, formats={k2: "0.0%" for k2 in pct_cols} |
+                                {k2: "#,##0" for k2 in count_cols}, table=name)
+        if not shared:   # I alt under the table (the shared copy has no figures outside its tables)
+            counts = t.counts.copy()
+            counts["I alt"] = counts.sum(axis=1)
+            sums = counts.sum(axis=0)
+            n_all = float(sums["I alt"])
+            small_sum = (sums > 0) & (sums < n)
+            shares = [None if small_sum[b] or n_all < n or not n_all else float(sums[b]) / n_all for b in c.BANDS]
+            _total_row(ws, last + 1, [primary_marker(n) if small_sum[k2] else int(sums[k2]) for k2 in counts.columns]
+                       + shares, ["#,##0"] * len(counts.columns) + ["0.0%"] * len(shares))
         if t.factor in strongest:
             chart_rows.append((t, r0))
-        row = last + 3
-    # Charts for the strongest relations (100 % stacked bars over the row percentages)
+        row = last + 4
+    # Charts for the strongest relations (100 % stacked bars over the row percentages), below the tables on
+    # pages of their own, two to a page: no chart is cut by a page break
+    first_chart_row = row + 1
     for k, (t, r0) in enumerate(chart_rows):
         ch = BarChart()
         ch.type = "bar"
@@ -228,9 +264,14 @@ def _crosstab_sheet(ws, res: AbsenceResult, tables: dict, n: int):
         ch.x_axis.delete = False
         ch.y_axis.delete = False
         ch.y_axis.numFmt = "0%"
-        ch.height, ch.width = 6.5, 16
-        ws.add_chart(ch, f"L{4 + k * 14}")
+        ch.height, ch.width = 6.5, 22
+        at = first_chart_row + k * CHART_ROWS
+        if k % 2 == 0:
+            ws.row_breaks.append(Break(id=at - 1))
+        ws.add_chart(ch, f"A{at + 1}")   # a blank row under the break: the frame stays on its page
     _widths(ws, {"A": 36, "B": 11, "C": 11, "D": 11, "E": 13, "F": 9, "G": 13, "H": 13, "I": 13, "J": 15})
+    end = first_chart_row + (len(chart_rows) + 1) // 2 * 2 * CHART_ROWS if chart_rows else row
+    ws.print_area = f"A1:J{end}"   # the tables' columns: the long titles do not widen the page
 
 def _trend_sheet(ws, res: AbsenceResult, tables: dict, n: int):
     _title(ws, "Tendens – fravær pr. skole og måned (%)",
@@ -248,22 +289,33 @@ def _trend_sheet(ws, res: AbsenceResult, tables: dict, n: int):
     ch.x_axis.delete = False
     ch.y_axis.delete = False
     ch.height, ch.width = 10, 24
+    chart_rows = int(ch.height / ROW_CM) + 2
+    if last + 2 + chart_rows > ROWS_PER_PAGE:   # table and chart do not fit on a page: the chart starts the next
+        ws.row_breaks.append(Break(id=last + 2))
     ws.add_chart(ch, f"A{last + 3}")
     ws.column_dimensions["A"].width = 12
     for j in range(2, len(tr.columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 14
     ws.row_dimensions[4].height = 30
 
-def _segments_sheet(ws, res: AbsenceResult, tables: dict, n: int):
+def _segments_sheet(ws, res: AbsenceResult, tables: dict, n: int, shared: bool = False):
     _title(ws, "Segmenter – elever med bekymrende fravær fordelt på årsag",
            "Hver elev med bekymrende fravær får kategorien fra den første regel (laveste prioritet), der passer. "
            + legend(n))
     r0, last = _write_frame(ws, tables[TBL_SEGMENT_RULES], 4, 1, table=TBL_SEGMENT_RULES)
     row = last + 2
     for title, name in (("Pr. skole", TBL_SEGMENTS_SCHOOL), ("Pr. klassetrin", TBL_SEGMENTS_GRADE)):
+        if title == "Pr. klassetrin":   # its own page: the heading is not left alone at the foot of a page
+            ws.row_breaks.append(Break(id=row - 1))
         ws.cell(row=row, column=1, value=title).font = Font(bold=True, size=12)
-        r0, last = _write_frame(ws, tables[name], row + 1, 1, table=name)
-        row = last + 2
+        shown = tables[name]
+        r0, last = _write_frame(ws, shown, row + 1, 1, formats={k: "#,##0" for k in shown.columns[1:]}, table=name)
+        if not shared:   # I alt = 'Placeret i kategorien' above; a category of 1 … n − 1 pupils hidden
+            counts = (res.segments_by_school if title == "Pr. skole" else res.segments_by_grade)[0]
+            sums = counts.sum(axis=0)
+            _total_row(ws, last + 1, [primary_marker(n) if 0 < v < n else int(v) for v in sums],
+                       ["#,##0"] * len(sums))
+        row = last + 3
     _widths(ws, {"A": 20, "B": 18, "C": 14, "D": 14, "E": 14, "F": 12, "G": 18, "H": 12})
 
 def _caseworker_sheet(ws, res: AbsenceResult, tables: dict, n: int):
@@ -336,7 +388,10 @@ def write_results(wb: openpyxl.Workbook, res: AbsenceResult, *, shared: bool = F
     for name, fn in writers:
         ws = wb.create_sheet(name)
         ws.sheet_properties.tabColor = "1F4E78"
-        fn(ws, res, tables, n)
+        if fn in (_crosstab_sheet, _segments_sheet):
+            fn(ws, res, tables, n, shared=shared)
+        else:
+            fn(ws, res, tables, n)
         written.append(ws)
     ws = _drill_sheet(wb, threshold=n, shared=shared)
     ws.sheet_properties.tabColor = "70AD47"
@@ -356,6 +411,10 @@ def write_results(wb: openpyxl.Workbook, res: AbsenceResult, *, shared: bool = F
             written.append(ws)
     _set_modeltype(wb)
     _print_setup(written)
+    for ws in written:   # result sheets: protected without a password; the drill-down's choices stay open
+        if ws.title in (c.SHEET_LISTS,):
+            continue
+        protect_result_sheet(ws, open_cells=("B4", "B5", "B6") if ws.title == c.SHEET_DRILL else ())
     wb.active = wb.sheetnames.index(c.SHEET_OVERVIEW)
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == c.SHEET_OVERVIEW

@@ -5,24 +5,26 @@ the original package is copied, so no pupil-level sheet, hidden sheet, pivot
 cache, defined name or external link can travel along. Small numbers of persons
 are suppressed (see :mod:`tildeling.privacy`: counts of 1 … N−1 as ``<N``, what
 is computed from them left out, secondary cells ``..``), values are static (no
-formulas that would need the input sheets), and a first sheet says that it is a
-shared version. The rendered file is audited by the disclosure checker
-(:mod:`tildeling.workbook.audit`) and only saved if it passes.
+formulas that would need the input sheets). It opens on Sammenfatning (one page for the city council); the technical
+sheets follow as an annex in plain words, and a last sheet says that it is a shared version. The rendered
+file is audited by the disclosure checker (:mod:`tildeling.workbook.audit`) and only saved if it passes.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
+from ... import danish as dk
 from ...errors import InputError
 from ...privacy import check_threshold
 from . import contract as c
 from .sheets import RunInfo, legend
+from .sheets.common import head_text
 from .reader import NeedInputs, read_need_inputs
 from ..audit import save_cleared
 from ..render_xlsx import PERSONAL_FILL, STYLES, render_sheets
@@ -59,9 +61,10 @@ def share_workbook(path, out, *, threshold=None, progress=None) -> Path:
 
 def shared_package(inputs: NeedInputs, *, fingerprint: str, threshold: int) -> bytes:
     """The shared copy as the bytes of an .xlsx package (not yet audited)."""
-    info = RunInfo(started=date.today().isoformat(), fingerprint=fingerprint,
+    info = RunInfo(started=datetime.now().isoformat(timespec="seconds"), fingerprint=fingerprint,
                    coefficient_source=inputs.coefficient_source, settings={}, warnings=[])
     result, _, sheets = compute(inputs, info=info, shared=True, threshold=threshold)
+    sheets = shared_order(sheets)
     none = int(result.without_district)
     if 0 < none < threshold:   # every pupil count is shown: Tabel 4.1 minus the districts would give them away
         raise InputError(f"Den delbare kopi kan ikke laves: {none} {'elev' if none == 1 else 'elever'} i 0.-9. "
@@ -69,10 +72,12 @@ def shared_package(inputs: NeedInputs, *, fingerprint: str, threshold: int) -> b
                          "distrikternes ville vise dem. Giv eleverne et distrikt (kolonnen Distrikt), eller tag dem ud "
                          "af elevdataene, før du deler.")
     wb = Workbook()
-    ws = wb.active
-    ws.title = SHARED_NOTE_SHEET
+    wb.remove(wb.active)
+    render_sheets(wb, sheets)
+    ws = wb.create_sheet(SHARED_NOTE_SHEET)
+    head = head_text(inputs.settings.get("Kommune"), inputs.settings.get("Budgetaar"), inputs.settings.get("Skoleaar"))
     lines = [
-        ("title", f"Delt version – {inputs.settings['Kommune']}, skoleåret {inputs.settings['Skoleaar']}"),
+        ("title", f"Delt version – {head}" if head else "Delt version"),
         *([("banner", c.DEMO_BANNER), ("warning", c.DEMO_BANNER_NOTE)] if inputs.demo else []),
         ("normal", "Denne projektmappe er en delbar kopi af resultaterne af den socioøkonomiske behovsmodel."),
         ("normal", "Den indeholder ingen oplysninger om enkelte elever (intet elevark, ingen ElevID)."),
@@ -81,7 +86,9 @@ def shared_package(inputs: NeedInputs, *, fingerprint: str, threshold: int) -> b
                    "regnes ud fra totaler eller andre tabeller, er flere tal skjult (Danmarks Statistiks praksis)."),
         ("normal", legend(threshold)),
         ("normal", "Tallene er faste værdier. Ændringer af budgettet skal laves i den oprindelige projektmappe."),
-        ("note", f"Lavet {date.today().isoformat()} af tildeling {info.version} fra en projektmappe med "
+        ("normal", "Første ark, Sammenfatning, er én side til udvalget. Bagest står to bilag med modellen og "
+                   "elevernes baggrund."),
+        ("note", f"Lavet {dk.long_date(date.today())} af tildeling {info.version} fra en projektmappe med "
                  f"fingeraftryk {info.fingerprint}. Kontrolleret for små tal med grænsen {threshold}."),
     ]
     for i, (style, text) in enumerate(lines, start=1):
@@ -95,7 +102,10 @@ def shared_package(inputs: NeedInputs, *, fingerprint: str, threshold: int) -> b
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    render_sheets(wb, sheets)
+    ws.sheet_properties.tabColor = "70AD47"
+    wb.active = 0                               # it opens on Sammenfatning
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = sheet.title == wb.worksheets[0].title
     wb.properties.title = "Delt version – socioøkonomisk fordeling"
     wb.properties.creator = "tildeling"
     buf = io.BytesIO()
@@ -119,6 +129,17 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, threshold=None, p
     save_cleared(out, data, threshold=n, pupil_ids=ids)
     say(f"Skrev den delbare kopi: {out}")
     return out
+
+
+#: The order of a shared copy: the summary first, the budget, the need and the benchmarks, then the annex.
+SHARED_ORDER = (c.SHEET_SUMMARY, c.SHEET_ALLOCATION, c.SHEET_DEVELOPMENT, c.SHEET_SCENARIOS, c.SHEET_NEED,
+                c.SHEET_BENCHMARK,
+                c.SHEET_MODEL, c.SHEET_DESCRIPTIVES)
+
+
+def shared_order(sheets: list) -> list:
+    rank = {name: i for i, name in enumerate(SHARED_ORDER)}
+    return sorted(sheets, key=lambda s: rank.get(s.name, len(rank)))
 
 
 def assert_kind(path) -> str:

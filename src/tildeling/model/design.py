@@ -61,7 +61,7 @@ def _convert_object(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
             reasons[k] = str(exc)
             continue
         converted[k] = np.nan if x is None else x
-    out = np.where(codes >= 0, converted[np.maximum(codes, 0)], np.nan)
+    out = np.append(converted, np.nan)[codes]   # code -1 (a blank cell) picks the NaN at the end
     bad = {int(i): reasons[int(codes[i])] for i in np.flatnonzero(codes >= 0) if int(codes[i]) in reasons} \
         if reasons else {}
     return out.astype("float64"), bad

@@ -324,6 +324,8 @@ def test_rerun_after_renaming_a_result_sheet(sheet, need_book, cli):
     wb = read_parts(need_book)["xl/workbook.xml"].decode()
     assert f'name="{sheet} 2024"' in wb and f'name="{sheet}"' in wb
     assert "omdøbt" in result.err
+    log = table(need_book, "tblKoerselslog")
+    assert any(f"{sheet} 2024" in str(v) and "omdøbt til" in str(v) for v in log["Værdi"])
     # and the file is still a workbook every reader accepts, a third run too
     assert cli("run", need_book, "--quiet").code == 0
     names = table_names(need_book)

@@ -73,7 +73,7 @@ def cmd_share(args) -> int:
     if Path(out).resolve() == Path(args.file).resolve():
         raise InputError("Den delbare kopi skal have et andet filnavn end originalen.")
     source = open_workbook(args.file)
-    if assert_kind(source.data) == "fravaer":
+    if assert_kind(source.data, source.name) == "fravaer":
         from ..workbook.absence import share
 
         share(source, out)

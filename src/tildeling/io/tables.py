@@ -24,10 +24,16 @@ def read_table(path, sheet: str | None = None, columns=None) -> tuple[pd.DataFra
     reported by the validation that needs it). Parquet and CSV skip the other columns while
     reading, which is what keeps ``tildeling fit`` on the national data small.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"Filen '{path}' findes ikke.")
+    from .files import check_package, check_readable
+
+    path = check_readable(Path(path))
     suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"Filen {path.name} kan ikke læses ({exc.strerror or exc}).") from None
+        check_package(data, path.name, suffix)
     try:
         if suffix == ".parquet":
             if columns is not None:

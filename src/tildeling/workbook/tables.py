@@ -159,9 +159,8 @@ def scan_sheet(data: bytes) -> SheetCells:
     """
     out = SheetCells()
     p = _prefix(data)
-    has_error = data.find(b't="e"') >= 0 or data.find(b"t='e'") >= 0 or (
-        data.find(b"t =") >= 0 and _ERROR_ATTR.search(data) is not None)
-    has_formula = data.find(b"<" + p + b"f>") >= 0 or data.find(b"<" + p + b"f ") >= 0
+    has_error = data.find(b't="e"') >= 0 or data.find(b"t='e'") >= 0
+    has_formula = data.find(b"</" + p + b"f>") >= 0   # every formula cell with a formula text closes it
     if not (has_error or has_formula):
         return out
     token = re.compile(rb"<(/?)" + re.escape(p) + rb"(row|c|f|v|is)\b([^>]*?)(/?)>")
@@ -257,8 +256,13 @@ def rows_below(data: bytes, last_row: int, min_col: int, max_col: int, shared_st
     cell_re = re.compile(rb"<" + p + rb"c\b([^>]*?)(/?)>(.*?)</" + p + rb"c>|<" + p + rb"c\b([^>]*?)/>", re.S)
     end_tag = b"</" + prefix + b"row>"
     out: list[int] = []
-    pos = 0
     target = last_row + 1
+    last = data.rfind(b"<" + prefix + b"row ")       # rows are in order: the last one is near the end
+    m = re.match(rb"<" + p + rb"row\b[^>]*?\br\s*=\s*[\"'](\d+)[\"']", data[last:last + 512]) if last >= 0 else None
+    if m is None or int(m.group(1)) < target:
+        return out
+    pos = max(0, data.rfind(b'r="%d"' % last_row) - 64)  # start at the table's last row
+    pos = pos if pos > 0 else 0
     while len(out) < limit:
         lt = _find_row(data, prefix, target, pos)
         if lt < 0:
@@ -370,6 +374,9 @@ def damaged_package(data: bytes, name: str, exc: BaseException) -> InputError:
 
     from ..io.files import damaged_message
 
+    crc = re.search(r"Bad CRC-32 for file '([^']+)'", str(exc))
+    if crc:
+        return InputError(damaged_message(name, f"delen '{crc.group(1)}' har en forkert kontrolsum (CRC-fejl)"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             for part in z.namelist():

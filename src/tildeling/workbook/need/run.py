@@ -135,7 +135,16 @@ def run_package(data: bytes, name: str, *, progress: Callable[[str], None] | Non
     remove = [] if c.SHEET_PUPIL_RESULTS in names else [c.SHEET_PUPIL_RESULTS]
     notes: list[str] = []
     new = graft_sheets(data, rendered, names, cached, remove=remove, notes=notes)
-    info.warnings = list(info.warnings) + notes
+    if notes:  # a kept sheet's table was renamed: say so on Kørselslog too (rare; render once more)
+        from ..layout import place
+        from .sheets.common import Context
+        from .sheets.log import log_sheet
+
+        info.warnings = list(info.warnings) + notes
+        ctx = Context(result, alloc, info, inputs.settings["Kommune"], inputs.settings["Skoleaar"], False)
+        sheets = [place(log_sheet(ctx)) if s.name == c.SHEET_LOG else s for s in sheets]
+        rendered, cached = render_package(sheets)
+        new = graft_sheets(data, rendered, names, cached, remove=remove)
     return new, result, alloc, sheets, info
 
 

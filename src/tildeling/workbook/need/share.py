@@ -73,7 +73,7 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
     return out
 
 
-def assert_kind(path) -> str:
+def assert_kind(path, name: str | None = None) -> str:
     """'behovsmodel', 'fravaer' or '' – the workbook's ``Modeltype`` (``path``: a path or the file's bytes)."""
     from ..graft import _Package
     from ..tables import damaged_package, defined_names
@@ -82,6 +82,6 @@ def assert_kind(path) -> str:
     try:
         names = defined_names(_Package(data))
     except Exception as exc:  # noqa: BLE001 - a package we cannot read
-        raise damaged_package(data, "projektmappen" if isinstance(path, (bytes, bytearray)) else Path(path).name,
-                              exc) from None
+        label = name or ("projektmappen" if isinstance(path, (bytes, bytearray)) else Path(path).name)
+        raise damaged_package(data, label, exc) from None
     return names.get(c.KIND_NAME, "").strip('"')

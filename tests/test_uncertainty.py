@@ -47,6 +47,7 @@ def test_benchmark_interval_by_hand():
     assert hi[0] == pytest.approx(2 + Z95 * np.sqrt(0.7))
     assert verdict[0] == ABOVE and verdict[1] == WITHIN and verdict[2] == ""
     assert benchmark_interval([0], [5.0], [4.0])[3][0] == BELOW          # −5 ± 3.92: below
+    assert benchmark_interval([np.nan], [5.0], [4.0])[3][0] == ""        # a hidden actual count: no verdict
 
 
 def test_external_interval_in_apply_equals_the_formula(muni, demo):

@@ -51,7 +51,7 @@ def _write_frame(frame, path: Path) -> None:
 # ------------------------------------------------------------------- fit
 def cmd_fit(args) -> int:
     from ..catalogue import NATIONAL_SPEC
-    from ..io.tables import read_table
+    from ..io.tables import read_table, release_memory
     from ..io.coefficients import read_coefficients
     from ..io.coefficients import write_coefficients
     from ..model.national import fit_columns, fit_national, model_rows
@@ -67,6 +67,7 @@ def cmd_fit(args) -> int:
     # Take the rows of grades 0-9 here and let go of the full table before the design matrix is
     # built: on the national data that keeps the whole command under 1 GB.
     pupils, source, excluded = model_rows(pupils, source)
+    release_memory()
     model = fit_national(pupils, spec, source=source, school_year=args.skoleaar, excluded_grade10=excluded,
                          data_source=args.datakilde or Path(args.data).name, progress=say)
     for w in model.fit.warnings:

@@ -13,7 +13,19 @@ import pandas as pd
 
 from ..errors import InputError, Source
 
-__all__ = ["read_table"]
+__all__ = ["read_table", "release_memory"]
+
+
+def release_memory() -> None:
+    """Hand the memory of freed Arrow buffers back to the system.
+
+    The numeric columns read from Parquet are views of Arrow buffers; when a caller drops
+    them (``fit`` keeps only the rows of grades 0-9), Arrow's allocator keeps the memory
+    unless told to release it.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def read_table(path, sheet: str | None = None, columns=None) -> tuple[pd.DataFrame, Source]:
@@ -37,7 +49,6 @@ def read_table(path, sheet: str | None = None, columns=None) -> tuple[pd.DataFra
     try:
         if suffix == ".parquet":
             if columns is not None:
-                import pyarrow as pa
                 import pyarrow.parquet as pq
 
                 wanted = {str(c).strip().lower() for c in columns}
@@ -46,7 +57,7 @@ def read_table(path, sheet: str | None = None, columns=None) -> tuple[pd.DataFra
                 # column by column, freeing each Arrow column once converted: half the peak memory
                 frame = table.to_pandas(self_destruct=True, split_blocks=True)
                 del table
-                pa.default_memory_pool().release_unused()   # hand Arrow's freed buffers back to the system
+                release_memory()
                 return frame, Source(f"Filen {path.name}", first_row=1)
             return pd.read_parquet(path), Source(f"Filen {path.name}", first_row=1)
         if suffix in (".csv", ".txt"):

@@ -21,6 +21,7 @@ from ..spec import ModelSpec
 from .coefficients import CoefficientTable
 from .design import check_required_columns, design_matrix, numeric_column, outcome
 from .fit import LogitFit, fit_logit
+from ._rows import map_segments
 from .power import Power, explanatory_power
 from .weights import RelativeWeights, relative_weights
 
@@ -139,7 +140,7 @@ def fit_national(
     weights = relative_weights(X, fit, y)
     say("Beregner forklaringskraft …")
     power = explanatory_power(y, fit.fitted)
-    means = X.mean(axis=0)
+    means = np.sum(map_segments(lambda a, b: X[a:b].sum(axis=0), len(X)), axis=0) / len(X)
     means[0] = y.mean()  # the intercept row carries the national rate
     display = {}
     for var in spec:

@@ -43,7 +43,8 @@ def benchmark_interval(actual, expected, variance):
     diff, lower, upper : ndarray
         In pupils (divide by n_d for percentage points of the rate).
     verdict : ndarray of str
-        :data:`ABOVE`, :data:`BELOW` or :data:`WITHIN` (empty where V_d = 0: no pupils).
+        :data:`ABOVE`, :data:`BELOW` or :data:`WITHIN` (empty where V_d = 0 – no pupils – or where the
+        actual count is unknown, NaN).
     """
     a = np.asarray(actual, dtype=float)
     e = np.asarray(expected, dtype=float)
@@ -52,7 +53,7 @@ def benchmark_interval(actual, expected, variance):
     half = Z95 * np.sqrt(np.clip(v, 0.0, None))
     lower, upper = diff - half, diff + half
     verdict = np.where(lower > 0, ABOVE, np.where(upper < 0, BELOW, WITHIN)).astype(object)
-    verdict[~(v > 0)] = NO_PUPILS
+    verdict[~(v > 0) | ~np.isfinite(diff)] = NO_PUPILS    # no pupils, or the actual count is unknown (hidden)
     return diff, lower, upper, verdict
 
 

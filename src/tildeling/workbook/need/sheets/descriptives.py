@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
@@ -19,8 +20,9 @@ def descriptives_sheet(ctx: Context) -> Sheet:
     ddesc = result.district_descriptives.copy()
     share = (desc["Enhed"] == "Andel").to_numpy() if len(desc) else np.zeros(0, dtype=bool)
     diff = "Forskel (i enheden)"
-    if len(desc):
-        desc[diff] = np.where(share, desc[diff].astype(float) * 100, desc[diff].astype(float))
+    if len(desc):   # shares' differences in points; a hidden cell (a delivery's '..') stays as it is
+        number = pd.to_numeric(desc[diff], errors="coerce")
+        desc[diff] = desc[diff].astype(object).where(~(share & number.notna().to_numpy()), number * 100)
     desc_rows = {name: [PCT if s else DEC2 for s in share] for name in ("Kommunen", "Hele landet")}
     desc_rows[diff] = [PP if s else DEC2 for s in share]
     district_rows = {name: [PCT if s else DEC2 for s in share] for name in ddesc.columns[2:]}

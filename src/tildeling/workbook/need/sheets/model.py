@@ -40,15 +40,21 @@ def model_sheet(ctx: Context) -> Sheet:
              "variablenes betydning (relative vægte, % af forklaringskraften).", "note"),
         TableBlock(c.TBL_FIT, fit, {}, widths={"Nøgletal": 30, "Værdi": 60}),
         Text("Forklaringskraft (Tabel 3.2): andel af de faktiske modtagere blandt de 10 % med lavest og højest "
-             "sandsynlighed. Uden information ville begge være 10 %.", "subtitle"),
+             "sandsynlighed. Uden information ville begge være 10 %. Kommunens tal bruger kommunens egne 10 % af "
+             "eleverne, landets tal landets.", "subtitle"),
         Text(municipal_population(ctx, "Forklaringskraften (Tabel 3.2)"), "note"),
         TableBlock(c.TBL_POWER, power, {"10 % med laveste sandsynlighed": PCT,
                                          "10 % med højeste sandsynlighed": PCT, "AUC": DEC3}),
     ]
     if not shared:
         dec = p.deciles
-        model_blocks.append(TableBlock(c.TBL_DECILES, dec, formats_for(dec), title="Deciler af forudsagt "
-                                                                                      "sandsynlighed (kommunen)"))
+        fm = formats_for(dec)
+        actual = dec["Faktiske"].to_numpy(dtype=float)
+        if (actual != np.round(actual)).any():   # tied pupils split between two deciles: 12,5 is not 13
+            fm["Faktiske"] = "#,##0.0"
+        model_blocks.append(TableBlock(c.TBL_DECILES, dec, fm, title="Deciler af forudsagt sandsynlighed "
+                                                                     "(kommunen; lige store sandsynligheder på en "
+                                                                     "decilgrænse deles mellem decilerne)"))
     if weights is not None:
         model_blocks.append(TableBlock(c.TBL_WEIGHTS, weights, {"Relativ vægt": PCT,
                                                                 "Relativ vægt (variabel i alt)": PCT},

@@ -113,6 +113,7 @@ def parse_number(text: str, *, percent: bool = False) -> float:
     Anything else (``"1.234.5"``, ``"12,34,56"``, ``"abc"``) raises :class:`NumberError` – never a guess.
     """
     raw = str(text)
+    shown = raw.strip() if len(raw.strip()) <= 60 else raw.strip()[:59] + "…"
     s = raw.strip().replace("\u2212", "-")
     scale = 1.0
     if percent and s.endswith("%"):
@@ -125,7 +126,7 @@ def parse_number(text: str, *, percent: bool = False) -> float:
     s = _SPACES.sub(" ", s)
     if " " in s:
         if not re.fullmatch(r"[1-9]\d{0,2}(?: \d{3})+(?:[,.]\d+)?", s):
-            raise NumberError(f"'{raw.strip()}' er ikke et tal")
+            raise NumberError(f"'{shown}' er ikke et tal")
         s = s.replace(" ", "")
         if "." in s and "," not in s:
             # "2 500 000.75": the dot can only be a decimal sign here
@@ -140,9 +141,9 @@ def parse_number(text: str, *, percent: bool = False) -> float:
             t = t.replace(",", ".")  # the exponent form: "2,5E3"
             value = sign * float(t) * scale
             if not math.isfinite(value):
-                raise NumberError(f"'{raw.strip()}' er et alt for stort tal")
+                raise NumberError(f"'{shown}' er et alt for stort tal")
             return value
-    raise NumberError(f"'{raw.strip()}' er ikke et tal")
+    raise NumberError(f"'{shown}' er ikke et tal")
 
 
 def cell_number(value, *, percent: bool = False) -> float | None:

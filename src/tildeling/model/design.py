@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import columns as col
 from ..danish import NumberError, cell_number
-from ..errors import InputError, Problems, Source, format_names, format_rows, is_excel_error
+from ..errors import InputError, Problems, Source, format_names, format_rows, is_excel_error, shorten
 from ..spec import ModelSpec, Variable, VarType
 from ._rows import map_segments
 
@@ -55,10 +55,13 @@ def _convert_object(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
     converted = np.full(len(uniques), np.nan)
     reasons: dict[int, str] = {}
     for k, u in enumerate(uniques):
+        if isinstance(u, (bool, np.bool_)):  # TRUE/FALSE in a 0/1 column, as in an all-TRUE/FALSE column
+            converted[k] = float(u)
+            continue
         try:
             x = cell_number(u)
         except NumberError as exc:
-            reasons[k] = str(exc)
+            reasons[k] = shorten(str(exc), 200)
             continue
         converted[k] = np.nan if x is None else x
     out = np.append(converted, np.nan)[codes]   # code -1 (a blank cell) picks the NaN at the end

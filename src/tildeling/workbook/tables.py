@@ -24,7 +24,7 @@ import pandas as pd
 from lxml import etree
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
-from ..errors import EXCEL_ERRORS, ExcelError, InputError, Source, format_rows
+from ..errors import EXCEL_ERRORS, ExcelError, InputError, Source, format_names, format_rows
 from .graft import NS, _Package
 
 __all__ = ["WorkbookTables", "read_tables", "defined_names", "error_value_error", "table_frame", "error_cells",
@@ -433,6 +433,18 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
             raise damaged_package(data, name, exc) from None
         first_row = t.start[0] + 1
         src = Source(f"Arket '{t.sheet}' (tabellen {tname})", first_row=first_row)
+        dup = sorted({c for c in cols if c and cols.count(c) > 1})
+        blank = [i for i, c in enumerate(cols) if not c]
+        if dup or blank:
+            problems.append(InputError(
+                (f"overskriften {format_names(dup)} står flere gange" if dup else "en kolonne har ingen overskrift")
+                + " – hver kolonne i tabellen skal have sit eget navn.", source=src))
+            seen: dict[str, int] = {}
+            for i, c in enumerate(cols):     # unique names, so that the rest of the checks can run
+                seen[c] = seen.get(c, 0) + 1
+                if not c or seen[c] > 1:
+                    cols[i] = f"{c or 'Kolonne'} ({seen[c]})"
+            frame.columns = cols
         bad: dict[int, dict[int, str]] = {}        # column position → {frame position: text}
         if tname in table_refs:
             sheet, ref, part = table_refs[tname]

@@ -166,8 +166,15 @@ def run_workbook(path, out=None, *, progress: Callable[[str], None] | None = Non
         target = check_target(Path(out))
         check_same_kind(source.path, target)
     new, result, alloc, sheets, info = run_package(source.data, source.name, progress=progress, t0=t0)
-    save(target, new, replaces=source.state if out is None else None)
+    save(target, new, replaces=source.state if out is None or _same_file(target, source.path) else None)
     seconds = time.perf_counter() - t0
     outcome = RunOutcome(target, result, alloc, sheets, seconds)
     outcome.warnings = list(info.warnings)
     return outcome
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False

@@ -246,11 +246,14 @@ class Problems:
         return _Collect(self)
 
     def raise_if_any(self) -> None:
+        """Raise what was collected: one problem as itself, several as :class:`InputErrors` (at most
+        :data:`MAX_PROBLEMS` listed, the rest counted)."""
         if not self:
             return
         if len(self.items) == 1 and not self.more:
             raise self.items[0].with_traceback(None)
-        raise InputErrors(self.items, self.more)
+        shown = self.items[:MAX_PROBLEMS]
+        raise InputErrors(shown, self.more + len(self.items) - len(shown))
 
 
 class _Collect:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -224,3 +223,45 @@ def test_macro_message_box_lists_every_problem():
     assert text.startswith("Der er 3 problemer")
     for column, row in [("Klassetrin", r1), ("alder", r2), ("pige", r3)]:
         assert re.search(rf"kolonne '{column}', række {row}\b", text), (column, text)
+
+
+def test_broken_coefficients_and_a_bad_setting_together(need_book, cli):
+    """Without a readable coefficient table the pupils cannot be checked; what can be checked is reported."""
+    _, coef = table_cell(need_book, "tblKoefficienter", "Koefficient", 2)
+    put(need_book, "tblKoefficienter", "Koefficient", 2, _text("meget"))
+    put_name(need_book, "SamletBudget", _text("mange penge"))
+    before = digest(need_book)
+    result = cli("run", need_book)
+    assert_refused(result, "Der er 2 problemer", "Arket 'Koefficienter'", f"række {_row(coef)}", "SamletBudget")
+    assert digest(need_book) == before
+
+
+def test_macro_with_broken_coefficients_is_a_danish_message():
+    xw = pytest.importorskip("xlwings")
+    if "remote" not in xw.engines.engines_by_name:
+        pytest.skip("no remote engine")
+    import tempfile
+    from pathlib import Path
+
+    import test_xl_macros as tm
+    from tildeling.synth.national import make_municipality
+    from tildeling.workbook.need import contract as c
+    from tildeling.workbook.need.template import write_template
+    from tildeling.xl import macros
+
+    m = make_municipality(seed=2016)
+    pupils = m.pupils.groupby("Distrikt").head(20).reset_index(drop=True).drop(columns=["Kommune"])
+    path = Path(tempfile.mkdtemp()) / "behovsmodel.xlsx"
+    write_template(path, pupils=pupils, districts=m.districts[["Distrikt", "Navn"]], settings={"Kommune": "By"})
+    payload = tm.payload_from(path)
+    payload["book"]["name"] = path.name
+    payload["names"] = tm._names(payload) + tm._list_names(path, payload)
+    sheet = tm._sheet(payload, c.SHEET_COEFS)
+    header_row = next(i for i, r in enumerate(sheet["values"]) if "Koefficient" in r)
+    sheet["values"][header_row + 2][sheet["values"][header_row].index("Koefficient")] = "meget"
+    tm._pupil_cell(payload, "Klassetrin", 3, "tre")
+    for macro in (macros.validate_data, macros.compute_allocation, macros.make_shareable_copy):
+        book = xw.Book(json=payload)
+        macro(book)
+        text = tm._only_alert(book)
+        assert "Arket 'Koefficienter'" in text and "kolonne 'Koefficient'" in text and "uventet" not in text

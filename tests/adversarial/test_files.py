@@ -8,8 +8,6 @@ Commands: ``run``, ``absence``, ``share`` (they read a workbook) and ``new``, ``
 from __future__ import annotations
 
 import errno
-import io
-import os
 import shutil
 import stat
 import zipfile

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import columns as col
 from ..danish import NumberError, cell_number
-from ..errors import InputError, Problems, Source, format_names, format_rows, is_excel_error, shorten
+from ..errors import InputError, Problems, Source, format_names, is_excel_error, shorten
 from ..spec import ModelSpec, Variable, VarType
 from ._rows import map_segments
 

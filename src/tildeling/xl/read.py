@@ -103,9 +103,9 @@ def _book_names(book) -> tuple[dict[str, object], dict[str, tuple[str, str]]]:
     return out, refs
 
 
-def read_book_inputs(book) -> NeedInputs:
+def read_book_inputs(book, *, defer: bool = False) -> NeedInputs:
     """The need-model inputs of a live workbook (same checks and messages as the file reader)."""
-    return need_inputs_from_tables(read_book_tables(book))
+    return need_inputs_from_tables(read_book_tables(book), defer=defer)
 
 
 def inputs_fingerprint(inputs: NeedInputs) -> str:

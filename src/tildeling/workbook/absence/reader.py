@@ -10,7 +10,6 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from ...absence.inputs import source_for
 from ...errors import InputError
 from . import contract as c
 

@@ -88,16 +88,22 @@ def _setting_value(setting: c.Setting, value, source: Source):
     return number
 
 
-def read_need_inputs(data: bytes, name: str = "projektmappen") -> NeedInputs:
-    """Inputs of a need-model workbook, checked for presence and shape (values are checked by the core)."""
-    return need_inputs_from_tables(read_tables(data, name))
+def read_need_inputs(data: bytes, name: str = "projektmappen", *, defer: bool = False) -> NeedInputs:
+    """Inputs of a need-model workbook, checked for presence and shape (values are checked by the core).
+
+    ``defer=True``: problems in the values are left in :attr:`NeedInputs.problems` for
+    :func:`~tildeling.workbook.need.run.compute` to report together with its own; otherwise they are raised
+    here, all at once.
+    """
+    return need_inputs_from_tables(read_tables(data, name), defer=defer)
 
 
-def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
+def need_inputs_from_tables(tables: WorkbookTables, *, defer: bool = False) -> NeedInputs:
     """:class:`NeedInputs` from a workbook's tables and defined names (a file or a live Excel workbook).
 
-    Missing tables or defined names raise at once (nothing else can be checked without them); problems in
-    the values are collected in :attr:`NeedInputs.problems`.
+    Missing tables or defined names raise at once (nothing else can be checked without them), and so does
+    a coefficient table that cannot be read (the pupil data cannot be checked without it). Other problems
+    are raised all at once – or, with ``defer=True``, left in :attr:`NeedInputs.problems`.
     """
     name = tables.name
     kind = tables.names.get(c.KIND_NAME)
@@ -132,6 +138,8 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     for s in c.SETTINGS:
         settings[s.name] = problems.attempt(_setting_value, s, tables.names.get(s.name, s.default),
                                             setting_source(s, tables))
+    if coefs is None or not defer:
+        problems.raise_if_any()
     return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables,
                       warnings=list(getattr(tables, "warnings", []) or []),
                       problems=list(problems.items),

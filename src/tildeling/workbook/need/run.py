@@ -121,7 +121,7 @@ def run_package(data: bytes, name: str, *, progress: Callable[[str], None] | Non
     say = progress or (lambda m: None)
     t0 = time.perf_counter() if t0 is None else t0
     say(f"Læser {name} …")
-    inputs = read_need_inputs(data, name)
+    inputs = read_need_inputs(data, name, defer=True)
     say(f"{dk.integer(len(inputs.pupils))} elever, {len(inputs.districts)} distrikter. Beregner …")
     info = RunInfo(started=datetime.now().isoformat(timespec="seconds"), fingerprint=fingerprint(data),
                    coefficient_source=(inputs.coefficients.metadata.get("Datakilde", "arket Koefficienter")

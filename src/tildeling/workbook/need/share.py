@@ -36,7 +36,7 @@ def share_workbook(path, out, *, progress=None) -> Path:
     source = path if isinstance(path, WorkbookFile) else open_workbook(path)
     out = Path(out)
     say(f"Læser {source.name} …")
-    inputs = read_need_inputs(source.data, source.name)
+    inputs = read_need_inputs(source.data, source.name, defer=True)
     return share_inputs(inputs, out, fingerprint=fingerprint(source.data), progress=progress)
 
 

@@ -363,3 +363,13 @@ def test_duplicate_column_headers_in_a_table(need_book, cli):
     before = digest(need_book)
     assert_refused(cli("run", need_book), "Arket 'Distrikter'", "'Distrikt' står flere gange")
     assert digest(need_book) == before
+
+
+def test_error_values_in_result_tables_do_not_stop_a_rerun(need_book, cli):
+    """Only the tables a run reads are checked: a #REF! or an uncalculated formula in a result is replaced."""
+    assert cli("run", need_book, "--quiet").code == 0
+    put(need_book, "tblFordeling", "Budget (kr.)", 1, lambda r: f'<c r="{r}" t="e"><v>#REF!</v></c>')
+    put(need_book, "tblDistriktsbehov", "Indeks", 2, lambda r: f'<c r="{r}"><f>1/0</f></c>')
+    result = cli("run", need_book, "--quiet")
+    assert result.code == 0, result
+    assert table(need_book, "tblFordeling")["Budget (kr.)"].sum() == 10_000_000

@@ -53,6 +53,15 @@ class WorkbookTables:
     problems: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     references: dict = field(default_factory=dict)   # defined name → (sheet, cell such as 'B6')
+    table_problems: dict = field(default_factory=dict)   # table → its problems (also in ``problems``)
+    table_warnings: dict = field(default_factory=dict)   # table → its warnings (also in ``warnings``)
+
+    def problems_of(self, tables) -> list:
+        """The problems of the tables a reader uses (a result table's formulas are none of its business)."""
+        return [p for t in tables for p in self.table_problems.get(t, [])]
+
+    def warnings_of(self, tables) -> list:
+        return [w for t in tables for w in self.table_warnings.get(t, [])]
 
     def require(self, table: str, sheet: str) -> pd.DataFrame:
         if table not in self.frames:
@@ -420,6 +429,16 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
 
     strings = _shared_strings(pkg)
     frames, sources, sheets, problems, warnings = {}, {}, {}, [], []
+    table_problems: dict[str, list] = {}
+    table_warnings: dict[str, list] = {}
+
+    def add_problem(table: str, problem: InputError) -> None:
+        problems.append(problem)
+        table_problems.setdefault(table, []).append(problem)
+
+    def add_warning(table: str, text: str) -> None:
+        warnings.append(text)
+        table_warnings.setdefault(table, []).append(text)
     try:
         table_names = list(wb.table_names)
     except Exception as exc:  # noqa: BLE001
@@ -436,7 +455,7 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
         dup = sorted({c for c in cols if c and cols.count(c) > 1})
         blank = [i for i, c in enumerate(cols) if not c]
         if dup or blank:
-            problems.append(InputError(
+            add_problem(tname, InputError(
                 (f"overskriften {format_names(dup)} står flere gange" if dup else "en kolonne har ingen overskrift")
                 + " – hver kolonne i tabellen skal have sit eget navn.", source=src))
             seen: dict[str, int] = {}
@@ -463,7 +482,7 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
                             frame.iat[i, j] = text
             below = rows_below(pkg.parts.get(part, b""), max_row, min_col, max_col, strings)
             if below:
-                warnings.append(
+                add_warning(tname,
                     f"Arket '{t.sheet}': {format_rows(below)} lige under tabellen {tname} har data, der ikke er "
                     f"med i tabellen og derfor ikke er brugt. Skal de med, så udvid tabellen (træk i hjørnet "
                     f"nederst til højre, eller Tabeldesign → Tilpas tabelstørrelse til "
@@ -477,7 +496,7 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
             if j >= len(cols):
                 continue
             order = sorted(cells)
-            problems.append(error_value_error(cells[order[0]], src, cols[j], src.rows(order)))
+            add_problem(tname, error_value_error(cells[order[0]], src, cols[j], src.rows(order)))
         frames[tname], sources[tname], sheets[tname] = frame, src, t.sheet
 
     grids: dict = {}
@@ -506,4 +525,5 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
     texts = defined_names(pkg)
     names = {k: resolve_name(v, cell) for k, v in texts.items()}
     refs = {k: r for k, r in ((k, name_reference(v)) for k, v in texts.items()) if r is not None}
-    return WorkbookTables(name, frames, sources, sheets, names, list(wb.sheet_names), problems, warnings, refs)
+    return WorkbookTables(name, frames, sources, sheets, names, list(wb.sheet_names), problems, warnings, refs,
+                          table_problems, table_warnings)

@@ -44,6 +44,9 @@ class NeedInputs:
         p.raise_if_any()
 
 
+#: The tables a run reads: their Excel error values and pasted rows are reported (result tables are not).
+READ_TABLES = (c.TBL_PUPILS, c.TBL_DISTRICTS, c.TBL_COEFS, c.TBL_MODEL_INFO, c.TBL_PLAN)
+
 #: The largest whole number a setting of kind ``int`` may have (phase-in years and the like).
 MAX_INT_SETTING = 1_000_000
 
@@ -110,7 +113,7 @@ def need_inputs_from_tables(tables: WorkbookTables, *, defer: bool = False) -> N
     if kind not in (None, c.KIND):
         raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")
     problems = Problems(limit=10**9)  # all of them: compute() adds its own and applies the limit
-    problems.extend(getattr(tables, "problems", []) or [])
+    problems.extend(tables.problems_of(READ_TABLES))
     with problems.collect():
         tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
     with problems.collect():
@@ -141,6 +144,6 @@ def need_inputs_from_tables(tables: WorkbookTables, *, defer: bool = False) -> N
     if coefs is None or not defer:
         problems.raise_if_any()
     return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables,
-                      warnings=list(getattr(tables, "warnings", []) or []),
+                      warnings=tables.warnings_of(READ_TABLES),
                       problems=list(problems.items),
                       plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN))

@@ -559,3 +559,89 @@ def test_former_column_name_of_the_need_key_is_accepted():
     d = HELSINGOR.rename(columns={"Behovsnøgle": "Forventet andel"})
     t = allocate(d, BudgetOptions(total=50_000_000)).table
     assert t["Budget (kr.)"].tolist() == [9_200_000, 4_650_000, 19_050_000, 4_050_000, 12_050_000, 1_000_000]
+
+
+def test_floors_without_iteration_equal_the_water_fill():
+    """docs/metode.md §10: lambda* = min(T/sum m, lambda_1 … lambda_n) over the districts ranked by floor/key –
+    the closed form the workbook's formulas use – equals the iterative water fill, exactly."""
+    from fractions import Fraction
+
+    from tildeling.need.budget import _water_fill
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(1, 12))
+        key = [Fraction(int(x), 1000) for x in rng.integers(0, 400, n)]
+        if sum(key) == 0:
+            key[0] = Fraction(1)
+        total = int(rng.integers(0, 100_000))
+        floors = [int(rng.integers(0, max(total // n, 1) + 1)) if rng.random() < 0.6 else 0 for _ in range(n)]
+        if sum(floors) > total:
+            continue
+        amounts, _ = _water_fill(key, floors, total)
+        big = Fraction(10) ** 300
+        ratio = [Fraction(0) if f == 0 else (big if k == 0 else Fraction(f) / k) for f, k in zip(floors, key)]
+        order = sorted(range(n), key=lambda i: (-ratio[i], i))
+        candidates = [Fraction(total) / sum(key)]
+        for j in range(1, n + 1):
+            rest = sum((key[i] for i in order[j:]), Fraction(0))
+            if rest > 0:
+                candidates.append((total - sum(floors[i] for i in order[:j])) / rest)
+        lam = min(candidates)
+        assert [max(Fraction(f), lam * k) for f, k in zip(floors, key)] == amounts
+
+
+# --- protection against big drops ------------------------------------------------------------
+def test_protection_hand_example():
+    # This year: 100 pupils each, key .25/.35/.40 of 1,000 kr. → 250, 350, 400.
+    # Last year: 100 pupils each, 300, 300, 400 kr. → references 300, 300, 400; at most −2 % → 294, 294, 392.
+    # A is 44 kr. short; B gains 50 kr. against its reference, C nothing: B gives 44/50 = 88 % of its gain.
+    d = _districts([0.25, 0.35, 0.40], pupils=[100, 100, 100])
+    last = {"A": (100, 300), "B": (100, 300), "C": (100, 400)}
+    alloc = allocate(d, BudgetOptions(total=1000, last_year=last, max_loss=-0.02))
+    t = alloc.table
+    assert t["Budget (kr.)"].tolist() == [294, 306, 400]
+    assert t["Budget før beskyttelse (kr.)"].tolist() == [250, 350, 400]
+    assert t["Beskyttelse (kr.)"].tolist() == [44, -44, 0]
+    assert ("Beskyttelse mod store fald: intet distrikt får mere end 2 % mindre pr. elev end sidste år; 'A' er "
+            "løftet op til grænsen (i alt 44 kr.), betalt ved at skære 88 % af de øvrige distrikters fremgang."
+            in alloc.explanations)
+    # without a limit, or without last year's figures, nothing changes
+    assert allocate(d, BudgetOptions(total=1000, last_year=last)).table["Budget (kr.)"].tolist() == [250, 350, 400]
+    assert allocate(d, BudgetOptions(total=1000, max_loss=-0.02)).table["Budget (kr.)"].tolist() == [250, 350, 400]
+
+
+def test_protection_that_gains_cannot_pay_for():
+    d = _districts([0.25, 0.35, 0.40], pupils=[100, 100, 100])
+    last = {"A": (100, 400), "B": (100, 400), "C": (100, 400)}   # last year 1,200 kr., now 1,000 kr.
+    msg = _message(d, BudgetOptions(total=1000, last_year=last, max_loss=0))
+    assert msg.startswith("Indstillingen 'Tabsgraense': beskyttelsen mod store fald koster 200 kr., men distrikterne "
+                          "med fremgang har kun 0 kr. at give af")
+
+
+def test_protection_properties_random():
+    rng = np.random.default_rng(17)
+    for _ in range(200):
+        n = int(rng.integers(2, 10))
+        codes = [f"D{i}" for i in range(n)]
+        keys = rng.dirichlet(np.ones(n))
+        keys = np.round(keys, 6)
+        keys[-1] = round(1 - keys[:-1].sum(), 6)
+        if keys[-1] <= 0:
+            continue
+        pupils = rng.integers(10, 500, n)
+        total = int(rng.integers(100_000, 10_000_000))
+        last = {c: (float(rng.integers(10, 500)), float(rng.integers(10_000, total // n + 20_000))) for c in codes}
+        g = -float(rng.choice([0.0, 0.005, 0.02, 0.05, 0.2]))
+        d = _districts(list(keys), pupils=list(pupils), codes=codes)
+        try:
+            alloc = allocate(d, BudgetOptions(total=total, last_year=last, max_loss=g))
+        except InputError as exc:
+            assert "at give af" in str(exc)
+            continue
+        t = alloc.table.set_index("Distrikt")
+        assert t["Budget (kr.)"].sum() == total
+        for code in codes:
+            n0, b0 = last[code]
+            guarantee = (1 + g) * b0 / n0 * t.loc[code, "Elever"]
+            assert t.loc[code, "Budget (kr.)"] >= guarantee - 1   # at most one krone of rounding below

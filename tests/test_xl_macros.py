@@ -22,7 +22,7 @@ from tildeling.workbook.need import contract as c  # noqa: E402
 from tildeling.workbook.need.sheets import RunInfo  # noqa: E402
 from tildeling.workbook.need.reader import read_need_inputs  # noqa: E402
 from tildeling.workbook.need.run import compute  # noqa: E402
-from tildeling.workbook.need.template import TABLE_TOP, write_template  # noqa: E402
+from tildeling.workbook.need.template import LAST_ROW, TABLE_TOP, write_template  # noqa: E402
 from tildeling.io.coefficients import write_coefficients  # noqa: E402
 
 xw = pytest.importorskip("xlwings")
@@ -473,7 +473,6 @@ def test_load_coefficients_sets_new_dropdowns_where_the_client_can(payload, tmp_
     _add_pupil_column(payload, "herkomst", lambda i: "Dansk")
     header = _sheet(payload, c.SHEET_PUPILS)["values"][TABLE_TOP - 1]
     pupils = [s["name"] for s in payload["sheets"]].index(c.SHEET_PUPILS)
-    n = len(_sheet(payload, c.SHEET_PUPILS)["values"]) - TABLE_TOP
     book = _book(payload)
     macros.load_coefficients(book, path=path)
     acts = actions(book)
@@ -484,7 +483,8 @@ def test_load_coefficients_sets_new_dropdowns_where_the_client_can(payload, tmp_
         ("deleteDataValidation", header.index("far_sigtet"))]
     new = on_pupils[1]
     assert new["args"][0] == {"type": "name", "name": "Liste_herkomst"}
-    assert (new["start_row"], new["row_count"]) == (TABLE_TOP, n + 1000)   # the pupils and 1000 spare rows
+    # the pupils and every row below them (the whole column, as in the template)
+    assert (new["start_row"], new["row_count"]) == (TABLE_TOP, LAST_ROW - TABLE_TOP)
     text = [a for a in acts if a["func"] == "alert"][-1]["args"][0]
     assert text.endswith("Tryk Beregn fordeling for at bruge dem.")   # nothing left to do by hand
 
@@ -638,3 +638,38 @@ def test_every_ribbon_tag_is_a_macro():
 
     assert macros.run_absence_analysis is absence_macros.run_absence_analysis
     assert macros.new_absence_workbook is absence_macros.new_absence_workbook
+
+
+def test_load_last_year_writes_the_sheet_and_nothing_else(payload, tmp_path):
+    """Indlæs sidste år: reads last year's computed workbook and writes tblSidsteAar on the sheet Sidste år."""
+    from tildeling.workbook.need.run import run_workbook
+
+    last = tmp_path / "sidste.xlsx"
+    pupils, districts = _municipality_for_last_year()
+    write_template(last, pupils=pupils, districts=districts,
+                   settings={"Kommune": "Testby", "SamletBudget": 4_000_000, "Budgetaar": 2026})
+    run_workbook(last)
+    book = _book(payload)
+    imp = macros.load_last_year(book, path=last)
+    assert imp is not None
+    acts = actions(book)
+    added = [a for a in acts if a["func"] == "addSheet"]
+    assert [a["args"][1] for a in added] == [c.SHEET_LAST_YEAR]
+    position = [s["name"] for s in payload["sheets"]].index(c.SHEET_LAST_YEAR)
+    assert {a["args"][3] for a in acts if a["func"] == "addTable"} == {c.TBL_LAST_YEAR, c.TBL_LAST_YEAR_COEFS}
+    header, body = _table_values(acts, position, TABLE_TOP)
+    assert header == ["Distrikt", "Elever", "Behovsnøgle", "Budget (kr.)"]
+    assert sum(r[3] for r in body) == 4_000_000
+    writes = {a["sheet_position"] for a in acts if a["func"] in WRITES and a.get("sheet_position") is not None}
+    assert writes == {position}
+    text = [a for a in acts if a["func"] == "alert"][-1]["args"][0]
+    assert text.startswith("Sidste års tal fra sidste.xlsx (projektmappe, budget 2026) er indlæst på arket Sidste år: "
+                           "6 distrikter.")
+
+
+def _municipality_for_last_year():
+    from tildeling.synth.national import make_municipality
+
+    m = make_municipality(seed=2015)
+    pupils = m.pupils.groupby("Distrikt").head(50).reset_index(drop=True).drop(columns=["Kommune"])
+    return pupils, m.districts[["Distrikt", "Navn"]].copy()

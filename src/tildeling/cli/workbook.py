@@ -41,7 +41,7 @@ def cmd_run(args) -> int:
 
     say = Progress(args.quiet)
     out = out_path(args.out, WORKBOOK_SUFFIXES) if args.out else None
-    outcome = run_workbook(args.file, out, progress=say)
+    outcome = run_workbook(args.file, out, last_year=args.sidste_aar, progress=say)
     warn(outcome.warnings)
     say.done(outcome.path)
     return 0
@@ -98,6 +98,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "tidligere kørsel). Inputark ændres aldrig; ved fejl røres filen ikke.")
     p.add_argument("file", metavar="FIL", help="projektmappen (.xlsx eller .xlsm)")
     p.add_argument("--out", metavar="ANDEN", help="skriv resultatet til en anden fil i stedet for at opdatere FIL")
+    p.add_argument("--sidste-aar", metavar="SIDSTE", dest="sidste_aar",
+                   help="indlæs sidste års tal (projektmappe, delbar kopi eller leverance) på arket 'Sidste år' "
+                        "først; arket Udvikling sammenligner så med sidste år")
     p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_run)
 

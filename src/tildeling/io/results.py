@@ -30,7 +30,7 @@ def number_format_for(column: str) -> str | None:
     if "procentpoint" in low:
         return PP_FORMAT
     if "(kr.)" in low:
-        return '#,##0 "kr."'
+        return "#,##0"  # the unit stands once, in the header
     if low == "indeks":
         return "0.0"
     if any(w in low for w in _SHARE_WORDS):

@@ -63,6 +63,10 @@ __all__ = [
     "SETTING_TOTAL",
     "SETTING_HEAD_COUNT_WEIGHT",
     "SETTING_PHASE_IN_YEARS",
+    "SETTING_MAX_LOSS",
+    "BUDGET_UNPROTECTED",
+    "PROTECTION",
+    "protect_against_drops",
     "NAME",
     "PUPILS",
     "EXPECTED_SHARE",
@@ -86,6 +90,8 @@ __all__ = [
 SETTING_TOTAL = "SamletBudget"
 SETTING_HEAD_COUNT_WEIGHT = "Elevtalsvaegt"
 SETTING_PHASE_IN_YEARS = "Indfasningsaar"
+#: The largest loss per pupil against last year (a fraction ≤ 0, e.g. -0.02); blank = no protection.
+SETTING_MAX_LOSS = "Tabsgraense"
 
 #: Input columns of the district table (``Distrikt`` is :data:`columns.DISTRICT`).
 NAME = "Navn"
@@ -104,6 +110,8 @@ BUDGET = "Budget (kr.)"
 BUDGET_HEAD_COUNT = "Budget efter elevtal (kr.)"
 DIFFERENCE = "Forskel (kr.)"
 BUDGET_NEED_ONLY = "Budget efter behov alene (kr.)"
+BUDGET_UNPROTECTED = "Budget før beskyttelse (kr.)"
+PROTECTION = "Beskyttelse (kr.)"
 CURRENT = "Nuværende budget (kr.)"
 DIFFERENCE_CURRENT = "Forskel til nuværende (kr.)"
 
@@ -344,6 +352,8 @@ class BudgetOptions:
     floors: Mapping[str, float] | None = None
     current: Mapping[str, float] | None = None
     phase_in_years: int = 0
+    last_year: Mapping[str, tuple[float, float]] | None = None
+    max_loss: float | None = None
 
     def __post_init__(self) -> None:
         problems = Problems()
@@ -379,6 +389,13 @@ class BudgetOptions:
                 f"indfasning over {_num(n)} år er urimeligt – skriv et helt tal fra 0 til {MAX_PHASE_IN_YEARS}.",
                 source=_setting(SETTING_PHASE_IN_YEARS),
             ))
+        g = self.max_loss
+        if g is not None and (isinstance(g, (bool, np.bool_)) or not isinstance(g, numbers.Real)
+                              or not math.isfinite(float(g)) or not -1 <= g <= 0):
+            shown = _num(g) if isinstance(g, numbers.Real) else repr(g)
+            problems.add(InputError(
+                f"det største fald pr. elev skal være en andel mellem -1 og 0 (fx -0,02 for højst 2 % mindre pr. "
+                f"elev end sidste år), men er {shown}.", source=_setting(SETTING_MAX_LOSS)))
         for mapping, column, what in ((self.floors, FLOOR, "gulvet"), (self.current, CURRENT, "budgettet")):
             for code, value in (mapping or {}).items():
                 if _is_missing(value):
@@ -622,6 +639,13 @@ def allocate(districts: pd.DataFrame, options: BudgetOptions, source: Source | N
         effective = [x / total for x in amounts] if total > 0 else key
     else:
         amounts, effective = [k * total for k in key], key
+    protection = None
+    if options.max_loss is not None and options.last_year:
+        protection = protect_against_drops(codes, n_exact, amounts, floors, options.last_year,
+                                           _exact(options.max_loss))
+        unprotected = _hamilton(amounts, total, rank) if total > 0 else np.zeros(n, dtype=np.int64)
+        amounts = protection.amounts
+        effective = [x / total for x in amounts] if total > 0 else key
     budget = _hamilton(amounts, total, rank) if total > 0 else np.zeros(n, dtype=np.int64)
     by_head = _split(head, total, rank)
 
@@ -641,6 +665,9 @@ def allocate(districts: pd.DataFrame, options: BudgetOptions, source: Source | N
     out[DIFFERENCE] = budget - by_head
     if a > 0 or use_floors:
         out[BUDGET_NEED_ONLY] = _split(need, total, rank)
+    if protection is not None:
+        out[BUDGET_UNPROTECTED] = unprotected
+        out[PROTECTION] = budget - unprotected
 
     explanations = [
         f"Samlet budget: {_kr(total)} fordelt i hele kroner efter største brøkdels metode (Hamilton); "
@@ -662,6 +689,9 @@ def allocate(districts: pd.DataFrame, options: BudgetOptions, source: Source | N
         else:
             line += ", men alle ligger over gulvet, så gulvene ændrer ikke fordelingen."
         explanations.append(line)
+
+    if protection is not None:
+        explanations.append(protection.explanation(shown))
 
     phase_in = None
     current_map = _per_district(options.current, codes, CURRENT, "nuværende budget")
@@ -720,6 +750,68 @@ def allocate(districts: pd.DataFrame, options: BudgetOptions, source: Source | N
     return Allocation(table=out, phase_in=phase_in, explanations=explanations, options=options)
 
 
+@dataclass(frozen=True)
+class Protection:
+    """The result of :func:`protect_against_drops`: the amounts after protection and who was lifted."""
+
+    amounts: list[Fraction]
+    lifted: list[int]
+    cost: Fraction
+    gains: Fraction
+    scale: Fraction
+    max_loss: Fraction
+
+    def explanation(self, shown) -> str:
+        loss = _pct(-self.max_loss)
+        if not self.lifted:
+            return (f"Beskyttelse mod store fald: intet distrikt får mere end {loss} mindre pr. elev end sidste år; "
+                    "ingen var under grænsen, så beskyttelsen ændrer ikke fordelingen.")
+        return (f"Beskyttelse mod store fald: intet distrikt får mere end {loss} mindre pr. elev end sidste år; "
+                f"{shown(self.lifted)} er løftet op til grænsen (i alt {_kr(round(float(self.cost)))}), betalt ved "
+                f"at skære {_pct(self.scale)} af de øvrige distrikters fremgang.")
+
+
+def protect_against_drops(codes: Sequence[str], pupils: Sequence[Fraction], amounts: Sequence[Fraction],
+                          floors: Sequence[int], last_year: Mapping[str, tuple[float, float]],
+                          max_loss: Fraction) -> Protection:
+    """Lift districts that would lose more than ``max_loss`` per pupil against last year; scale down gains.
+
+    A minimum funding guarantee as in England's school funding and Kerteminde's model. For a district with last
+    year's pupils ``n0 > 0`` and budget ``B0``, its reference is last year's amount per pupil times this year's
+    pupils, ``R = B0/n0 · n``, and its guarantee ``G = (1 + g)·R`` (``g = max_loss ≤ 0``). A district below ``G``
+    is lifted to ``G``; the cost ``D`` is paid by the districts that gain against their reference: each gives the
+    same share ``θ = D/S`` of its gain ``max(0, x − max(R, floor))`` (``S`` = all gains), so no payer falls below
+    its reference or its floor. One step, no iteration; the total is unchanged. Districts without last year's
+    figures neither get nor pay. Raises :class:`InputError` when the gains cannot pay for the protection.
+    """
+    n = len(codes)
+    guarantee: list[Fraction | None] = [None] * n
+    reference: list[Fraction | None] = [None] * n
+    for i, code in enumerate(codes):
+        got = last_year.get(code)
+        if got is None:
+            continue
+        n0, b0 = got
+        if n0 is None or b0 is None or _is_missing(n0) or _is_missing(b0) or n0 <= 0:
+            continue
+        reference[i] = _exact(b0) / _exact(n0) * pupils[i]
+        guarantee[i] = (1 + max_loss) * reference[i]
+    deficit = [max(Fraction(0), g - x) if g is not None else Fraction(0) for g, x in zip(guarantee, amounts)]
+    gain = [max(Fraction(0), x - max(r, Fraction(f))) if r is not None else Fraction(0)
+            for r, x, f in zip(reference, amounts, floors)]
+    cost, gains = sum(deficit, Fraction(0)), sum(gain, Fraction(0))
+    if cost > gains:
+        raise InputError(
+            f"beskyttelsen mod store fald koster {_kr(round(float(cost)))}, men distrikterne med fremgang har kun "
+            f"{_kr(round(float(gains)))} at give af – sænk grænsen i '{SETTING_MAX_LOSS}' (fx fra -2 % til -5 %) "
+            "eller lad den stå tom.", source=_setting(SETTING_MAX_LOSS))
+    scale = cost / gains if gains else Fraction(0)
+    new = [x + d - scale * g for x, d, g in zip(amounts, deficit, gain)]
+    if sum(new) != sum(amounts):  # pragma: no cover - would be a bug
+        raise RuntimeError("protection: the amounts no longer sum to the total")
+    return Protection(new, [i for i, d in enumerate(deficit) if d > 0], cost, gains, scale, max_loss)
+
+
 def tie_break_ranks(codes: Sequence[Any]) -> list[int]:
     """1-based place of each district code in the tie-break order of :func:`allocate`.
 
@@ -730,7 +822,9 @@ def tie_break_ranks(codes: Sequence[Any]) -> list[int]:
 
 
 def options_from_districts(districts: pd.DataFrame | None, *, total: float, head_count_weight: float = 0.0,
-                           phase_in_years: int = 0, source: Source | None = None) -> BudgetOptions:
+                           phase_in_years: int = 0, source: Source | None = None,
+                           last_year: Mapping[str, tuple[float, float]] | None = None,
+                           max_loss: float | None = None) -> BudgetOptions:
     """Budget options with floors and current budgets read from a district table.
 
     ``districts`` is the workbook's ``tblDistrikter`` (or the CLI's ``--distrikter``
@@ -769,6 +863,7 @@ def options_from_districts(districts: pd.DataFrame | None, *, total: float, head
 
     floors, current = column(FLOOR), column(CURRENT)
     options = problems.attempt(BudgetOptions, total=total, head_count_weight=head_count_weight, floors=floors,
-                               current=current, phase_in_years=phase_in_years)
+                               current=current, phase_in_years=phase_in_years, last_year=last_year,
+                               max_loss=max_loss)
     problems.raise_if_any()
     return options

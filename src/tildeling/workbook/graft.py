@@ -537,6 +537,7 @@ def graft_sheets(target: bytes, source: bytes, names, cached: dict | None = None
             s.set("state", hidden[s.get("name")])
     if keep_order:
         _place_new_sheets(wb, list(names), {n for n in names if n not in tsheets})
+    _carry_print_names(wb, _xml(src.parts[src.workbook_part]), list(names))
     if defined_names:
         _set_defined_names(wb, defined_names)
     if active is not None:
@@ -599,6 +600,47 @@ def _set_defined_names(wb, names: dict[str, str]) -> None:
             d.set("name", name)
         if d.text != text:
             d.text = text
+
+
+#: Sheet-local defined names that belong to a sheet's print setup and travel with a grafted sheet.
+PRINT_NAMES = ("_xlnm.Print_Area", "_xlnm.Print_Titles")
+
+
+def _carry_print_names(wb, src_wb, names: list[str]) -> None:
+    """Give each grafted sheet the print area and print titles it has in the source package.
+
+    They are sheet-local defined names (``localSheetId`` = the sheet's position), so they are renumbered to
+    the sheet's position in the target; a replaced sheet's old print names are dropped.
+    """
+    src_order = [s.get("name") for s in src_wb.find("m:sheets", NS)]
+    order = [s.get("name") for s in wb.find("m:sheets", NS)]
+    grafted = {order.index(n) for n in names if n in order}
+    dn = wb.find("m:definedNames", NS)
+    if dn is not None:
+        for d in list(dn):
+            if (isinstance(d.tag, str) and d.get("name") in PRINT_NAMES and d.get("localSheetId") is not None
+                    and int(d.get("localSheetId")) in grafted):
+                dn.remove(d)
+    sdn = src_wb.find("m:definedNames", NS)
+    carried = []
+    for d in ([] if sdn is None else sdn):
+        lid = d.get("localSheetId") if isinstance(d.tag, str) else None
+        if lid is None or d.get("name") not in PRINT_NAMES or int(lid) >= len(src_order):
+            continue
+        sheet = src_order[int(lid)]
+        if sheet in names and sheet in order:
+            carried.append((d.get("name"), order.index(sheet), d.text))
+    if not carried:
+        if dn is not None and len(dn) == 0:
+            wb.remove(dn)
+        return
+    if dn is None:
+        dn = _child_in_order(wb, "definedNames")
+    for name, position, text in carried:
+        el = etree.SubElement(dn, M + "definedName")
+        el.set("name", name)
+        el.set("localSheetId", str(position))
+        el.text = text
 
 
 def _place_new_sheets(wb, names: list[str], new: set[str]) -> None:

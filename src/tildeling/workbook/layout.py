@@ -18,16 +18,37 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-__all__ = ["Text", "TableBlock", "Chart", "Sheet", "place"]
+__all__ = ["Text", "TableBlock", "Chart", "Sheet", "place", "resolve", "cell_value"]
 
 
 @dataclass
 class Text:
+    """One line of text in column A; ``text_formula`` makes the line itself live (its cached value is ``text``).
+
+    Formulas may be given as text or as a function of the placed sheet's tables (name → :class:`TableBlock`),
+    called when the sheet is rendered, so a line can refer to a table's cells.
+    """
+
     text: str
     style: str = "normal"   # title | subtitle | normal | note | warning | personal
-    formula: str | None = None  # optional formula in the cell to the right of the label
+    formula: str | Callable | None = None  # optional formula in the cell to the right of the label (column C)
     formula_format: str | None = None
     value: object = None        # cached value of the formula
+    text_formula: str | Callable | None = None  # optional formula of the line itself (column A)
+
+    @property
+    def row(self) -> int:
+        return self.__dict__["row"]
+
+    @property
+    def cell(self) -> str:
+        """The line's own cell (``$A$5``)."""
+        return f"$A${self.row}"
+
+    @property
+    def value_cell(self) -> str:
+        """The cell of ``formula`` (``$C$5``)."""
+        return f"$C${self.row}"
 
 
 @dataclass
@@ -42,6 +63,14 @@ class TableBlock:
     row_formats: dict[str, list] = field(default_factory=dict)
     title: str | None = None
     widths: dict[str, float] = field(default_factory=dict)
+    #: A totals row (Excel's table totals row, label ``I alt``): column → ``"sum"`` (SUBTOTAL of the column),
+    #: a text, or a function ``f(block) → formula``; ``totals_values`` holds the cached values.
+    totals: dict[str, object] = field(default_factory=dict)
+    totals_values: dict[str, object] = field(default_factory=dict)
+    #: Columns whose cells the user may edit on a protected sheet (inputs).
+    unlocked: tuple[str, ...] = ()
+    #: Data validation of columns: column → keyword arguments of openpyxl's ``DataValidation``.
+    validations: dict[str, dict] = field(default_factory=dict)
     # filled in by place():
     top: int = 0
     left: int = 1
@@ -66,9 +95,36 @@ class TableBlock:
         return {c: self.letter(c) for c in self.frame.columns}
 
     @property
+    def totals_row(self) -> int | None:
+        return self.last_row + 1 if self.totals else None
+
+    @property
+    def bottom(self) -> int:
+        """The last row of the table, its totals row included."""
+        return self.totals_row or self.last_row
+
+    @property
+    def right(self) -> int:
+        """The last column (1-based), helper columns included."""
+        return self.left + self.frame.shape[1] - 1
+
+    @property
+    def visible_right(self) -> int:
+        """The last column that is not a helper column (helpers sit at the right)."""
+        return self.right - len(self.helper_columns)
+
+    @property
     def ref(self) -> str:
         return (f"{get_column_letter(self.left)}{self.top}:"
-                f"{get_column_letter(self.left + self.frame.shape[1] - 1)}{self.last_row}")
+                f"{get_column_letter(self.right)}{self.bottom}")
+
+    def cell(self, column: str, i: int, absolute: bool = True) -> str:
+        """The cell of data row ``i`` (0-based) in ``column``."""
+        d = "$" if absolute else ""
+        return f"{d}{self.letter(column)}{d}{self.first_row + i}"
+
+    def total_cell(self, column: str) -> str:
+        return f"${self.letter(column)}${self.totals_row}"
 
     def column_range(self, column: str, absolute: bool = True) -> str:
         L = self.letter(column)
@@ -98,11 +154,23 @@ class Chart:
 
 @dataclass
 class Sheet:
+    """A result sheet: blocks top-down, printed on A4 (one page wide; ``pages_tall`` pages tall, 0 = as many as
+    needed), protected without a password (formulas locked, input cells open) unless ``protect`` is False."""
+
     name: str
     blocks: list = field(default_factory=list)
     landscape: bool = True
     tab_color: str | None = None
-    charts_right: bool = True      # put charts to the right of the tables
+    charts_right: bool = True      # put charts to the right of the tables (else below them)
+    protect: bool = True
+    pages_tall: int = 0
+    #: The table whose header row repeats on every printed page (default: the longest table).
+    print_title_table: str | None = None
+    #: Charts start on a new printed page (so no chart is split by a page break).
+    chart_page_break: bool = False
+
+    def tables(self) -> dict[str, "TableBlock"]:
+        return {b.name: b for b in self.blocks if isinstance(b, TableBlock)}
 
 
 def place(sheet: Sheet, left: int = 1) -> Sheet:
@@ -121,7 +189,7 @@ def place(sheet: Sheet, left: int = 1) -> Sheet:
                 row += 1
             block.top = row
             block.left = left
-            row = block.last_row + 2
+            row = block.bottom + 2
             tables[block.name] = block
             widest = max(widest, block.frame.shape[1])
     chart_col = get_column_letter(left + widest + 1)
@@ -130,11 +198,20 @@ def place(sheet: Sheet, left: int = 1) -> Sheet:
         if isinstance(block, Chart):
             if sheet.charts_right:
                 block.anchor = f"{chart_col}{chart_row}"
+                block.__dict__["row"] = chart_row
                 chart_row += int(block.height_cm * 2) + 2
             else:
                 block.anchor = f"A{row}"
+                block.__dict__["row"] = row
                 row += int(block.height_cm * 2) + 2
     return sheet
+
+
+def resolve(formula, sheet: Sheet):
+    """A formula given as text, or as a function of the sheet's tables, as text."""
+    if formula is None or isinstance(formula, str):
+        return formula
+    return formula(sheet.tables())
 
 
 def cell_value(v):

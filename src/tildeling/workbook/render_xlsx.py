@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.shapes import GraphicalProperties
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
-from .layout import Chart, Sheet, TableBlock, Text, cell_value
+from .layout import Chart, Sheet, TableBlock, Text, cell_value, resolve
 
-__all__ = ["render_sheets", "STYLES", "INPUT_FILL"]
+__all__ = ["render_sheets", "STYLES", "INPUT_FILL", "RESULT_TAB", "protect_sheet", "print_setup"]
+
+#: Tab colour of result sheets (blue); input sheets are yellow, the guide green.
+RESULT_TAB = "2E75B6"
+UNLOCKED = Protection(locked=False)
+RIGHT = Alignment(horizontal="right")
+TOTAL_FONT = Font(bold=True)
+TOTAL_BORDER = Border(top=Side(style="thin", color="1F4E78"))
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")      # input cells: light yellow
 HELPER_FONT = Font(color="808080", italic=True)
@@ -36,15 +45,18 @@ def render_sheets(wb, sheets: list[Sheet]) -> dict[tuple[str, str], object]:
         widths: dict[str, float] = {}
         for block in sheet.blocks:
             if isinstance(block, Text):
-                row = block.__dict__["row"]
-                cell = ws.cell(row=row, column=1, value=block.text)
+                row = block.row
+                live = resolve(block.text_formula, sheet)
+                cell = ws.cell(row=row, column=1, value=live or block.text)
+                if live:
+                    cached[(sheet.name, cell.coordinate)] = block.text
                 cell.font = STYLES.get(block.style, STYLES["normal"])
                 if block.style == "personal":
                     cell.fill = PERSONAL_FILL
                 if block.formula:
                     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
                     ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=5)
-                    fc = ws.cell(row=row, column=3, value=block.formula)
+                    fc = ws.cell(row=row, column=3, value=resolve(block.formula, sheet))
                     fc.font = Font(bold=True)
                     if block.formula_format:
                         fc.number_format = block.formula_format
@@ -57,23 +69,105 @@ def render_sheets(wb, sheets: list[Sheet]) -> dict[tuple[str, str], object]:
                 _add_chart(ws, block, tables[block.table])
         for letter, w in widths.items():
             ws.column_dimensions[letter].width = w
-        helpers = [b for b in tables.values() if b.helper_columns]
-        if helpers:  # print the table without its helper columns (they sit at the right)
-            b = helpers[0]
-            last = get_column_letter(b.left + len(b.frame.columns) - len(b.helper_columns) - 1)
-            ws.print_area = f"A1:{last}{ws.max_row}"
+        _wrap_long_lines(ws, sheet, tables, widths)
+        for b in tables.values():  # rounding helpers: grouped and hidden (the + above the sheet shows them)
+            if b.helper_columns:
+                ws.column_dimensions.group(get_column_letter(b.visible_right + 1), get_column_letter(b.right),
+                                           hidden=True, outline_level=1)
         ws.sheet_view.showGridLines = False
-        ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.gridLines = False
-        ws.oddHeader.center.text = sheet.name
-        ws.oddFooter.right.text = "Side &P af &N"
-        if sheet.tab_color:
-            ws.sheet_properties.tabColor = sheet.tab_color
+        print_setup(ws, sheet, tables)
+        ws.sheet_properties.tabColor = sheet.tab_color or RESULT_TAB
+        if sheet.protect:
+            protect_sheet(ws)
     return cached
+
+
+#: A table longer than this many rows repeats its header row on every printed page.
+LONG_TABLE = 30
+#: Printable height of an A4 page in cm (landscape, portrait), with the margins above.
+PAGE_CM = {True: 17.0, False: 25.7}
+
+#: Characters per unit of column width, by text style (Calibri 11 = 1).
+_CHARS_PER_WIDTH = {"title": 0.72, "subtitle": 0.95, "note": 1.15, "warning": 0.95, "normal": 1.0, "personal": 0.85}
+_LINE_HEIGHT = {"title": 19, "subtitle": 15, "note": 13.5, "warning": 15, "normal": 15, "personal": 16}
+
+
+def _wrap_long_lines(ws, sheet: Sheet, tables: dict[str, TableBlock], widths: dict[str, float]) -> None:
+    """Lines of text longer than the tables are wide wrap inside the printed width (merged, taller rows)."""
+    right = max([b.visible_right for b in tables.values()] + [8])
+    avail = sum(widths.get(get_column_letter(j), 8.43) for j in range(1, right + 1))
+    for block in sheet.blocks:
+        if not isinstance(block, Text) or block.formula or block.style == "title":
+            continue
+        per_line = avail * _CHARS_PER_WIDTH.get(block.style, 1.0)
+        length = len(block.text) * (1.1 if block.text_formula else 1.0)
+        if length <= per_line:
+            continue
+        lines = int(-(-length // per_line))
+        ws.merge_cells(start_row=block.row, start_column=1, end_row=block.row, end_column=right)
+        ws.cell(row=block.row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[block.row].height = lines * _LINE_HEIGHT.get(block.style, 15)
+
+
+def protect_sheet(ws) -> None:
+    """Protect ``ws`` without a password: locked (formula) cells cannot be typed over, unlocked (input) cells
+    can; columns and rows can still be resized, and *Beskyt ikke ark* lifts it."""
+    p = ws.protection
+    p.sheet = True
+    p.formatColumns = False
+    p.formatRows = False
+    p.formatCells = False
+    p.selectLockedCells = False
+    p.selectUnlockedCells = False
+
+
+def print_setup(ws, sheet: Sheet, tables: dict[str, TableBlock]) -> None:
+    """A4, one page wide: the print area leaves out hidden helper columns' neighbours beyond the content, the
+    header of the longest table repeats on every page, and charts can start on a page of their own."""
+    charts = [b for b in sheet.blocks if isinstance(b, Chart)]
+    last_col = max([b.visible_right for b in tables.values()] + [1])
+    last_row = max([b.bottom for b in tables.values()] + [b.row for b in sheet.blocks if isinstance(b, Text)]
+                   + [1])
+    for ch in charts:
+        col, cm = ws[ch.anchor].column, 0.0
+        while cm < ch.width_cm:   # the columns the chart covers (a unit of column width is about 0.2 cm)
+            cm += 0.2 * (ws.column_dimensions[get_column_letter(col)].width or 8.43)
+            col += 1
+        last_col = max(last_col, col - 1)
+        last_row = max(last_row, ch.__dict__.get("row", 1) + int(ch.height_cm * 2) + 1)
+    if any(b.helper_columns for b in tables.values()) and not charts:
+        last_col = max(b.visible_right for b in tables.values())
+    ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
+    title = tables.get(sheet.print_title_table) if sheet.print_title_table else None
+    if title is None and tables:
+        longest = max(tables.values(), key=lambda b: len(b.frame))
+        title = longest if len(longest.frame) > LONG_TABLE else None
+    if title is not None and sheet.pages_tall != 1:
+        ws.print_title_rows = f"{title.top}:{title.top}"
+    if sheet.chart_page_break and not sheet.charts_right:
+        # a page break before the first chart, and before a chart that would not fit on the page with the one
+        # before it: no chart is cut by a page break
+        room = PAGE_CM[sheet.landscape]
+        used = None
+        for ch in charts:
+            row = ch.__dict__.get("row", 1)
+            if used is None or used + ch.height_cm + 1 > room:
+                if row > 2:
+                    ws.row_breaks.append(Break(id=row - 2))
+                used = 0.0
+            used += ch.height_cm + 1
+    ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = sheet.pages_tall
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.oddHeader.center.text = sheet.name
+    ws.oddFooter.right.text = "Side &P af &N"
 
 
 def _render_table(ws, sheet_name: str, b: TableBlock, cached: dict, widths: dict) -> None:
@@ -86,30 +180,75 @@ def _render_table(ws, sheet_name: str, b: TableBlock, cached: dict, widths: dict
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         letter = get_column_letter(b.left + j)
-        minimum = 16.0 if "kr." in str(b.formats.get(name, "")) else 10.0  # room for 12.345.678 kr.
-        w = b.widths.get(name, max(minimum, min(22.0, len(str(name)) * 0.9 + 2)))
+        minimum = 12.0 if "(kr.)" in str(name) else 9.0  # room for 12.345.678
+        word = max(len(w) for w in str(name).split() or [""])
+        w = b.widths.get(name, max(minimum, min(18.0, max(word * 1.05 + 1.5, len(str(name)) * 0.55 + 3))))
         widths[letter] = max(widths.get(letter, 0), w)
-    ws.row_dimensions[b.top].height = 32
+    lines = 1
+    for name in cols:
+        w = widths[get_column_letter(b.left + cols.index(name))]
+        lines = max(lines, -(-int(len(str(name)) * 1.1) // int(max(w - 1, 1))))
+    ws.row_dimensions[b.top].height = 15 * min(4, lines)
     values = b.frame.to_numpy(dtype=object)
     helper = set(b.helper_columns)
+    unlocked = set(b.unlocked)
     for i in range(len(b.frame)):
         r = b.first_row + i
         for j, name in enumerate(cols):
             f = b.formula(name, i)
             v = cell_value(values[i, j])
             cell = ws.cell(row=r, column=b.left + j, value=f if f else v)
-            if f:
-                cached[(sheet_name, cell.coordinate)] = v
+            if f:  # a formula whose value is blank shows the empty string (a saved, calculated value)
+                cached[(sheet_name, cell.coordinate)] = "" if v is None else v
             fmt = b.row_formats[name][i] if name in b.row_formats else b.formats.get(name)
             if fmt:
                 cell.number_format = fmt
+                if f:  # a formula may show "–" (cannot be computed): aligned like the numbers
+                    cell.alignment = RIGHT
             if name in helper:
                 cell.font = HELPER_FONT
+            if name in unlocked:
+                cell.protection = UNLOCKED
+                cell.fill = INPUT_FILL
     if len(b.frame) == 0:  # a table needs one data row
         ws.cell(row=b.first_row, column=b.left, value=None)
     tab = Table(displayName=b.name, ref=b.ref)
     tab.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    if b.totals:
+        tab.totalsRowCount = 1
+        tab.tableColumns = [TableColumn(id=j + 1, name=str(name)) for j, name in enumerate(cols)]
+        for j, name in enumerate(cols):
+            spec = b.totals.get(name)
+            cell = ws.cell(row=b.totals_row, column=b.left + j)
+            cell.font = TOTAL_FONT
+            cell.border = TOTAL_BORDER
+            fmt = b.formats.get(name)
+            if fmt:
+                cell.number_format = fmt
+            if spec is None:
+                continue
+            col = tab.tableColumns[j]
+            if spec == "sum":
+                col.totalsRowFunction = "sum"
+                cell.value = f"=SUBTOTAL(109,{b.column_range(name)})"
+                cached[(sheet_name, cell.coordinate)] = b.totals_values.get(name)
+            elif callable(spec):
+                col.totalsRowFunction = "custom"
+                formula = spec(b)
+                cell.value = formula
+                col.totalsRowFormula = TableFormula(attr_text=formula.lstrip("="))
+                cached[(sheet_name, cell.coordinate)] = b.totals_values.get(name)
+            elif isinstance(spec, (int, float)):  # a static copy: the total as a value
+                col.totalsRowFunction = "sum"
+                cell.value = spec
+            else:
+                col.totalsRowLabel = str(spec)
+                cell.value = str(spec)
     ws.add_table(tab)
+    for name, kwargs in b.validations.items():
+        dv = DataValidation(**kwargs)
+        ws.add_data_validation(dv)
+        dv.add(f"{b.letter(name)}{b.first_row}:{b.letter(name)}{b.last_row}")
 
 
 def _add_chart(ws, ch: Chart, b: TableBlock) -> None:

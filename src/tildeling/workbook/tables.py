@@ -180,11 +180,12 @@ def scan_sheet(data: bytes) -> SheetCells:
     def finish(c):
         if c is None:
             return
-        r, k, is_err, has_f, value, inline = c
+        r, k, is_err, has_f, value, inline, is_str = c
         text = (value or b"").strip()
         if is_err:
             out.errors[(r, k)] = ExcelError(_unescape(text.decode("utf-8", "replace")) or "#FEJL")
-        elif has_f and not text and not inline:
+        elif has_f and not text and not inline and not (is_str and value is not None):
+            # (a formula whose saved value is the empty string – t="str" with <v></v> – is calculated)
             out.errors[(r, k)] = NOT_CALCULATED
 
     for m in token.finditer(data):
@@ -214,7 +215,7 @@ def scan_sheet(data: bytes) -> SheetCells:
             if selfclose:
                 cell = None
                 continue
-            cell = [row, col, a.get(b"t") == b"e", False, None, False]
+            cell = [row, col, a.get(b"t") == b"e", False, None, False, a.get(b"t") == b"str"]
         elif cell is None:
             continue
         elif name == b"f" and not closing:

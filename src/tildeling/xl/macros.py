@@ -27,7 +27,7 @@ from ._common import documents as _documents, unique_path as _unique_path, statu
 from ..workbook.need import contract as c
 from .absence_macros import new_absence_workbook, run_absence_analysis
 
-__all__ = ["RIBBON_MACROS", "new_need_workbook", "validate_data", "fit_model", "load_coefficients",
+__all__ = ["RIBBON_MACROS", "new_need_workbook", "validate_data", "fit_model", "load_coefficients", "load_last_year",
            "compute_allocation", "refresh_benchmarks", "make_shareable_copy", "show_help",
            "new_absence_workbook", "run_absence_analysis", "guide_address"]
 
@@ -37,6 +37,7 @@ RIBBON_MACROS = (
     "validate_data",          # Kontrollér data
     "fit_model",              # Estimér model
     "load_coefficients",      # Indlæs koefficienter
+    "load_last_year",         # Indlæs sidste år
     "compute_allocation",     # Beregn fordeling
     "refresh_benchmarks",     # Opdatér benchmarks
     "make_shareable_copy",    # Lav delbar kopi
@@ -80,11 +81,14 @@ MSG_LIST_NOT_REMOVED = ("{columns} på arket Elever har ikke længere en kategor
                         "Ryd alle.")
 MSG_NO_DIALOG = ("Der kan ikke vises en fildialog her. Indsæt koefficienttabellen på arket Koefficienter i hånden, "
                  "eller kør 'tildeling new behovsmodel' med den rigtige koefficienttabel.")
+MSG_NO_DIALOG_LAST_YEAR = ("Der kan ikke vises en fildialog her. Skriv sidste års tal på arket Sidste år i hånden, "
+                           "eller kør 'tildeling run FIL --sidste-aar SIDSTE.xlsx' på kommandolinjen.")
 HELP_TEXT = (
     "Tildeling – socioøkonomisk fordeling af specialundervisningsbudgettet\n\n"
     "1. Ny behovsmodel: laver en ny projektmappe fra skabelonen.\n"
     "2. Udfyld Indstillinger, Distrikter og Elever (gule faner og celler).\n"
     "3. Indlæs koefficienter: hent koefficienttabellen fra den nationale model (.xlsx eller .csv).\n"
+    "   Indlæs sidste år: hent sidste års fordeling til arket Sidste år (sammenligning og beskyttelse).\n"
     "4. Kontrollér data: tjekker alle input uden at skrive noget.\n"
     "5. Beregn fordeling: skriver arkene Distriktsbehov, Fordeling, Benchmark, Model, Beskrivende og "
     "Kørselslog (en ny kørsel erstatter dem).\n"
@@ -238,11 +242,11 @@ def fit_model(book):
     return model
 
 
-def _ask_coefficient_file(book) -> str | None:
+def _ask_file(book, title: str, kind: str, patterns: tuple[str, ...], no_dialog: str) -> str | None:
     """A file dialog in desktop Excel; None when the user cancels."""
     try:  # Windows: Excel's own dialog
-        chosen = book.app.api.GetOpenFilename("Koefficienttabel (*.xlsx;*.csv),*.xlsx;*.csv", 1,
-                                              "Vælg koefficienttabellen")
+        spec = ";".join(patterns)
+        chosen = book.app.api.GetOpenFilename(f"{kind} ({spec}),{spec}", 1, title)
         return chosen if isinstance(chosen, str) and chosen else None
     except Exception:  # noqa: BLE001 - macOS or the remote engine: try Tk below
         pass
@@ -253,12 +257,15 @@ def _ask_coefficient_file(book) -> str | None:
         root = tkinter.Tk()
         root.withdraw()
         root.attributes("-topmost", True)
-        chosen = filedialog.askopenfilename(title="Vælg koefficienttabellen",
-                                            filetypes=[("Koefficienttabel", "*.xlsx *.csv")])
+        chosen = filedialog.askopenfilename(title=title, filetypes=[(kind, " ".join(patterns))])
         root.destroy()
         return chosen or None
     except Exception:  # noqa: BLE001 - no display
-        raise InputError(MSG_NO_DIALOG) from None
+        raise InputError(no_dialog) from None
+
+
+def _ask_coefficient_file(book) -> str | None:
+    return _ask_file(book, "Vælg koefficienttabellen", "Koefficienttabel", ("*.xlsx", "*.csv"), MSG_NO_DIALOG)
 
 
 @_macro
@@ -285,6 +292,38 @@ def load_coefficients(book, path=None):
         text += "\n\n" + note
     _alert(book, text)
     return coefs
+
+
+@_macro
+def load_last_year(book, path=None):
+    """Indlæs sidste år: last year's workbook, shared copy or delivery → ``tblSidsteAar`` on the sheet Sidste år."""
+    from ..workbook.layout import place
+    from ..workbook.need.last_year import last_year_sheet, read_last_year
+    from .render import render_sheet
+
+    if path is None:
+        path = _ask_file(book, "Vælg sidste års projektmappe, delbare kopi eller leverance", "Excel-projektmappe",
+                         ("*.xlsx",), MSG_NO_DIALOG_LAST_YEAR)
+        if path is None:
+            return None
+    path = Path(path)
+    _status(book, f"{TITLE}: læser {path.name} …")
+    imp = read_last_year(path)                       # read and check everything first …
+    names = [s.name for s in book.sheets]
+    if c.SHEET_LAST_YEAR in names:
+        position = None                              # … then replace the sheet where it is
+    elif c.SHEET_COEFS in names:
+        position = names.index(c.SHEET_COEFS) + 1
+    else:
+        position = len(names)
+    render_sheet(book, place(last_year_sheet(imp)), position)
+    n = len(imp.frame)
+    text = (f"Sidste års tal fra {imp.origin} er indlæst på arket {c.SHEET_LAST_YEAR}: {n} distrikter. Tryk Beregn "
+            f"fordeling for at se arket {c.SHEET_DEVELOPMENT}.")
+    if imp.notes:
+        text += "\n\n" + "\n".join(f"• {note}" for note in imp.notes)
+    _alert(book, text)
+    return imp
 
 
 @_macro

@@ -18,10 +18,12 @@ from openpyxl.utils import get_column_letter
 
 from ..workbook.need import contract as c
 from ._common import runs as _runs
-from ..workbook.layout import Chart, Sheet, TableBlock, Text, cell_value
+from ..workbook.layout import Chart, Sheet, TableBlock, Text, cell_value, resolve
 
 __all__ = ["render_sheets", "replace_sheet", "delete_sheet", "coefficient_sheet", "render_lists", "ListsUpdate",
            "set_list_validations"]
+
+from ..workbook.render_xlsx import RESULT_TAB  # noqa: E402 - one colour for result tabs
 
 HEADER_FILL = "#1F4E78"
 HEADER_FONT = "#FFFFFF"
@@ -85,17 +87,21 @@ def _font(rng, bold=None, color=None, size=None, italic=None) -> None:
         _cosmetic(setattr, rng.font, "size", size)
 
 
-def _render_text(ws, block: Text) -> None:
+def _render_text(ws, block: Text, sheet: Sheet) -> None:
     row = block.__dict__["row"]
     cell = ws.range((row, 1))
-    cell.value = block.text
+    live = resolve(block.text_formula, sheet)
+    if live:
+        cell.formula = live
+    else:
+        cell.value = block.text
     bold, color, size = TEXT_STYLES.get(block.style, TEXT_STYLES["normal"])
     _font(cell, bold=bold, color=color, size=size)
     if block.style == "personal":
         _cosmetic(setattr, cell, "color", PERSONAL_FILL)
     if block.formula:
         fc = ws.range((row, 3))
-        fc.formula = block.formula
+        fc.formula = resolve(block.formula, sheet)
         fc.font.bold = True
         if block.formula_format:
             fc.number_format = block.formula_format
@@ -136,7 +142,36 @@ def _render_table(ws, b: TableBlock, widths: dict) -> None:
                 column.number_format = b.formats[name]
             if name in b.helper_columns:
                 _font(column, color=HELPER_FONT, italic=True)
-    ws.tables.add(source=ws.range(b.ref), name=b.name, table_style_name=TABLE_STYLE)
+    body = f"{get_column_letter(b.left)}{b.top}:{get_column_letter(b.right)}{b.last_row}"
+    ws.tables.add(source=ws.range(body), name=b.name, table_style_name=TABLE_STYLE)
+    if b.totals:  # the "I alt" row right below the table (plain cells: every engine can write them)
+        row = []
+        for name in cols:
+            spec = b.totals.get(name)
+            if spec == "sum":
+                row.append(f"=SUBTOTAL(109,{b.column_range(name)})")
+            elif callable(spec):
+                row.append(spec(b))
+            else:
+                row.append(spec)
+        totals = ws.range((b.totals_row, b.left), (b.totals_row, b.right))
+        totals.formula = [["" if v is None else v for v in row]]
+        totals.font.bold = True
+        for j, name in enumerate(cols):
+            if b.formats.get(name):
+                ws.range((b.totals_row, b.left + j)).number_format = b.formats[name]
+    if b.helper_columns:  # rounding helpers: hidden (desktop Excel groups them; elsewhere width 0)
+        first, last = get_column_letter(b.visible_right + 1), get_column_letter(b.right)
+        _cosmetic(_hide_columns, ws, first, last)
+
+
+def _hide_columns(ws, first: str, last: str) -> None:
+    rng = ws.range(f"{first}:{last}")
+    if isinstance(ws.api, dict):
+        rng.column_width = 0
+        return
+    rng.api.EntireColumn.Group()
+    rng.api.EntireColumn.Hidden = True
 
 
 def _add_chart(ws, ch: Chart, b: TableBlock) -> None:
@@ -168,7 +203,7 @@ def render_sheet(book, sheet: Sheet, position: int | None = None):
     widths: dict[str, float] = {}
     for block in sheet.blocks:
         if isinstance(block, Text):
-            _render_text(ws, block)
+            _render_text(ws, block, sheet)
         elif isinstance(block, TableBlock):
             _render_table(ws, block, widths)
             tables[block.name] = block
@@ -180,9 +215,32 @@ def render_sheet(book, sheet: Sheet, position: int | None = None):
                 _add_chart(ws, block, tables[block.table])
             except Exception:  # noqa: BLE001 - no native charts on this engine: the tables carry the numbers
                 pass
-    if sheet.tab_color:
-        _cosmetic(_tab_color, ws, sheet.tab_color)
+    _cosmetic(_tab_color, ws, sheet.tab_color or RESULT_TAB)
+    _cosmetic(_print_and_protect, ws, sheet, tables)
     return ws
+
+
+def _print_and_protect(ws, sheet: Sheet, tables: dict[str, TableBlock]) -> None:
+    """Desktop Excel: print area on A4 (one page wide), repeated header row, protection without a password."""
+    if isinstance(ws.api, dict):  # the remote engine has no page setup or protection actions
+        return
+    right = max([b.visible_right for b in tables.values()] + [1])
+    bottom = max([b.bottom for b in tables.values()] + [1])
+    setup = ws.api.PageSetup
+    setup.PrintArea = f"$A$1:${get_column_letter(right)}${bottom}"
+    setup.Orientation = 2 if sheet.landscape else 1
+    setup.Zoom = False
+    setup.FitToPagesWide = 1
+    setup.FitToPagesTall = sheet.pages_tall or False
+    title = tables.get(sheet.print_title_table) if sheet.print_title_table else None
+    if title is not None:
+        setup.PrintTitleRows = f"${title.top}:${title.top}"
+    for b in tables.values():
+        for name in b.unlocked:
+            ws.range((b.first_row, b.left + list(b.frame.columns).index(name)),
+                     (b.last_row, b.left + list(b.frame.columns).index(name))).api.Locked = False
+    if sheet.protect:
+        ws.api.Protect(DrawingObjects=False, Contents=True, AllowFormattingColumns=True, AllowFormattingRows=True)
 
 
 def render_sheets(book, sheets: list[Sheet], progress=None) -> None:
@@ -221,8 +279,8 @@ def coefficient_sheet(coefs, *, title: str, note: str) -> Sheet:
 # ------------------------------------------------------------------------------------------------
 # The category lists behind the pupil dropdowns (hidden sheet Lister, names Liste_<key>)
 # ------------------------------------------------------------------------------------------------
-#: Rows below the pupil table that get a dropdown too (as in the template), so new pupils have one.
-VALIDATION_SPARE_ROWS = 1000
+#: Dropdowns reach the last row of the sheet (as in the template), so new pupils have one.
+from ..workbook.need.template import LAST_ROW as VALIDATION_LAST_ROW  # noqa: E402
 
 
 @dataclass
@@ -336,7 +394,7 @@ def _pupil_columns(book) -> tuple[dict[str, int], int, int] | None:
         return None
     header = header if isinstance(header, list) else [header]
     first = rng.row + 1
-    last = max(rng.last_cell.row, first) + VALIDATION_SPARE_ROWS
+    last = VALIDATION_LAST_ROW
     columns = {str(h).strip(): rng.column + j for j, h in enumerate(header) if h not in (None, "")}
     return columns, first, last
 

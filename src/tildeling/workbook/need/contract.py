@@ -22,7 +22,9 @@ SHEET_DISTRICTS = "Distrikter"
 SHEET_PUPILS = "Elever"
 SHEET_COEFS = "Koefficienter"
 SHEET_LISTS = "Lister"   # hidden: category lists behind the dropdowns
-INPUT_SHEETS = (SHEET_GUIDE, SHEET_SETTINGS, SHEET_DISTRICTS, SHEET_PUPILS, SHEET_COEFS, SHEET_LISTS)
+SHEET_LAST_YEAR = "Sidste år"   # last year's figures per district (filled by Indlæs sidste år / run --sidste-aar)
+INPUT_SHEETS = (SHEET_GUIDE, SHEET_SETTINGS, SHEET_DISTRICTS, SHEET_LAST_YEAR, SHEET_PUPILS, SHEET_COEFS,
+                SHEET_LISTS)
 
 SHEET_NEED = "Distriktsbehov"
 SHEET_ALLOCATION = "Fordeling"
@@ -30,7 +32,9 @@ SHEET_BENCHMARK = "Benchmark"
 SHEET_MODEL = "Model"
 SHEET_DESCRIPTIVES = "Beskrivende"
 SHEET_LOG = "Kørselslog"
-OUTPUT_SHEETS = (SHEET_NEED, SHEET_ALLOCATION, SHEET_BENCHMARK, SHEET_MODEL, SHEET_DESCRIPTIVES, SHEET_LOG)
+SHEET_DEVELOPMENT = "Udvikling"
+OUTPUT_SHEETS = (SHEET_NEED, SHEET_ALLOCATION, SHEET_DEVELOPMENT, SHEET_BENCHMARK, SHEET_MODEL, SHEET_DESCRIPTIVES,
+                 SHEET_LOG)
 
 # --- Input tables ----------------------------------------------------------------
 TBL_PUPILS = "tblElever"
@@ -59,6 +63,13 @@ TBL_DECILES = "tblDeciler"
 TBL_DESCRIPTIVES = "tblBeskrivende"
 TBL_DISTRICT_DESCRIPTIVES = "tblBeskrivendeDistrikter"
 TBL_LOG = "tblKoerselslog"
+TBL_LAST_YEAR = "tblSidsteAar"                      # Distrikt, Elever, Behovsnøgle, Budget (kr.)
+TBL_LAST_YEAR_COEFS = "tblSidsteAarKoefficienter"   # last year's coefficient table (for the model's effect)
+TBL_DEVELOPMENT = "tblUdvikling"
+LAST_YEAR_COLUMNS = ("Distrikt", "Elever", "Behovsnøgle", "Budget (kr.)")
+#: The tables a run reads (error values and uncalculated formulas in them stop it; in result tables they do not).
+INPUT_TABLES = (TBL_PUPILS, TBL_DISTRICTS, TBL_COEFS, TBL_SETTINGS, TBL_MODEL_INFO, TBL_PLAN, TBL_LAST_YEAR,
+                TBL_LAST_YEAR_COEFS, "tblDistriktstal")
 
 NEED_COLUMNS = ("Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
                 "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle")
@@ -74,23 +85,33 @@ class Setting:
     number_format: str | None = None
     choices: tuple | None = None   # dropdown (data validation list)
     kind: str = "text"             # text | number | fraction | int
+    optional: bool = False         # may be blank (and may be missing in workbooks made before it existed)
+    minimum: float | None = None   # validation bounds of numbers
+    maximum: float | None = None
 
 
 SETTINGS = (
-    Setting("Kommune", "Kommune", "Helsingør", "Kommunens navn (vises i overskrifter)."),
-    Setting("Skoleaar", "Skoleår", "2015/16", "Skoleåret elevdata er fra, fx 2015/16."),
-    Setting("SamletBudget", "Samlet budget (kr.)", 50_000_000, "Det beløb der fordeles mellem distrikterne.",
-            '#,##0 "kr."', kind="number"),
+    Setting("Kommune", "Kommune", "", "Kommunens navn (vises i overskrifter)."),
+    Setting("Skoleaar", "Skoleår (data)", "", "Skoleåret elevdata er fra, fx 2025/26."),
+    Setting("SamletBudget", "Samlet budget (kr.)", None, "Det beløb der fordeles mellem distrikterne.",
+            "#,##0", kind="number", minimum=0),
+    Setting("Budgetaar", "Budgetår", None, "Året budgettet gælder for, fx 2027 (overskrifter og indfasningens år).",
+            "0", kind="int", optional=True, minimum=1900, maximum=2200),
     Setting("Elevtalsvaegt", "Andel fordelt efter elevtal", 0.0,
-            "Blandet nøgle: 0 % = kun behov, 100 % = kun elevtal.", "0%", kind="fraction"),
+            "Blandet nøgle: 0 % = kun behov, 100 % = kun elevtal.", "0%", kind="fraction", minimum=0, maximum=1),
     Setting("Indfasningsaar", "Indfasning over antal år", 0,
             "0 = ingen indfasning. Kræver 'Nuværende budget (kr.)' i Distrikter.", "0",
             choices=tuple(range(0, 11)), kind="int"),
+    Setting("Tabsgraense", "Største fald pr. elev mod sidste år", None,
+            "Fx -2 %: intet distrikt får mere end 2 % mindre pr. elev end sidste år; de øvrige distrikters "
+            "fremgang betaler. Tom = ingen beskyttelse. Kræver sidste års tal (arket Sidste år).", "0.0%",
+            kind="fraction", optional=True, minimum=-1, maximum=0),
     Setting("MedElevsandsynligheder", "Vis sandsynlighed pr. elev", "Nej",
             "Ja = skriv hver elevs sandsynlighed på arket Elevresultater (persondata).",
             choices=("Nej", "Ja")),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
+SETTING_BY_NAME = {s.name: s for s in SETTINGS}
 
 #: Sheet with per-pupil probabilities (only when asked for; pupil-level, never shared).
 SHEET_PUPIL_RESULTS = "Elevresultater"

@@ -13,7 +13,8 @@ from .template import build_template
 
 __all__ = ["make_demo", "DEMO_SETTINGS"]
 
-DEMO_SETTINGS = {"Kommune": "Helsingør (syntetisk)", "Skoleaar": "2015/16", "SamletBudget": 50_000_000}
+DEMO_SETTINGS = {"Kommune": "Helsingør (syntetisk)", "Skoleaar": "2015/16", "Budgetaar": 2017,
+                 "SamletBudget": 50_000_000, "Indfasningsaar": 2}
 #: Illustrative current budgets (kr.) of the six districts, by district code.
 DEMO_CURRENT = {"1": 10_500_000, "2": 4_400_000, "3": 4_300_000, "4": 1_300_000, "5": 13_000_000, "6": 16_500_000}
 

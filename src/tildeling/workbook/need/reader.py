@@ -17,6 +17,7 @@ from ...danish import NumberError, cell_number
 from ...errors import InputError, Problems, Source, format_names, is_excel_error
 from ...model.coefficients import CoefficientTable
 from ...model.design import check_required_columns
+from ...need.development import LastYear, last_year_from_frame
 from ..tables import WorkbookTables, read_tables
 from . import contract as c
 
@@ -36,6 +37,8 @@ class NeedInputs:
     problems: list = field(default_factory=list)
     plan: pd.DataFrame | None = None          # tblDistriktsplan (optional)
     plan_source: Source | None = None
+    last_year: LastYear | None = None         # tblSidsteAar (optional, validated)
+    last_year_coefficients: CoefficientTable | None = None   # tblSidsteAarKoefficienter (optional)
 
     def raise_problems(self) -> None:
         """Raise the problems found while reading (one InputError, or InputErrors listing them)."""
@@ -45,7 +48,7 @@ class NeedInputs:
 
 
 #: The tables a run reads: their Excel error values and pasted rows are reported (result tables are not).
-READ_TABLES = (c.TBL_PUPILS, c.TBL_DISTRICTS, c.TBL_COEFS, c.TBL_MODEL_INFO, c.TBL_PLAN)
+READ_TABLES = c.INPUT_TABLES
 
 #: The largest whole number a setting of kind ``int`` may have (phase-in years and the like).
 MAX_INT_SETTING = 1_000_000
@@ -75,12 +78,16 @@ def _setting_value(setting: c.Setting, value, source: Source):
             value = value.strftime("%d-%m-%Y")
         return str(value).strip()
     if value is None or (isinstance(value, str) and not value.strip()):
+        if setting.optional:
+            return None
         raise InputError("er tom – skriv en værdi.", source=source)
     try:
         number = cell_number(value, percent=setting.kind == "fraction")
     except NumberError as exc:
         raise InputError(f"skal være et tal: {exc}.", source=source) from None
     if number is None:
+        if setting.optional:
+            return None
         raise InputError("er tom – skriv en værdi.", source=source)
     if setting.kind == "int":
         if not number.is_integer():
@@ -113,14 +120,14 @@ def need_inputs_from_tables(tables: WorkbookTables, *, defer: bool = False) -> N
     if kind not in (None, c.KIND):
         raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")
     problems = Problems(limit=10**9)  # all of them: compute() adds its own and applies the limit
-    problems.extend(tables.problems_of(READ_TABLES))
+    problems.extend(tables.problems_of(READ_TABLES))   # result sheets are replaced by the run anyway
     with problems.collect():
         tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
     with problems.collect():
         tables.require(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)
     with problems.collect():
         tables.require(c.TBL_COEFS, c.SHEET_COEFS)
-    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text"]
+    missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text" and not s.optional]
     if missing:
         problems.add(InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
                                 f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'."))
@@ -141,9 +148,20 @@ def need_inputs_from_tables(tables: WorkbookTables, *, defer: bool = False) -> N
     for s in c.SETTINGS:
         settings[s.name] = problems.attempt(_setting_value, s, tables.names.get(s.name, s.default),
                                             setting_source(s, tables))
+    year = settings.get("Budgetaar")
+    if year is not None and not 1900 <= year <= 2200:
+        problems.add(InputError(f"skal være et årstal, fx 2027, ikke {year}.",
+                                source=setting_source(c.SETTING_BY_NAME["Budgetaar"], tables)))
+    last_year = problems.attempt(last_year_from_frame, tables.frames.get(c.TBL_LAST_YEAR),
+                                 tables.sources.get(c.TBL_LAST_YEAR))
+    last_coefs = None
+    if last_year is not None and c.TBL_LAST_YEAR_COEFS in tables.frames and len(tables.frames[c.TBL_LAST_YEAR_COEFS]):
+        last_coefs = problems.attempt(CoefficientTable.from_frame, tables.frames[c.TBL_LAST_YEAR_COEFS], {},
+                                      tables.sources[c.TBL_LAST_YEAR_COEFS])
     if coefs is None or not defer:
         problems.raise_if_any()
     return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables,
                       warnings=tables.warnings_of(READ_TABLES),
                       problems=list(problems.items),
-                      plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN))
+                      plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN),
+                      last_year=last_year, last_year_coefficients=last_coefs)

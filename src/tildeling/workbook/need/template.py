@@ -25,6 +25,8 @@ __all__ = ["demo_coefficients", "build_template", "write_template", "category_li
 
 #: Row of the header of every input table (rows above hold a title and a note).
 TABLE_TOP = 3
+#: The last row of a worksheet: input checks reach the whole column below a table's header.
+LAST_ROW = 1_048_576
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 INPUT_TAB = "FFC000"
 OUTPUT_TAB = "2E75B6"
@@ -82,7 +84,8 @@ def _guide(wb, municipality: str) -> None:
                  "fra sin baggrund; distrikternes gennemsnit giver et indeks og en fordelingsnøgle."),
         ("normal", ""),
         ("subtitle", "Sådan gør du"),
-        ("normal", "1. Indstillinger: skriv kommune, skoleår og det samlede budget (de gule celler)."),
+        ("normal", "1. Indstillinger: skriv kommune, dataenes skoleår, budgetåret og det samlede budget (de gule "
+                   "celler)."),
         ("normal", "2. Distrikter: én række pr. skoledistrikt med kode og navn; evt. nuværende budget og gulv."),
         ("normal", "3. Elever: én række pr. elev i 0.-10. klasse (bopælsdistrikt). 10. klasse tælles ikke med."),
         ("normal", "4. Koefficienter: koefficienttabellen fra den nationale model. Demonstrationskoefficienterne "
@@ -93,8 +96,9 @@ def _guide(wb, municipality: str) -> None:
         ("subtitle", "Farver"),
         ("normal", "Gule faner og gule celler er input, som du udfylder. Blå faner er resultater, som beregningen "
                    "skriver – hver kørsel erstatter dem."),
-        ("normal", "Budgetkolonnerne på arket Fordeling er formler: ret det samlede budget på arket Indstillinger, "
-                   "og fordelingen opdateres uden Python."),
+        ("normal", "Alle tal på arket Fordeling er formler: ret det samlede budget, andelen efter elevtal eller "
+                   "indfasningen på Indstillinger – eller et gulv eller et nuværende budget på Distrikter – og "
+                   "fordelingen regnes om uden Python. Resultatarkene er beskyttet uden adgangskode."),
         ("normal", ""),
         ("subtitle", "Resultatark"),
         ("normal", "Distriktsbehov (Tabel 5.1) · Fordeling (budget) · Benchmark (Tabel 4.1, Figur 5.1 og 5.2) · "
@@ -103,8 +107,7 @@ def _guide(wb, municipality: str) -> None:
         ("normal", ""),
         ("warning", "Persondata: arket Elever indeholder følsomme oplysninger om elever og forældre. Send aldrig "
                     "denne projektmappe videre – del kun den delbare kopi."),
-        ("note", f"Skabelon for {municipality}. Kilde: VIVE (2017), Specialundervisningsbehov i Helsingør "
-                 "Kommunes skoledistrikter."),
+        ("note", "Metoden følger VIVE's socioøkonomiske behovsmodel (2017); formlerne står i docs/metode.md."),
     ]
     for i, (style, text) in enumerate(lines, start=1):
         ws.cell(row=i, column=1, value=text or None).font = STYLES[style]
@@ -135,24 +138,38 @@ def _settings(wb, values: dict) -> None:
             cell.number_format = s.number_format
         ref = f"{quote_sheetname(c.SHEET_SETTINGS)}!$B${row}"
         wb.defined_names[s.name] = DefinedName(s.name, attr_text=ref)
-        dv = None
-        if s.choices:
-            dv = DataValidation(type="list", formula1='"' + ",".join(str(x) for x in s.choices) + '"',
-                                allow_blank=False)
-        elif s.kind == "number":
-            dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
-        elif s.kind == "fraction":
-            dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="1")
-        if dv is not None:
-            dv.error = "Ugyldig værdi – se forklaringen i kolonne C."
-            dv.errorTitle = "Tildeling"
-            dv.showErrorMessage = True
-            ws.add_data_validation(dv)
-            dv.add(cell.coordinate)
+        dv = _setting_validation(s)
+        dv.add(cell.coordinate)
+        ws.add_data_validation(dv)
     wb.defined_names[c.KIND_NAME] = DefinedName(c.KIND_NAME, attr_text=f'"{c.KIND}"')
     for col, w in zip("ABCD", (34, 22, 70, 22)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = f"A{TABLE_TOP + 1}"
+
+
+def _setting_validation(s: c.Setting) -> DataValidation:
+    """The dropdown or the range check of one setting, with its help text as the input prompt."""
+    if s.choices:
+        dv = DataValidation(type="list", formula1='"' + ",".join(str(x) for x in s.choices) + '"', allow_blank=False)
+        error = "Vælg en værdi i listen."
+    elif s.kind in ("number", "fraction", "int"):
+        kind = "whole" if s.kind == "int" else "decimal"
+        if s.maximum is not None:
+            dv = DataValidation(type=kind, operator="between", formula1=_num(s.minimum), formula2=_num(s.maximum))
+        else:
+            dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=_num(s.minimum or 0))
+        error = "Ugyldig værdi – se forklaringen i kolonne C."
+    else:
+        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="100")
+        error = "Højst 100 tegn."
+    dv.allow_blank = s.optional or s.kind == "text"
+    dv.error, dv.errorTitle, dv.showErrorMessage = error, "Tildeling", True
+    dv.prompt, dv.promptTitle, dv.showInputMessage = s.help, s.label[:32], True
+    return dv
+
+
+def _num(x) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
 def category_lists(spec) -> dict[str, list[str]]:
@@ -194,7 +211,7 @@ def _districts(wb, districts: pd.DataFrame | None, plan: pd.DataFrame | None = N
             frame[col] = None
     frame = frame[list(c.DISTRICT_COLUMNS)]
     _table(ws, c.TBL_DISTRICTS, frame, fill_inputs=True, min_rows=max(len(frame), 6),
-           formats={"Nuværende budget (kr.)": '#,##0 "kr."', "Gulv (kr.)": '#,##0 "kr."'})
+           formats={"Nuværende budget (kr.)": "#,##0", "Gulv (kr.)": "#,##0"})
     for col, w in zip("ABCD", (12, 34, 24, 18)):
         ws.column_dimensions[col].width = w
     # the optional district plan, to the right: grades of a residence district that another district pays for
@@ -246,30 +263,37 @@ def _pupils(wb, coefs: CoefficientTable, pupils: pd.DataFrame | None, lists: dic
         frame = pupils[[col for col in cols if col in pupils.columns]
                        + [col for col in pupils.columns if col not in cols and col != "Kommune"]]
     _table(ws, c.TBL_PUPILS, frame, style="TableStyleLight9")
-    last = TABLE_TOP + max(len(frame), 1) + 1000
+    last = LAST_ROW  # the whole column below the header: the table can grow without losing its checks
     first = TABLE_TOP + 1
     header = {name: get_column_letter(j + 1) for j, name in enumerate(frame.columns)}
 
-    def validate(col, **kw):
+    def validate(col, prompt, **kw):
         if col not in header:
             return
-        dv = DataValidation(showErrorMessage=True, errorTitle="Tildeling", **kw)
+        dv = DataValidation(showErrorMessage=True, errorTitle="Tildeling", showInputMessage=True,
+                            promptTitle=str(col)[:32], prompt=prompt[:255], **kw)
         ws.add_data_validation(dv)
         dv.add(f"{header[col]}{first}:{header[col]}{last}")
 
-    validate("Klassetrin", type="whole", operator="between", formula1="0", formula2="10",
-             error="Klassetrin skal være et helt tal fra 0 til 10.")
-    validate("Segregeret", type="list", formula1='"0,1"', error="Segregeret skal være 0 eller 1.")
-    validate("Distrikt", type="list", formula1=f"{quote_sheetname(c.SHEET_DISTRICTS)}!$A${TABLE_TOP + 1}:$A$500",
+    validate("Klassetrin", "Klassetrin 0-10 (0 = børnehaveklasse). 10. klasse tælles ikke med.", type="whole",
+             operator="between", formula1="0", formula2="10", error="Klassetrin skal være et helt tal fra 0 til 10.")
+    validate("Segregeret", "1 = eleven går i segregeret specialundervisning, 0 = ikke.", type="list",
+             formula1='"0,1"', error="Segregeret skal være 0 eller 1.")
+    validate("Distrikt", "Bopælsdistriktets kode fra arket Distrikter.", type="list",
+             formula1=f"{quote_sheetname(c.SHEET_DISTRICTS)}!$A${TABLE_TOP + 1}:$A${TABLE_TOP + 1000}",
              error="Distriktet findes ikke på arket Distrikter.")
+    labels = {v.key: (v.label or v.key) for v in coefs.spec}
     for var in coefs.spec:
+        what = labels[var.key]
         if var.type is VarType.BINARY:
-            validate(var.key, type="list", formula1='"0,1"', error=f"{var.key} skal være 0 eller 1.")
+            validate(var.key, f"{what}: 1 = ja, 0 = nej.", type="list", formula1='"0,1"',
+                     error=f"{var.key} skal være 0 eller 1.")
         elif var.type is VarType.CATEGORICAL and var.key in lists:
-            validate(var.key, type="list", formula1=lists[var.key], error=f"Ukendt kategori for {var.key}.")
+            validate(var.key, f"{what}: vælg en kategori i listen.", type="list", formula1=lists[var.key],
+                     error=f"Ukendt kategori for {var.key}.")
         elif var.type in (VarType.NUMERIC, VarType.BANDED):
-            validate(var.key, type="decimal", operator="between", formula1="-1E+12", formula2="1E+12",
-                     error=f"{var.key} skal være et tal.")
+            validate(var.key, f"{what}: et tal.", type="decimal", operator="between", formula1="-1E+12",
+                     formula2="1E+12", error=f"{var.key} skal være et tal.")
     for j in range(1, len(frame.columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 14
     ws.freeze_panes = f"C{TABLE_TOP + 1}"
@@ -299,6 +323,16 @@ def _coefficients(wb, coefs: CoefficientTable, demo: bool) -> None:
     ws.freeze_panes = f"C{TABLE_TOP + 1}"
 
 
+def _last_year(wb) -> None:
+    """The input sheet *Sidste år* with an empty ``tblSidsteAar`` (the same layout *Indlæs sidste år* writes)."""
+    from ..layout import place
+    from ..render_xlsx import render_sheets
+    from .last_year import last_year_sheet
+
+    render_sheets(wb, [place(last_year_sheet(None))])
+    wb[c.SHEET_LAST_YEAR].freeze_panes = f"A{TABLE_TOP + 1}"
+
+
 def _placeholders(wb) -> None:
     for name in c.OUTPUT_SHEETS:
         ws = wb.create_sheet(name)
@@ -323,6 +357,7 @@ def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFram
     lists = _lists(wb, coefs)
     _pupils(wb, coefs, pupils, lists)
     _coefficients(wb, coefs, demo)
+    _last_year(wb)
     wb.move_sheet(c.SHEET_LISTS, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(c.SHEET_LISTS))
     _placeholders(wb)
     # the hidden list sheet last among the inputs is fine; keep the guide active

@@ -8,6 +8,7 @@ sheet               module                 tables
 ==================  =====================  ==============================================
 Distriktsbehov      :mod:`.district`       tblDistriktsbehov (Tabel 5.1)
 Fordeling           :mod:`.allocation`     tblFordeling, tblIndfasning (live formulas)
+Udvikling           :mod:`.development`    tblUdvikling (last year against this year, live formulas)
 Benchmark           :mod:`.benchmark`      tblKommunebenchmark, tblEksternBenchmark, tblInternBenchmark
 Model               :mod:`.model`          tblModeltilpasning, tblForklaringskraft, tblDeciler, tblRelativeVaegte
 Beskrivende         :mod:`.descriptives`   tblBeskrivende, tblBeskrivendeDistrikter
@@ -23,6 +24,7 @@ from .allocation import allocation_block, allocation_sheet
 from .benchmark import benchmark_sheet
 from .common import Context, RunInfo
 from .descriptives import descriptives_sheet
+from .development import development_sheet
 from .district import need_sheet
 from .log import log_sheet
 from .model import model_sheet
@@ -31,11 +33,20 @@ __all__ = ["RunInfo", "Context", "output_sheets", "allocation_block"]
 
 
 def output_sheets(result: NeedResult, alloc, info: RunInfo, *, municipality: str, school_year: str,
-                  shared: bool = False) -> list[Sheet]:
-    """All output sheets of a run. ``shared=True`` suppresses small counts and leaves out the log."""
-    ctx = Context(result, alloc, info, municipality, school_year, shared)
-    sheets = [need_sheet(ctx), allocation_sheet(ctx), benchmark_sheet(ctx), model_sheet(ctx),
-              descriptives_sheet(ctx)]
+                  shared: bool = False, settings: dict | None = None, names=(), district_columns=(),
+                  last_year=None, development=None) -> list[Sheet]:
+    """All output sheets of a run. ``shared=True`` suppresses small counts and leaves out the log.
+
+    ``settings`` are the workbook's settings, ``names`` the defined names it has and ``district_columns``
+    the columns of its ``tblDistrikter`` (live formulas refer to them).
+    """
+    settings = dict(settings or {})
+    ctx = Context(result, alloc, info, municipality, school_year, shared, budget_year=settings.get("Budgetaar"),
+                  settings=settings, names=frozenset(names), district_columns=tuple(district_columns),
+                  last_year=last_year, development=development)
+    allocation = allocation_sheet(ctx)
+    sheets = [need_sheet(ctx), allocation, development_sheet(ctx, allocation), benchmark_sheet(ctx),
+              model_sheet(ctx), descriptives_sheet(ctx)]
     if not shared:
         sheets.append(log_sheet(ctx))
     return [place(s) for s in sheets]

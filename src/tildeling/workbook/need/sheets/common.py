@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from .... import __version__
 from .... import danish as dk
 from ....need.apply import NeedResult
+from ...layout import Text
 
-__all__ = ["RunInfo", "Context", "PCT", "PP", "KR", "INDEX", "INT", "DEC3", "DEC2", "formats_for", "points",
-           "maybe_number", "municipal_population", "district_population"]
+__all__ = ["RunInfo", "Context", "PCT", "PP", "PP_UNIT", "KR", "INDEX", "INT", "DEC3", "DEC2", "KEY", "KRONER", "formats_for",
+           "points", "maybe_number", "head_text", "totals_row", "municipal_population", "district_population"]
 
 PCT = "0.0%"
-PP = '0.0" pp"'
+#: Percentage points: the unit stands in the header ("Forskel (procentpoint)") or the Enhed column, once.
+PP = "+0.0;-0.0;0.0"
+#: Percentage points where nothing else names the unit (a column that mixes units by row): once, in the cell.
+PP_UNIT = '+0.0" procentpoint";-0.0" procentpoint";0.0" procentpoint"'
+#: Allocation keys and shares of the budget: two decimals of a percent.
+KEY = "0.00%"
+#: An amount on its own (a line of text with a value): the unit in the cell.
 KR = '#,##0 "kr."'
+#: An amount in a column whose header says "(kr.)": the unit once, in the header.
+KRONER = "#,##0"
 INDEX = "0.0"
 INT = "#,##0"
 DEC3 = "0.000"
@@ -37,7 +46,12 @@ class RunInfo:
 
 @dataclass
 class Context:
-    """Everything a sheet builder needs: the core results and how the sheets are meant (live or shared)."""
+    """Everything a sheet builder needs: the core results and how the sheets are meant (live or shared).
+
+    ``names`` are the defined names the workbook has (live formulas refer to them; a name an older workbook
+    lacks is replaced by its value). ``district_columns`` are the columns of ``tblDistrikter`` that live
+    formulas look up (floors, current budgets).
+    """
 
     result: NeedResult
     alloc: object
@@ -45,10 +59,107 @@ class Context:
     municipality: str
     school_year: str
     shared: bool = False
+    budget_year: int | None = None
+    settings: dict = field(default_factory=dict)
+    names: frozenset = frozenset()
+    district_columns: tuple = ()
+    last_year: object = None      # need.development.LastYear
+    development: object = None    # need.development.Development
+
+    @property
+    def live(self) -> bool:
+        return not self.shared
 
     @property
     def head(self) -> str:
-        return f"{self.municipality}, skoleåret {self.school_year}".strip(", ")
+        return head_text(self.municipality, self.budget_year, self.school_year)
+
+    def name(self, name: str) -> str:
+        """A setting in a formula: its defined name, or its value where the workbook lacks the name."""
+        if name in self.names:
+            return name
+        value = self.settings.get(name)
+        if value is None or value == "":
+            return '""'
+        if isinstance(value, (int, float)):
+            return repr(value)
+        return '"' + str(value).replace('"', '""') + '"'
+
+    def head_formula(self) -> str:
+        """The formula twin of :attr:`head` (no leading ``=``)."""
+        k = f'TRIM({self.name("Kommune")}&"")'
+        b = f'TRIM({self.name("Budgetaar")}&"")'
+        y = f'TRIM({self.name("Skoleaar")}&"")'
+        period = (f'IF({b}<>"","budget "&{b}&IF({y}<>""," (data fra skoleåret "&{y}&")",""),'
+                  f'IF({y}<>"","skoleåret "&{y},""))')
+        return f'{k}&IF(AND({k}<>"",{period}<>""),", ","")&{period}'
+
+    def title(self, topic: str, style: str = "title") -> Text:
+        """``<topic> – <kommune>, budget 2027 (data fra skoleåret 2025/26)``; live on the settings."""
+        text = f"{topic} – {self.head}" if self.head else topic
+        if self.shared:
+            return Text(text, style)
+        topic_q = topic.replace('"', '""')
+        head = self.head_formula()
+        return Text(text, style, text_formula=f'="{topic_q}"&IF({head}<>""," – "&{head},"")')
+
+
+def _squash(value) -> str:
+    """``TRIM`` of Excel: no spaces at the ends, single spaces inside."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def head_text(municipality, budget_year, school_year) -> str:
+    """``Helsingør, budget 2027 (data fra skoleåret 2025/26)``; parts that are blank are left out."""
+    k, b, y = _squash(municipality), _squash(budget_year), _squash(school_year)
+    if b:
+        period = f"budget {b}" + (f" (data fra skoleåret {y})" if y else "")
+    else:
+        period = f"skoleåret {y}" if y else ""
+    return ", ".join(part for part in (k, period) if part)
+
+
+def totals_row(frame: pd.DataFrame, *, shared: bool, label: str = "Distrikt", sums=(), weighted=None,
+               custom=None) -> dict:
+    """Keyword arguments ``totals``/``totals_values`` of a :class:`TableBlock` with an ``I alt`` row.
+
+    ``sums`` are added up (``SUBTOTAL``), ``weighted`` maps a column to the column of its weights (a weighted
+    mean by ``SUMPRODUCT``, e.g. a rate weighted by pupils), ``custom`` maps a column to ``(formula(block),
+    value)``. A shared copy gets the values; a column with a suppressed cell gets no total (it could reveal it).
+    """
+    import numpy as np
+
+    totals, values = {label: "I alt"}, {}
+
+    def numeric(col):
+        s = pd.to_numeric(frame[col], errors="coerce")
+        suppressed = bool((frame[col].notna() & s.isna()).any()) or (shared and bool(s.isna().any()))
+        return s, suppressed
+
+    for col in sums:
+        s, suppressed = numeric(col)
+        if suppressed:
+            continue
+        values[col] = float(s.sum())
+        totals[col] = values[col] if shared else "sum"
+    for col, w in (weighted or {}).items():
+        s, suppressed = numeric(col)
+        weights = pd.to_numeric(frame[w], errors="coerce")
+        if suppressed or not weights.sum():
+            continue
+        values[col] = float(np.nansum(s * weights) / weights.sum())
+        totals[col] = values[col] if shared else (
+            lambda b, col=col, w=w: f"=SUMPRODUCT({b.column_range(col)},{b.column_range(w)})/SUM({b.column_range(w)})")
+    for col, (formula, value) in (custom or {}).items():
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        values[col] = float(value)
+        totals[col] = values[col] if shared else formula
+    return {"totals": totals, "totals_values": values}
 
 
 def formats_for(frame: pd.DataFrame) -> dict[str, str]:
@@ -62,7 +173,7 @@ def formats_for(frame: pd.DataFrame) -> dict[str, str]:
         elif name in ("Elever", "Faktiske", "Modtagere", "Faktiske segregerede elever"):
             out[name] = INT
         elif name == "Forventede segregerede elever":
-            out[name] = "0.0"
+            out[name] = "#,##0.0"
         else:
             f = number_format_for(name)
             if f:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
-from .common import DEC2, PCT, PP, Context, district_population, municipal_population
+from .common import DEC2, PCT, PP_UNIT, Context, district_population, municipal_population
 
 __all__ = ["descriptives_sheet"]
 
@@ -15,7 +15,7 @@ __all__ = ["descriptives_sheet"]
 def descriptives_sheet(ctx: Context) -> Sheet:
     """Shares (0/1 variables and categories) are shown in percent and their differences in percentage
     points, as in the note's Tabel 3.3; other variables in their unit."""
-    result, head = ctx.result, ctx.head
+    result = ctx.result
     desc = result.descriptives.copy()
     ddesc = result.district_descriptives.copy()
     share = (desc["Enhed"] == "Andel").to_numpy() if len(desc) else np.zeros(0, dtype=bool)
@@ -24,7 +24,7 @@ def descriptives_sheet(ctx: Context) -> Sheet:
         number = pd.to_numeric(desc[diff], errors="coerce")
         desc[diff] = desc[diff].astype(object).where(~(share & number.notna().to_numpy()), number * 100)
     desc_rows = {name: [PCT if s else DEC2 for s in share] for name in ("Kommunen", "Hele landet")}
-    desc_rows[diff] = [PP if s else DEC2 for s in share]
+    desc_rows[diff] = [PP_UNIT if s else DEC2 for s in share]   # the header names no unit
     district_rows = {name: [PCT if s else DEC2 for s in share] for name in ddesc.columns[2:]}
     corrected = bool(len(desc)) and desc["Beskrivelse"].str.contains("alderskorrigerede").any()
     parents = ("Uddannelse og jobprestige vises alderskorrigerede (afvigelse fra det forventede for forælderens "
@@ -33,7 +33,7 @@ def descriptives_sheet(ctx: Context) -> Sheet:
                "Uddannelse og jobprestige vises ukorrigerede (år ud over grundskolen; ISEI-point), selvom modellen "
                "bruger alderskorrigerede værdier.")
     return Sheet(c.SHEET_DESCRIPTIVES, [
-        Text(f"Beskrivende statistik – {head}", "title"),
+        ctx.title("Beskrivende statistik"),
         Text(f"De ti vigtigste variable (Tabel 3.3). Andele vises i procent og forskelle i andele i procentpoint. "
              f"{parents} Forældre tælles én gang pr. barn.", "note"),
         Text(municipal_population(ctx, "Tabel 3.3"), "note"),

@@ -9,7 +9,7 @@ from ....privacy import suppress_small_counts
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
 from ....need import apply as A
-from .common import KR, Context, district_population, formats_for
+from .common import KRONER, Context, district_population, formats_for, totals_row
 
 #: The need-alone budget's 95 % interval in kroner (live formulas on SamletBudget).
 KR_LOW = "Budget efter behov, 95 % KI nedre (kr.)"
@@ -19,7 +19,7 @@ __all__ = ["need_sheet"]
 
 
 def need_sheet(ctx: Context) -> Sheet:
-    result, shared, head = ctx.result, ctx.shared, ctx.head
+    result, shared = ctx.result, ctx.shared
     districts = result.districts
     if shared:
         districts = suppress_small_counts(districts, count_columns=("Faktiske segregerede elever",),
@@ -29,16 +29,22 @@ def need_sheet(ctx: Context) -> Sheet:
     if interval is not None:
         need = pd.concat([need, interval], axis=1)
     fm = formats_for(need)
-    fm.update({col: KR for col in need.columns if col.endswith("(kr.)")})
+    fm.update({col: KRONER for col in need.columns if col.endswith("(kr.)")})
     fm.update({col: "0.00%" for col in (A.KEY_LOW, A.KEY_HIGH) if col in need.columns})
+    totals = totals_row(need, shared=shared,
+                        sums=("Elever", "Andel af elever", "Faktisk andel af segregerede elever", "Behovsnøgle",
+                              "Faktiske segregerede elever", "Forventede segregerede elever"),
+                        weighted={"Forudsagt sandsynlighed": "Elever", "Indeks": "Elever"})
     return Sheet(c.SHEET_NEED, [
-        Text(f"Forventet specialundervisningsbehov pr. skoledistrikt – {head}", "title"),
-        Text("Som VIVE-notatets Tabel 5.1. Eleverne tælles i det distrikt, de bor i; 10. klasse er udeladt.", "note"),
+        ctx.title("Forventet specialundervisningsbehov pr. skoledistrikt"),
+        Text("Som VIVE-notatets Tabel 5.1. Eleverne tælles i det distrikt, de bor i; 10. klasse er udeladt. "
+             "Segregerede elever = elever i segregeret specialundervisning.", "note"),
         Text(district_population(ctx, "Tabel 5.1"), "note"),
         Text("Indeks = distriktets gns. forudsagte sandsynlighed / kommunens × 100. "
-             "Behovsnøglen (distriktets andel af kommunens forventede antal segregerede elever) er fordelingsnøglen.", "note"),
+             "Behovsnøglen (distriktets andel af kommunens forventede antal segregerede elever) er "
+             "fordelingsnøglen.", "note"),
         Text(note, "note"),
-        TableBlock(c.TBL_NEED, need, fm, formulas, widths={"Navn": 26}),
+        TableBlock(c.TBL_NEED, need, fm, formulas, widths={"Navn": 24}, **totals),
     ])
 
 

@@ -209,7 +209,7 @@ def test_macro_message_box_lists_every_problem():
     from pathlib import Path
 
     path = Path(tempfile.mkdtemp()) / "behovsmodel.xlsx"
-    write_template(path, pupils=pupils, districts=m.districts[["Distrikt", "Navn"]], settings={"Kommune": "By"})
+    write_template(path, pupils=pupils, districts=m.districts[["Distrikt", "Navn"]], settings={"Kommune": "By", "SamletBudget": 5_000_000})
     payload = tm.payload_from(path)
     payload["book"]["name"] = path.name
     payload["names"] = tm._names(payload) + tm._list_names(path, payload)
@@ -252,7 +252,7 @@ def test_macro_with_broken_coefficients_is_a_danish_message():
     m = make_municipality(seed=2016)
     pupils = m.pupils.groupby("Distrikt").head(20).reset_index(drop=True).drop(columns=["Kommune"])
     path = Path(tempfile.mkdtemp()) / "behovsmodel.xlsx"
-    write_template(path, pupils=pupils, districts=m.districts[["Distrikt", "Navn"]], settings={"Kommune": "By"})
+    write_template(path, pupils=pupils, districts=m.districts[["Distrikt", "Navn"]], settings={"Kommune": "By", "SamletBudget": 5_000_000})
     payload = tm.payload_from(path)
     payload["book"]["name"] = path.name
     payload["names"] = tm._names(payload) + tm._list_names(path, payload)

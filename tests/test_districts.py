@@ -140,9 +140,10 @@ def test_plan_reports_every_problem_at_once():
     with pytest.raises(InputError) as err:
         read_plan(frame, ["1", "2", "3", "4"], SRC)
     text = str(err.value)
-    assert text.startswith("Arket 'Distrikter' (tabellen tblDistriktsplan): distriktsplanen har 2 fejl:")
-    assert "• kolonne 'Distrikt', række 5: ukendt distrikt '9'" in text
-    assert "• kolonne 'Til klassetrin', række 6: klassetrin skal være et helt tal fra 0 til 9 (ikke '12')" in text
+    assert text.startswith("Der er 2 problemer i inddata")
+    assert "Arket 'Distrikter' (tabellen tblDistriktsplan), kolonne 'Distrikt', række 5: ukendt distrikt '9'" in text
+    assert ("Arket 'Distrikter' (tabellen tblDistriktsplan), kolonne 'Til klassetrin', række 6: klassetrin skal være "
+            "et helt tal fra 0 til 9 (ikke '12')") in text
     # the blank row is skipped, "7,0" and 1.0 are read as 7 and '1'
     plan = read_plan(frame.drop(index=[1, 2]), ["1", "2", "3", "4"], SRC)
     assert [(r.district, r.first, r.last, r.target, r.row) for r in plan.rules] == [
@@ -230,8 +231,9 @@ def test_workbook_bad_plan_names_sheet_and_row_and_writes_nothing(tmp_path):
     with pytest.raises(InputError) as err:
         run_workbook(path)
     text = str(err.value)
-    assert text.startswith("Arket 'Distrikter' (tabellen tblDistriktsplan): distriktsplanen har 2 fejl:")
-    assert "kolonne 'Budgetdistrikt', række 5: ukendt distrikt '7'" in text
+    assert text.startswith("Der er 2 problemer i inddata")
+    assert "Arket 'Distrikter' (tabellen tblDistriktsplan), kolonne 'Budgetdistrikt', række 5: ukendt distrikt '7'" \
+        in text
     assert "kolonne 'Fra klassetrin', rækkerne 4 og 5: reglerne for distrikt '4' overlapper" in text
     assert path.read_bytes() == before
 
@@ -261,3 +263,21 @@ def test_cli_apply_with_district_plan(tmp_path):
     assert main(["apply", str(tmp_path / "elever.csv"), str(tmp_path / "k.csv"), "--distrikter",
                  str(tmp_path / "distrikter.csv"), "--distriktsplan", str(tmp_path / "plan.csv"), "--out",
                  str(tmp_path / "r2"), "--quiet"]) == 2
+
+
+def test_shared_copy_stops_when_few_pupils_lack_a_district(tmp_path):
+    """Tabel 4.1 counts them and Tabel 5.1 does not: 1–4 pupils would follow by subtraction."""
+    from tildeling.workbook.need.share import share_workbook
+    from wbtools import make_workbook
+
+    pupils, districts = _helsingoer(300)
+    pupils["Distrikt"] = pupils["Distrikt"].astype(object)
+    young = pupils.index[pupils["Klassetrin"] <= 9]
+    pupils.loc[young[:3], "Distrikt"] = None
+    path = make_workbook(tmp_path / "s.xlsx", pupils=pupils, districts=districts)
+    with pytest.raises(InputError, match="Den delbare kopi kan ikke laves: 3 elever i 0.-9. klasse har intet distrikt"):
+        share_workbook(path, tmp_path / "delt.xlsx")
+    assert not (tmp_path / "delt.xlsx").exists()
+    pupils.loc[young[3:8], "Distrikt"] = None          # eight without a district: the copy is made
+    path = make_workbook(tmp_path / "s2.xlsx", pupils=pupils, districts=districts)
+    assert share_workbook(path, tmp_path / "delt2.xlsx").exists()

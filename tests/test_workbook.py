@@ -58,7 +58,8 @@ def test_committed_template_equals_generator():
 
 def test_template_contract():
     wb = openpyxl.load_workbook(TEMPLATE)
-    assert wb.sheetnames[:5] == [c.SHEET_GUIDE, c.SHEET_SETTINGS, c.SHEET_DISTRICTS, c.SHEET_PUPILS, c.SHEET_COEFS]
+    assert wb.sheetnames[:6] == [c.SHEET_GUIDE, c.SHEET_SETTINGS, c.SHEET_DISTRICTS, c.SHEET_DISTRICT_FIGURES,
+                                 c.SHEET_PUPILS, c.SHEET_COEFS]
     for name in c.OUTPUT_SHEETS:
         assert name in wb.sheetnames
     assert wb[c.SHEET_LISTS].sheet_state == "hidden"

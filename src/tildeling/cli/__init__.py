@@ -47,6 +47,7 @@ def _danish_argparse() -> None:
 #: Modules that add commands; each has ``register(subparsers)``.
 COMMAND_MODULES = (
     "tildeling.cli.need",          # synth, fit, apply
+    "tildeling.cli.delivery",      # export
     "tildeling.cli.workbook",      # new, run, demo, share
     "tildeling.cli.absence",       # absence
     "tildeling.cli.addin",         # addin build / install

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..io.files import WORKBOOK_SUFFIXES
+from ..workbook.need import contract as c
 from ._common import Progress, out_path
 
 __all__ = ["register"]
@@ -25,9 +26,21 @@ def cmd_new(args) -> int:
     overwrite = getattr(args, "overwrite", False)
     out = out_path(args.out, overwrite=overwrite)
     if args.type == "fravaer":
+        if args.leverance:
+            raise InputError("--leverance hører til en behovsmodel: 'tildeling new behovsmodel --leverance FIL'.")
         from ..workbook.absence import new_template
 
         new_template(out, overwrite=overwrite)
+    elif args.leverance:
+        from ..workbook.need.delivery import new_from_delivery
+
+        figures = new_from_delivery(args.leverance, out, overwrite=overwrite)
+        who = figures.municipality_name or figures.municipality
+        print(f"Projektmappen regner på leverancens distriktstal for {who}: {len(figures.districts)} distrikter. "
+              f"Skriv det samlede budget på arket Indstillinger, og tryk Beregn fordeling (eller 'tildeling run').")
+        if figures.demo:
+            print(f"Advarsel: {c.DEMO_BANNER}. Leverancen er lavet med demonstrationskoefficienterne.",
+                  file=sys.stderr, flush=True)
     else:
         from ..workbook.need.template import write_template
 
@@ -89,6 +102,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "eller 'fravaer' (fraværsanalyse).")
     p.add_argument("type", choices=KINDS, metavar="TYPE", help="behovsmodel eller fravaer")
     p.add_argument("--out", required=True, metavar="FIL", help="filnavn (.xlsx)")
+    p.add_argument("--leverance", metavar="LEVERANCE",
+                   help="behovsmodel: fyld arkene Distriktstal, Distrikter og Indstillinger fra analytikerens "
+                        "leverance (.xlsx fra 'tildeling export')")
     p.add_argument("--overwrite", action="store_true", help="erstat filen, hvis den findes (ellers stopper kommandoen)")
     p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_new)

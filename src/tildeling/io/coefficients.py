@@ -9,6 +9,8 @@ predicts exactly the same probabilities.
 from __future__ import annotations
 
 import io
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +21,31 @@ from ..errors import InputError, Source
 from ..model.coefficients import CoefficientTable
 from .atomic import atomic_save, atomic_write
 
-__all__ = ["read_coefficients", "write_coefficients", "COEF_SHEET", "META_SHEET", "cell_value"]
+__all__ = ["read_coefficients", "write_coefficients", "COEF_SHEET", "META_SHEET", "cell_value", "demo_coefficients",
+           "is_demonstration", "DEMO_MARK"]
 
 COEF_SHEET = "Koefficienter"
 META_SHEET = "Metadata"
+#: The word that marks demonstration coefficients in their metadata (``Datakilde``, ``Bemærk``).
+DEMO_MARK = "DEMONSTRATION"
+
+
+def demo_coefficients() -> CoefficientTable:
+    """The bundled demonstration coefficients (fitted on synthetic data, never register data)."""
+    ref = resources.files("tildeling").joinpath("data/demo_koefficienter.csv")
+    with resources.as_file(ref) as path:
+        return read_coefficients(path)
+
+
+@lru_cache(maxsize=1)
+def _demo_fingerprint() -> str:
+    return demo_coefficients().fingerprint()
+
+
+def is_demonstration(coefs: CoefficientTable) -> bool:
+    """True for the bundled demonstration coefficients: the same model (fingerprint), or metadata that say so."""
+    meta = " ".join(str(coefs.metadata.get(k, "")) for k in ("Datakilde", "Bemærk")).upper()
+    return DEMO_MARK in meta or coefs.fingerprint() == _demo_fingerprint()
 
 
 def cell_value(v):

@@ -19,6 +19,7 @@ Reading and writing files (``.xlsx``/``.csv``) is the adapter
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 
@@ -182,6 +183,23 @@ class CoefficientTable:
     def predict(self, pupils: pd.DataFrame, source: Source | None = None) -> np.ndarray:
         """Each pupil's probability under the national average referral practice."""
         return expit(self.linear_predictor(pupils, source))
+
+    def fingerprint(self) -> str:
+        """SHA-256 (first 16 hex digits) of what defines the model: the variables (key, type, reference,
+        categories and bands) and every coefficient to 12 significant digits (so that the last binary digit a
+        file format may lose does not matter). The same model gives the same fingerprint whatever the file
+        format, column order or metadata; a change of a coefficient in its first 12 digits changes it."""
+        def num(x) -> str:
+            return "" if x is None else f"{float(x):.12g}"
+
+        h = hashlib.sha256(b"tildeling-koefficienter-1\n")
+        for var in self.spec:
+            h.update(f"{var.key}|{var.type.value}|{var.reference or ''}\n".encode())
+            for cat in var.categories:
+                h.update(f" {cat.label}|{num(cat.lower)}|{num(cat.upper)}\n".encode())
+        for (key, category), b in zip(self.spec.design_columns(), self.coefficients):
+            h.update(f"{key}|{category}|{num(b)}\n".encode())
+        return h.hexdigest()[:16]
 
     # ----------------------------------------------------------------- files
     def to_frame(self) -> pd.DataFrame:

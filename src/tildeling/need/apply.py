@@ -76,6 +76,10 @@ class NeedResult:
     #: budget district ('' = none) and the values behind each row of ``descriptives``
     budget_districts: np.ndarray | None = field(default=None, repr=False)
     descriptive_values: np.ndarray | None = field(default=None, repr=False)
+    #: "elever" (computed from pupil rows) or "distriktstal" (from district figures, :mod:`tildeling.need.figures`,
+    #: whose checked figures are then in ``figures``; ``coefficients`` is None on that route)
+    route: str = "elever"
+    figures: object = field(default=None, repr=False)
 
     @property
     def n_municipal(self) -> int:
@@ -124,8 +128,8 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     out["Forudsagt sandsynlighed"] = pbar
     out["Indeks"] = pbar / mean_all * 100
     out["Behovsnøgle"] = expected / expected.sum()
-    if actual is not None:
-        out["Faktiske segregerede elever"] = actual.astype(np.int64)
+    if actual is not None:   # a hidden count (district figures) stays missing
+        out["Faktiske segregerede elever"] = actual.astype(np.int64) if np.isfinite(actual).all() else actual
     out["Forventede segregerede elever"] = expected
     if VARIANCE in agg:
         out[VARIANCE] = agg[VARIANCE].to_numpy(dtype=float)
@@ -202,6 +206,7 @@ def apply_model(
     district_source: Source | None = None,
     plan: pd.DataFrame | DistrictPlan | None = None,
     plan_source: Source | None = None,
+    design: np.ndarray | None = None,
 ) -> NeedResult:
     """Compute every Part 1 result for one municipality.
 
@@ -218,6 +223,9 @@ def apply_model(
     plan : DataFrame or DistrictPlan, optional
         A district plan (:mod:`tildeling.need.plan`): residence district and grades → budget district.
         The district tables count pupils in their budget district.
+    design : ndarray, optional
+        The design matrix of ``pupils`` (every row, in order), when the caller has already built and checked
+        it – e.g. once for a whole national file before applying the model municipality by municipality.
     """
     source = source or Source("Elevdata")
     district_source = district_source or Source("Distriktstabellen")
@@ -293,31 +301,32 @@ def apply_model(
         warnings.append(f"Distriktsplanen flytter {dk.integer(moved)} elever til et andet budgetdistrikt: "
                         + "; ".join(plan.describe()) + ".")
 
-    X = problems.attempt(design_matrix, data, coefs.spec, src)
+    if design is None:
+        X = problems.attempt(design_matrix, data, coefs.spec, src)
+    else:
+        X = design if not excluded else design[numeric_column(pupils, col.GRADE, source) <= 9]
     y = problems.attempt(outcome, data, src)
     problems.raise_if_any()
     warnings += outlier_warnings(data, coefs.spec, coefs.coefficients, src)
     p = expit(X @ coefs.coefficients)
 
-    inside = ~blank
-    frame = pd.DataFrame({"Distrikt": dcode.to_numpy()[inside], "p": p[inside], "y": y[inside],
-                          "v": p[inside] * (1.0 - p[inside])})
-    g = frame.groupby("Distrikt", sort=False).agg(n=("p", "size"), psum=("p", "sum"), ysum=("y", "sum"),
-                                                  vsum=("v", "sum"))
-    g = g.reindex(order).fillna(0.0)
+    group = pd.Index(order).get_indexer(dcode.to_numpy())    # each pupil's district in ``order``; -1: none
+    inside = group >= 0
+    g_n = np.bincount(group[inside], minlength=len(order)).astype(float)
+    g_p = np.bincount(group[inside], weights=p[inside], minlength=len(order))
+    g_y = np.bincount(group[inside], weights=y[inside], minlength=len(order))
+    g_v = np.bincount(group[inside], weights=p[inside] * (1.0 - p[inside]), minlength=len(order))
     agg = pd.DataFrame({
         "Distrikt": order,
         "Navn": [names[c] for c in order],
-        "Elever": g["n"].to_numpy(),
-        "Forudsagt sandsynlighed": np.divide(g["psum"].to_numpy(), g["n"].to_numpy(),
-                                             out=np.zeros(len(order)), where=g["n"].to_numpy() > 0),
-        "Faktiske segregerede elever": g["ysum"].to_numpy(),
+        "Elever": g_n,
+        "Forudsagt sandsynlighed": np.divide(g_p, g_n, out=np.zeros(len(order)), where=g_n > 0),
+        "Faktiske segregerede elever": g_y,
     })
-    agg[VARIANCE] = g["vsum"].to_numpy()
+    agg[VARIANCE] = g_v
     if coefs.covariance is not None:
-        codes = pd.Index(order).get_indexer(dcode.to_numpy()[inside])
         agg[KEY_SE] = key_standard_errors(agg["Elever"].to_numpy() * agg["Forudsagt sandsynlighed"].to_numpy(),
-                                          district_gradients(X[inside], p[inside], codes, len(order)),
+                                          district_gradients(X[inside], p[inside], group[inside], len(order)),
                                           coefs.covariance)
     else:
         warnings.append(NO_COVARIANCE)
@@ -345,7 +354,7 @@ def apply_model(
         "Forskel (procentpoint)": dist["Faktisk andel af segregerede elever"] - dist["Behovsnøgle"],
     })
     power = explanatory_power(y, p)
-    desc, ddesc, dvalues = _descriptives(data, X, coefs, dcode.to_numpy(), order, names, src, warnings=warnings)
+    desc, ddesc, dvalues = _descriptives(data, X, coefs, group, order, names, src, warnings=warnings)
 
     pupil_out = pd.DataFrame({
         col.PUPIL_ID: normalise_codes(data[col.PUPIL_ID]).to_numpy(),
@@ -376,10 +385,11 @@ def _intercept_mean(coefs: CoefficientTable) -> float | None:
     return _to_float(v)
 
 
-def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, top: int = 10, *,
+def _descriptives(data, X, coefs: CoefficientTable, group, order, names, src, top: int = 10, *,
                   warnings: list | None = None):
     """Tabel 3.3 (municipality vs nation) and Bilag 3 (per district) on the top design columns.
 
+    ``group``: each pupil's position in ``order`` (-1 = no district: in Tabel 3.3, not in Bilag 3).
     The top columns are those with the largest relative weight (its size: a sign, as in the
     note's "−21,3 %", is the direction, not less importance). A variable with a display column
     (parents' education and ISEI) is shown uncorrected when the pupils have that column;
@@ -423,8 +433,7 @@ def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, to
             "Forskel (i enheden)": diff,
             "Forskel (i % af landstal)": diff / national if ratio_scale else np.nan,
         })
-        s = pd.Series(values).groupby(dcode).mean().reindex(order)
-        per_district.append(s.to_numpy())
+        per_district.append(_group_means(values, group, len(order)))
         used.append(np.asarray(values, dtype=float))
     if corrected and warnings is not None:
         warnings.append(
@@ -437,5 +446,14 @@ def _descriptives(data, X, coefs: CoefficientTable, dcode, order, names, src, to
                          columns=[names[c] for c in order])
     ddesc.insert(0, "Enhed", desc["Enhed"] if len(desc) else [])
     ddesc.insert(0, "Beskrivelse", desc["Beskrivelse"] if len(desc) else [])
-    values = np.column_stack(used) if used else np.empty((len(dcode), 0))
+    values = np.column_stack(used) if used else np.empty((len(group), 0))
     return desc, ddesc, values
+
+
+def _group_means(values, group, k: int) -> np.ndarray:
+    """The mean of ``values`` in each of ``k`` groups (missing values left out; NaN for an empty group)."""
+    values = np.asarray(values, dtype=float)
+    ok = (group >= 0) & np.isfinite(values)
+    count = np.bincount(group[ok], minlength=k)
+    total = np.bincount(group[ok], weights=values[ok], minlength=k)
+    return np.divide(total, count, out=np.full(k, np.nan), where=count > 0)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, Source, format_names, format_rows
+from ..errors import InputError, InputErrors, Problems, Source, format_names
 from .codes import normalise_code, normalise_codes
 
 __all__ = ["PLAN_COLUMNS", "PlanRule", "DistrictPlan", "read_plan"]
@@ -161,9 +161,10 @@ def read_plan(frame: pd.DataFrame | None, known, source: Source | None = None) -
 
 
 def plan_error(problems: list[tuple[str, list[int], str]], source: Source) -> InputError:
-    """One InputError that names every problem with its column and rows."""
-    if len(problems) == 1:
-        column, rows, message = problems[0]
-        return InputError(message, source=source, column=column, rows=rows)
-    lines = [f"• kolonne '{column}', {format_rows(rows)}: {message}" for column, rows, message in problems]
-    return InputError(f"distriktsplanen har {len(problems)} fejl:\n" + "\n".join(lines), source=source)
+    """One InputError per problem, with its column and rows; several are one :class:`InputErrors`."""
+    collected = Problems()
+    for column, rows, message in problems:
+        collected.add(InputError(message, source=source, column=column, rows=rows))
+    if len(collected.items) == 1 and not collected.more:
+        return collected.items[0]
+    return InputErrors(collected.items, collected.more)

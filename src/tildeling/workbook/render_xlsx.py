@@ -12,7 +12,8 @@ from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyl
 
 from .layout import Chart, Sheet, TableBlock, Text, cell_value, resolve
 
-__all__ = ["render_sheets", "STYLES", "INPUT_FILL", "RESULT_TAB", "protect_sheet", "print_setup"]
+__all__ = ["render_sheets", "STYLES", "INPUT_FILL", "PERSONAL_FILL", "BANNER_COLUMNS", "RESULT_TAB", "protect_sheet",
+           "print_setup"]
 
 #: Tab colour of result sheets (blue); input sheets are yellow, the guide green.
 RESULT_TAB = "2E75B6"
@@ -32,8 +33,11 @@ STYLES = {
     "note": Font(size=10, italic=True, color="595959"),
     "warning": Font(size=11, bold=True, color="C00000"),
     "personal": Font(size=12, bold=True, color="FFFFFF"),
+    "banner": Font(size=12, bold=True, color="FFFFFF"),
 }
 PERSONAL_FILL = PatternFill("solid", fgColor="C00000")
+#: A banner (white on red, e.g. the demonstration warning) covers this many columns; the text runs over them.
+BANNER_COLUMNS = 8
 
 
 def render_sheets(wb, sheets: list[Sheet]) -> dict[tuple[str, str], object]:
@@ -53,6 +57,9 @@ def render_sheets(wb, sheets: list[Sheet]) -> dict[tuple[str, str], object]:
                 cell.font = STYLES.get(block.style, STYLES["normal"])
                 if block.style == "personal":
                     cell.fill = PERSONAL_FILL
+                if block.style == "banner":
+                    for j in range(1, BANNER_COLUMNS + 1):
+                        ws.cell(row=row, column=j).fill = PERSONAL_FILL
                 if block.formula:
                     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
                     ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=5)

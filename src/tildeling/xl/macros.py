@@ -27,7 +27,8 @@ from ._common import documents as _documents, unique_path as _unique_path, statu
 from ..workbook.need import contract as c
 from .absence_macros import new_absence_workbook, run_absence_analysis
 
-__all__ = ["RIBBON_MACROS", "new_need_workbook", "validate_data", "fit_model", "load_coefficients", "load_last_year",
+__all__ = ["RIBBON_MACROS", "new_need_workbook", "validate_data", "fit_model", "load_coefficients", "load_delivery",
+           "load_last_year",
            "compute_allocation", "refresh_benchmarks", "make_shareable_copy", "show_help",
            "new_absence_workbook", "run_absence_analysis", "guide_address"]
 
@@ -37,6 +38,7 @@ RIBBON_MACROS = (
     "validate_data",          # Kontrollér data
     "fit_model",              # Estimér model
     "load_coefficients",      # Indlæs koefficienter
+    "load_delivery",          # Indlæs leverance
     "load_last_year",         # Indlæs sidste år
     "compute_allocation",     # Beregn fordeling
     "refresh_benchmarks",     # Opdatér benchmarks
@@ -81,13 +83,17 @@ MSG_LIST_NOT_REMOVED = ("{columns} på arket Elever har ikke længere en kategor
                         "Ryd alle.")
 MSG_NO_DIALOG = ("Der kan ikke vises en fildialog her. Indsæt koefficienttabellen på arket Koefficienter i hånden, "
                  "eller kør 'tildeling new behovsmodel' med den rigtige koefficienttabel.")
+MSG_NO_DIALOG_DELIVERY = ("Der kan ikke vises en fildialog her. Lav projektmappen fra leverancen på kommandolinjen: "
+                          "'tildeling new behovsmodel --leverance LEVERANCE.xlsx --out PROJEKTMAPPE.xlsx'.")
 MSG_NO_DIALOG_LAST_YEAR = ("Der kan ikke vises en fildialog her. Skriv sidste års tal på arket Sidste år i hånden, "
                            "eller kør 'tildeling run FIL --sidste-aar SIDSTE.xlsx' på kommandolinjen.")
 HELP_TEXT = (
     "Tildeling – socioøkonomisk fordeling af specialundervisningsbudgettet\n\n"
     "1. Ny behovsmodel: laver en ny projektmappe fra skabelonen.\n"
-    "2. Udfyld Indstillinger, Distrikter og Elever (gule faner og celler).\n"
-    "3. Indlæs koefficienter: hent koefficienttabellen fra den nationale model (.xlsx eller .csv).\n"
+    "2. Indlæs leverance: hent analytikerens leverance (distriktstal, .xlsx) – det almindelige. Udfyld "
+    "Indstillinger og evt. budgetter på Distrikter (gule faner og celler).\n"
+    "3. Regner kommunen selv på elever (kun med hjemmel): udfyld Elever og Indlæs koefficienter (.xlsx eller "
+    ".csv).\n"
     "   Indlæs sidste år: hent sidste års fordeling til arket Sidste år (sammenligning og beskyttelse).\n"
     "4. Kontrollér data: tjekker alle input uden at skrive noget.\n"
     "5. Beregn fordeling: skriver arkene Distriktsbehov, Fordeling, Benchmark, Model, Beskrivende og "
@@ -133,7 +139,7 @@ def _compute(book, inputs, *, shared: bool = False):
     n = _count(len(inputs.pupils))
     _status(book, f"{TITLE}: {n} elever, {len(inputs.districts)} distrikter – beregner …")
     info = RunInfo(started=datetime.now().isoformat(timespec="seconds"), fingerprint=inputs_fingerprint(inputs),
-                   coefficient_source=inputs.coefficients.metadata.get("Datakilde", "arket Koefficienter"),
+                   coefficient_source=inputs.coefficient_source,
                    settings={s.label: inputs.settings[s.name] for s in c.SETTINGS}, warnings=[])
     return compute(inputs, info=info, shared=shared), info
 
@@ -191,12 +197,18 @@ def validate_data(book):
     inputs = _read(book)
     (result, alloc, _), _ = _compute(book, inputs)
     counted = int(result.power.n)
-    text = (f"Data er i orden: {_count(counted)} elever, {len(inputs.districts)} distrikter og "
-            f"{len(inputs.coefficients.table)} koefficienter. Samlet budget {_count(alloc.options.total_kroner)} kr.")
-    if result.warnings:
-        text += "\n\nBemærk:\n" + "\n".join(f"• {w}" for w in result.warnings)
-    if "DEMONSTRATION" in str(inputs.coefficients.metadata.get("Datakilde", "")).upper():
-        text += "\n\nKoefficienterne er demonstrationskoefficienter – indlæs den nationale models koefficienter."
+    if inputs.figures is not None:
+        text = (f"Data er i orden: distriktstal for {len(result.districts)} distrikter ({_count(counted)} elever i "
+                f"kommunen) på arket {c.SHEET_DISTRICT_FIGURES}. Samlet budget {_count(alloc.options.total_kroner)} kr.")
+    else:
+        text = (f"Data er i orden: {_count(counted)} elever, {len(inputs.districts)} distrikter og "
+                f"{len(inputs.coefficients.table)} koefficienter. Samlet budget {_count(alloc.options.total_kroner)} kr.")
+    notes = list(inputs.warnings) + list(result.warnings)
+    if notes:
+        text += "\n\nBemærk:\n" + "\n".join(f"• {w}" for w in notes)
+    if inputs.demo:
+        text += (f"\n\n{c.DEMO_BANNER}: " + ("leverancen er lavet med demonstrationskoefficienterne." if inputs.figures
+                                           is not None else "indlæs den nationale models koefficienter."))
     _alert(book, text)
     return result
 
@@ -292,6 +304,103 @@ def load_coefficients(book, path=None):
         text += "\n\n" + note
     _alert(book, text)
     return coefs
+
+
+@_macro
+def load_delivery(book, path=None):
+    """Indlæs leverance: the analyst's delivery → the sheet Distriktstal, the districts and the settings.
+
+    Everything is read and checked before anything is written: a file that is not a delivery, a delivery that
+    does not add up, or one from another municipality than the workbook's changes nothing.
+    """
+    from ..need.figures import same_municipality
+    from ..workbook.need.delivery import figures_sheet, read_delivery, workbook_settings
+    from .read import read_book_tables
+    from .render import render_sheet
+
+    if path is None:
+        path = _ask_file(book, "Vælg leverancen", "Leverance", ("*.xlsx",), MSG_NO_DIALOG_DELIVERY)
+        if path is None:
+            return None
+    from ..io.files import open_workbook
+
+    path = Path(path)
+    _status(book, f"{TITLE}: læser {path.name} …")
+    source = open_workbook(path)
+    figures, frames, _ = read_delivery(source.data, source.name)
+    tables = read_book_tables(book)
+    setting = str(tables.names.get("Kommune") or "").strip()
+    who = figures.municipality_name or figures.municipality
+    if figures.municipality_name and figures.municipality:
+        who = f"{figures.municipality_name} ({figures.municipality})"
+    if not same_municipality(setting, figures):
+        raise InputError(f"Leverancen {path.name} er fra {who}, men projektmappen er til '{setting}' (arket "
+                         f"{c.SHEET_SETTINGS}, Kommune). Intet er ændret. Vælg leverancen for {setting}, eller ret "
+                         f"kommunen på arket {c.SHEET_SETTINGS} først.")
+    districts = tables.require(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)
+    rows = _district_rows(districts, figures.districts)
+    # --- everything is checked: write -----------------------------------------------------------------------
+    _status(book, f"{TITLE}: skriver arket {c.SHEET_DISTRICT_FIGURES} …")
+    names = [s.name for s in book.sheets]
+    position = None
+    if c.SHEET_DISTRICT_FIGURES not in names and c.SHEET_DISTRICTS in names:
+        position = names.index(c.SHEET_DISTRICTS) + 1
+    render_sheet(book, figures_sheet(frames, demo=figures.demo), position)
+    _write_districts(book, districts, rows)
+    for name, value in workbook_settings(figures).items():
+        try:
+            book.names[name].refers_to_range.value = value
+        except Exception:  # noqa: BLE001 - a workbook without the name: the reader reports it on the next run
+            pass
+    text = (f"Leverancen for {who} er indlæst: {len(figures.districts)} distrikter på arket "
+            f"{c.SHEET_DISTRICT_FIGURES}, og arket {c.SHEET_DISTRICTS} har fået distrikterne. Skriv det samlede "
+            "budget på arket Indstillinger, og tryk Beregn fordeling.")
+    pupils = tables.frames.get(c.TBL_PUPILS)
+    if pupils is not None and len(pupils) and pupils.notna().to_numpy().any():
+        text += (f"\n\nBemærk: arket {c.SHEET_PUPILS} har elever. Beregningen bruger eleverne, ikke distriktstallene, "
+                 "så længe de står der.")
+    if figures.demo:
+        text += f"\n\n{c.DEMO_BANNER}: leverancen er lavet med demonstrationskoefficienterne."
+    _alert(book, text)
+    return figures
+
+
+def _district_rows(districts, figures_districts) -> list[list]:
+    """The new body of tblDistrikter: the delivery's districts, each keeping the budget and floor it had."""
+    from ..need.codes import normalise_code
+
+    columns = list(districts.columns)
+    old = {normalise_code(r["Distrikt"]): r for _, r in districts.iterrows() if normalise_code(r["Distrikt"])}
+    rows = []
+    for code, name in zip(figures_districts["Distrikt"], figures_districts["Navn"]):
+        before = old.get(code)
+        row = []
+        for col in columns:
+            if col == "Distrikt":
+                row.append(code)
+            elif col == "Navn":
+                row.append(name)
+            else:
+                v = None if before is None else before[col]
+                row.append(None if v is None or (isinstance(v, float) and v != v) else v)
+        rows.append(row)
+    return rows
+
+
+def _write_districts(book, districts, rows) -> None:
+    """Replace tblDistrikter's body by ``rows`` and fit the table to them."""
+    ws = book.sheets[c.SHEET_DISTRICTS]
+    table = ws.tables[c.TBL_DISTRICTS]
+    rng = table.range
+    top, left, ncol = rng.row, rng.column, len(districts.columns)
+    old_last = rng.last_cell.row
+    new_last = top + max(len(rows), 1)
+    if old_last > new_last:
+        ws.range((new_last + 1, left), (old_last, left + ncol - 1)).clear_contents()
+    if rows:
+        ws.range((top + 1, left), (top + len(rows), left + ncol - 1)).value = rows
+    if new_last != old_last:
+        table.resize(ws.range((top, left), (new_last, left + ncol - 1)))
 
 
 @_macro

@@ -115,7 +115,15 @@ def read_book_inputs(book, *, defer: bool = False) -> NeedInputs:
 def inputs_fingerprint(inputs: NeedInputs) -> str:
     """A short SHA-256 of the inputs' content (the live-workbook counterpart of the file fingerprint)."""
     h = hashlib.sha256()
-    for frame in (inputs.pupils, inputs.districts, inputs.coefficients.table):
+    frames = [inputs.pupils, inputs.districts]
+    if inputs.coefficients is not None:
+        frames.append(inputs.coefficients.table)
+    if inputs.plan is not None:
+        frames.append(inputs.plan)
+    if inputs.figures is not None:
+        frames += [f for f in (inputs.figures.districts, inputs.figures.descriptives, inputs.figures.power)
+                   if f is not None]
+    for frame in frames:
         h.update(",".join(map(str, frame.columns)).encode())
         h.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
     h.update(repr(sorted(inputs.settings.items())).encode())

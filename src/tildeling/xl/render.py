@@ -38,7 +38,10 @@ TEXT_STYLES = {
     "note": (False, "#595959", 10),
     "warning": (True, "#C00000", None),
     "personal": (True, "#FFFFFF", 12),
+    "banner": (True, "#FFFFFF", 12),
 }
+#: A banner's red band covers this many columns (the text runs over them).
+BANNER_COLUMNS = 8
 _CM = 28.35  # points per centimetre
 
 
@@ -99,6 +102,8 @@ def _render_text(ws, block: Text, sheet: Sheet) -> None:
     _font(cell, bold=bold, color=color, size=size)
     if block.style == "personal":
         _cosmetic(setattr, cell, "color", PERSONAL_FILL)
+    if block.style == "banner":
+        _cosmetic(setattr, ws.range((row, 1), (row, BANNER_COLUMNS)), "color", PERSONAL_FILL)
     if block.formula:
         fc = ws.range((row, 3))
         fc.formula = resolve(block.formula, sheet)

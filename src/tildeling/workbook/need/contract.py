@@ -22,8 +22,10 @@ SHEET_DISTRICTS = "Distrikter"
 SHEET_PUPILS = "Elever"
 SHEET_COEFS = "Koefficienter"
 SHEET_LISTS = "Lister"   # hidden: category lists behind the dropdowns
+SHEET_DISTRICT_FIGURES = "Distriktstal"   # district figures from a delivery (or typed in): the route without pupils
 SHEET_LAST_YEAR = "Sidste år"   # last year's figures per district (filled by Indlæs sidste år / run --sidste-aar)
-INPUT_SHEETS = (SHEET_GUIDE, SHEET_SETTINGS, SHEET_DISTRICTS, SHEET_LAST_YEAR, SHEET_PUPILS, SHEET_COEFS,
+INPUT_SHEETS = (SHEET_GUIDE, SHEET_SETTINGS, SHEET_DISTRICTS, SHEET_DISTRICT_FIGURES, SHEET_LAST_YEAR, SHEET_PUPILS,
+                SHEET_COEFS,
                 SHEET_LISTS)
 
 SHEET_NEED = "Distriktsbehov"
@@ -43,6 +45,19 @@ TBL_COEFS = "tblKoefficienter"
 TBL_SETTINGS = "tblIndstillinger"
 TBL_MODEL_INFO = "tblModelinfo"   # metadata of the coefficient table (key/value), beside tblKoefficienter
 TBL_PLAN = "tblDistriktsplan"     # optional, beside tblDistrikter: residence district + grades → budget district
+
+# --- District figures (the delivery route): on the sheet Distriktstal, and in the delivery (leverance) itself ----
+TBL_DISTRICT_FIGURES = "tblDistriktstal"        # Distrikt, Navn, Elever, Forventede elever, Faktiske elever
+TBL_MUNICIPAL_FIGURES = "tblKommunetal"         # one row: the municipality as a whole (Tabel 4.1)
+TBL_DELIVERY = "tblLeverance"                   # metadata (Nøgle, Værdi)
+TBL_DELIVERY_POWER = "tblLeveranceForklaringskraft"                 # Tabel 3.2
+TBL_DELIVERY_DESCRIPTIVES = "tblLeveranceBeskrivende"               # Tabel 3.3
+TBL_DELIVERY_DISTRICT_DESCRIPTIVES = "tblLeveranceBeskrivendeDistrikter"   # Bilag 3 (long)
+TBL_SUPPRESSED = "tblSkjulteTal"                # every hidden cell and its rule
+DELIVERY_TABLES = (TBL_DISTRICT_FIGURES, TBL_MUNICIPAL_FIGURES, TBL_DELIVERY, TBL_DELIVERY_POWER,
+                   TBL_DELIVERY_DESCRIPTIVES, TBL_DELIVERY_DISTRICT_DESCRIPTIVES, TBL_SUPPRESSED)
+#: ``Modeltype`` of a delivery workbook.
+DELIVERY_KIND = "leverance"
 
 PUPIL_FIXED_COLUMNS = ("ElevID", "Distrikt", "Klassetrin", "Segregeret")
 DISTRICT_COLUMNS = ("Distrikt", "Navn", "Nuværende budget (kr.)", "Gulv (kr.)")
@@ -69,7 +84,7 @@ TBL_DEVELOPMENT = "tblUdvikling"
 LAST_YEAR_COLUMNS = ("Distrikt", "Elever", "Behovsnøgle", "Budget (kr.)")
 #: The tables a run reads (error values and uncalculated formulas in them stop it; in result tables they do not).
 INPUT_TABLES = (TBL_PUPILS, TBL_DISTRICTS, TBL_COEFS, TBL_SETTINGS, TBL_MODEL_INFO, TBL_PLAN, TBL_LAST_YEAR,
-                TBL_LAST_YEAR_COEFS, "tblDistriktstal")
+                TBL_LAST_YEAR_COEFS, *DELIVERY_TABLES)
 
 NEED_COLUMNS = ("Distrikt", "Navn", "Elever", "Andel af elever", "Faktisk andel af segregerede elever",
                 "Forudsagt sandsynlighed", "Indeks", "Behovsnøgle")
@@ -91,7 +106,7 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("Kommune", "Kommune", "", "Kommunens navn (vises i overskrifter)."),
+    Setting("Kommune", "Kommune", "", "Kommunens navn (vises i overskrifter; en leverance skal være fra samme kommune)."),
     Setting("Skoleaar", "Skoleår (data)", "", "Skoleåret elevdata er fra, fx 2025/26."),
     Setting("SamletBudget", "Samlet budget (kr.)", None, "Det beløb der fordeles mellem distrikterne.",
             "#,##0", kind="number", minimum=0),
@@ -119,6 +134,11 @@ TBL_PUPIL_RESULTS = "tblElevresultater"
 
 #: Sheets that hold pupil-level data: never in a shared copy.
 PERSONAL_SHEETS = (SHEET_PUPILS, SHEET_PUPIL_RESULTS)
+
+#: Red banner on every result sheet and on the shared copy when the bundled demonstration coefficients are used.
+DEMO_BANNER = "DEMONSTRATION – ikke til rigtig budgetlægning"
+DEMO_BANNER_NOTE = ("Beregnet med de medfølgende demonstrationskoefficienter (estimeret på syntetiske data). "
+                    "Indlæs koefficienterne fra den nationale model eller en leverance, før tallene bruges.")
 
 #: Label on the demonstration coefficients.
 DEMO_COEF_LABEL = "DEMONSTRATIONSKOEFFICIENTER – estimeret på syntetiske data, ikke på registerdata"

@@ -17,6 +17,7 @@ from ...danish import NumberError, cell_number
 from ...errors import InputError, Problems, Source, format_names, is_excel_error
 from ...model.coefficients import CoefficientTable
 from ...model.design import check_required_columns
+from ...need.figures import ROUTE_FIGURES, ROUTE_PUPILS, DistrictFigures, figures_from_tables, same_municipality
 from ...need.development import LastYear, last_year_from_frame
 from ..tables import WorkbookTables, read_tables
 from . import contract as c
@@ -39,6 +40,34 @@ class NeedInputs:
     plan_source: Source | None = None
     last_year: LastYear | None = None         # tblSidsteAar (optional, validated)
     last_year_coefficients: CoefficientTable | None = None   # tblSidsteAarKoefficienter (optional)
+    figures: DistrictFigures | None = None    # the district-figures route (no pupil rows); then coefficients is None
+    by_figures: bool = False                  # no pupil rows, district figures given (even if they had problems)
+
+    @property
+    def route(self) -> str:
+        return ROUTE_FIGURES if self.by_figures or self.figures is not None else ROUTE_PUPILS
+
+    @property
+    def demo(self) -> bool:
+        """Computed with the bundled demonstration coefficients (a delivery says so in tblLeverance)."""
+        if self.figures is not None:
+            return self.figures.demo
+        from ...io.coefficients import is_demonstration
+
+        return self.coefficients is not None and is_demonstration(self.coefficients)
+
+    @property
+    def coefficient_source(self) -> str:
+        if self.figures is not None:
+            meta = self.figures.metadata
+            source = meta.get("Koefficientkilde") or "ukendt"
+            mark = meta.get("Koefficienternes fingeraftryk")
+            return f"leverancen på arket {c.SHEET_DISTRICT_FIGURES}: {source}" + (f" (fingeraftryk {mark})"
+                                                                                 if mark else "") \
+                if self.figures.from_delivery else f"distriktstal skrevet på arket {c.SHEET_DISTRICT_FIGURES}"
+        if self.coefficients is None:
+            return ""
+        return self.coefficients.metadata.get("Datakilde", "arket Koefficienter")
 
     def raise_problems(self) -> None:
         """Raise the problems found while reading (one InputError, or InputErrors listing them)."""
@@ -108,42 +137,68 @@ def read_need_inputs(data: bytes, name: str = "projektmappen", *, defer: bool = 
     return need_inputs_from_tables(read_tables(data, name), defer=defer)
 
 
+def _has_rows(frame: pd.DataFrame | None) -> bool:
+    return frame is not None and len(frame) > 0 and bool(frame.notna().to_numpy().any())
+
+
 def need_inputs_from_tables(tables: WorkbookTables, *, defer: bool = False) -> NeedInputs:
     """:class:`NeedInputs` from a workbook's tables and defined names (a file or a live Excel workbook).
 
+    Two routes: with pupil rows on the sheet Elever, the model is applied to them (the coefficient table is
+    needed); without pupil rows, the district figures on the sheet Distriktstal are used (a delivery's, or typed
+    in), and they are checked here (:func:`~tildeling.need.figures.figures_from_tables`).
+
     Missing tables or defined names raise at once (nothing else can be checked without them), and so does
-    a coefficient table that cannot be read (the pupil data cannot be checked without it). Other problems
-    are raised all at once – or, with ``defer=True``, left in :attr:`NeedInputs.problems`.
+    a coefficient table that cannot be read on the pupil route (the pupil data cannot be checked without it).
+    Other problems are raised all at once – or, with ``defer=True``, left in :attr:`NeedInputs.problems`.
     """
     name = tables.name
     kind = tables.names.get(c.KIND_NAME)
+    if kind == c.DELIVERY_KIND:
+        raise InputError(f"{name} er en leverance (distriktstal fra analytikeren), ikke en behovsmodel. Lav en "
+                         "projektmappe ud fra den med 'tildeling new behovsmodel --leverance FIL --out "
+                         "PROJEKTMAPPE.xlsx', eller indlæs den i en projektmappe med Tildeling → Indlæs leverance.")
     if kind not in (None, c.KIND):
         raise InputError(f"{name} er en projektmappe af typen '{kind}', ikke en behovsmodel.")
+    pupil_rows = _has_rows(tables.frames.get(c.TBL_PUPILS))
+    figure_rows = _has_rows(tables.frames.get(c.TBL_DISTRICT_FIGURES))
+    by_figures = figure_rows and not pupil_rows
     problems = Problems(limit=10**9)  # all of them: compute() adds its own and applies the limit
     problems.extend(tables.problems_of(READ_TABLES))   # result sheets are replaced by the run anyway
-    with problems.collect():
-        tables.require(c.TBL_PUPILS, c.SHEET_PUPILS)
-    with problems.collect():
-        tables.require(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)
-    with problems.collect():
-        tables.require(c.TBL_COEFS, c.SHEET_COEFS)
+    warnings = tables.warnings_of(READ_TABLES)
+    needed = [(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)]
+    if not by_figures:
+        needed = [(c.TBL_PUPILS, c.SHEET_PUPILS), *needed, (c.TBL_COEFS, c.SHEET_COEFS)]
+    for table, sheet in needed:
+        with problems.collect():
+            tables.require(table, sheet)
     missing = [s.name for s in c.SETTINGS if s.name not in tables.names and s.kind != "text" and not s.optional]
     if missing:
         problems.add(InputError(f"Projektmappen mangler de definerede navne {format_names(missing)} (på arket "
                                 f"'{c.SHEET_SETTINGS}'). Lav en ny projektmappe med 'tildeling new behovsmodel'."))
-    if missing or any(t not in tables.frames for t in (c.TBL_PUPILS, c.TBL_DISTRICTS, c.TBL_COEFS)):
+    if missing or any(t not in tables.frames for t, _ in needed):
         problems.raise_if_any()
-    pupils = tables.frames[c.TBL_PUPILS]
+    pupils = tables.frames.get(c.TBL_PUPILS, pd.DataFrame())
+    pupil_source = tables.sources.get(c.TBL_PUPILS, Source(f"Arket '{c.SHEET_PUPILS}'"))
+    if not pupil_rows and not figure_rows and c.TBL_DISTRICT_FIGURES in tables.frames:
+        problems.add(InputError("indeholder ingen elever, og arket Distriktstal har ingen distriktstal – indsæt "
+                                "elever, eller indlæs analytikerens leverance (Tildeling → Indlæs leverance).",
+                                source=pupil_source))
+    if pupil_rows and figure_rows:
+        warnings.append(f"Arket {c.SHEET_DISTRICT_FIGURES} bruges ikke, fordi arket {c.SHEET_PUPILS} har elever. "
+                        "Slet eleverne for at regne på distriktstallene.")
     districts = tables.frames[c.TBL_DISTRICTS]
-    coef_frame = tables.frames[c.TBL_COEFS]
     dsrc = tables.sources[c.TBL_DISTRICTS]
     problems.attempt(check_required_columns, districts, list(c.DISTRICT_REQUIRED), dsrc)
-    meta = {}
-    if c.TBL_MODEL_INFO in tables.frames:
-        m = tables.frames[c.TBL_MODEL_INFO]
-        if {"Nøgle", "Værdi"} <= set(m.columns):
-            meta = {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
-    coefs = problems.attempt(CoefficientTable.from_frame, coef_frame, meta, tables.sources[c.TBL_COEFS])
+    coefs = figures = None
+    if not by_figures:
+        meta = {}
+        if c.TBL_MODEL_INFO in tables.frames:
+            m = tables.frames[c.TBL_MODEL_INFO]
+            if {"Nøgle", "Værdi"} <= set(m.columns):
+                meta = {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
+        coefs = problems.attempt(CoefficientTable.from_frame, tables.frames[c.TBL_COEFS], meta,
+                                 tables.sources[c.TBL_COEFS])
     settings = {}
     for s in c.SETTINGS:
         settings[s.name] = problems.attempt(_setting_value, s, tables.names.get(s.name, s.default),
@@ -158,10 +213,55 @@ def need_inputs_from_tables(tables: WorkbookTables, *, defer: bool = False) -> N
     if last_year is not None and c.TBL_LAST_YEAR_COEFS in tables.frames and len(tables.frames[c.TBL_LAST_YEAR_COEFS]):
         last_coefs = problems.attempt(CoefficientTable.from_frame, tables.frames[c.TBL_LAST_YEAR_COEFS], {},
                                       tables.sources[c.TBL_LAST_YEAR_COEFS])
-    if coefs is None or not defer:
+    if by_figures:
+        frames = {t: tables.frames[t] for t in c.DELIVERY_TABLES if t in tables.frames}
+        figures = problems.attempt(figures_from_tables, frames, {t: tables.sources[t] for t in frames})
+        if figures is not None:
+            problems.attempt(_check_municipality, settings.get("Kommune") or "", figures, tables)
+            problems.attempt(_check_same_districts, districts, dsrc, figures, tables.sources[c.TBL_DISTRICT_FIGURES])
+    if not defer or (coefs is None and not by_figures):
         problems.raise_if_any()
-    return NeedInputs(pupils, tables.sources[c.TBL_PUPILS], districts, dsrc, coefs, settings, tables,
-                      warnings=tables.warnings_of(READ_TABLES),
-                      problems=list(problems.items),
-                      plan=tables.frames.get(c.TBL_PLAN), plan_source=tables.sources.get(c.TBL_PLAN),
-                      last_year=last_year, last_year_coefficients=last_coefs)
+    return NeedInputs(pupils, pupil_source, districts, dsrc, coefs, settings, tables, warnings=warnings,
+                      problems=list(problems.items), plan=tables.frames.get(c.TBL_PLAN),
+                      plan_source=tables.sources.get(c.TBL_PLAN), last_year=last_year,
+                      last_year_coefficients=last_coefs, figures=figures, by_figures=by_figures)
+
+
+def _check_municipality(setting: str, figures: DistrictFigures, tables: WorkbookTables) -> None:
+    """The district figures must be the workbook's municipality's (the setting Kommune, by name or code)."""
+    if same_municipality(setting, figures):
+        return
+    who = figures.municipality_name or figures.municipality
+    if figures.municipality_name and figures.municipality:
+        who = f"{figures.municipality_name} ({figures.municipality})"
+    raise InputError(f"distriktstallene er fra {who}, men projektmappen er til '{setting}' (arket "
+                     f"{c.SHEET_SETTINGS}, Kommune). Indlæs leverancen for {setting}, eller ret kommunen på arket "
+                     f"{c.SHEET_SETTINGS}.",
+                     source=tables.sources.get(c.TBL_MUNICIPAL_FIGURES, tables.sources[c.TBL_DISTRICT_FIGURES]),
+                     column="Kommune" if c.TBL_MUNICIPAL_FIGURES in tables.frames else None)
+
+
+def _check_same_districts(districts: pd.DataFrame, dsrc: Source, figures: DistrictFigures, fsrc: Source) -> None:
+    """The district table (budgets, floors) and the district figures must list the same districts (the district
+    table may be left empty: then the figures' districts are used)."""
+    from ...need.codes import normalise_codes
+
+    codes = normalise_codes(districts["Distrikt"]) if len(districts) else pd.Series([], dtype=object)
+    listed = [x for x in codes if x]
+    if not listed:
+        return
+    have = list(figures.districts["Distrikt"])
+    extra = [x for x in listed if x not in have]
+    lacking = [x for x in have if x not in listed]
+    lines = []
+    if lacking:
+        lines.append(f"{'distriktet' if len(lacking) == 1 else 'distrikterne'} {format_names(lacking)} har "
+                     f"distriktstal ({fsrc.label}), men står ikke på arket {c.SHEET_DISTRICTS}")
+    if extra:
+        rows = dsrc.rows([i for i, x in enumerate(codes) if x in extra])
+        lines.append(f"{'distriktet' if len(extra) == 1 else 'distrikterne'} {format_names(extra)} på arket "
+                     f"{c.SHEET_DISTRICTS} (række {', '.join(map(str, rows))}) har ingen distriktstal")
+    if lines:
+        raise InputError("Distrikterne passer ikke sammen: " + "; ".join(lines) + ". Ret arket "
+                         f"{c.SHEET_DISTRICTS}, eller indlæs leverancen igen (Tildeling → Indlæs leverance), så "
+                         "distrikterne skrives fra den.", source=dsrc, column="Distrikt")

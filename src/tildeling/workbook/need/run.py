@@ -21,13 +21,14 @@ from ...errors import InputError, Problems
 from ...io.atomic import check_target, save
 from ...io.files import open_workbook
 from ...need.apply import NeedResult, apply_model
+from ...need.figures import result_from_figures
 from ...need.budget import (BUDGET, TOTAL_ROW, Allocation, BudgetOptions, allocate, options_from_districts,
                             year_column)
 from ...need.development import compare_years
 from . import contract as c
 from ..graft import graft_sheets
 from ..layout import Sheet, TableBlock, Text, place
-from .sheets import RunInfo, output_sheets
+from .sheets import RunInfo, add_demo_banner, output_sheets
 from .reader import NeedInputs, read_need_inputs
 from ..render_xlsx import render_sheets
 
@@ -43,6 +44,7 @@ class RunOutcome:
     sheets: list[Sheet]
     seconds: float
     warnings: list = None
+    demo: bool = False      # computed with the bundled demonstration coefficients
 
 
 def budget_options(inputs: NeedInputs) -> BudgetOptions:
@@ -125,7 +127,7 @@ def development(inputs: NeedInputs, result: NeedResult, alloc: Allocation):
 
 
 def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
-    """Core results and the output sheets (no I/O).
+    """Core results and the output sheets (no I/O): from the pupil rows, or from the district figures.
 
     Every input problem – found while reading, in the pupil data, the districts, the district plan and the
     budget options – is reported at once (up to :data:`~tildeling.errors.MAX_PROBLEMS`) before anything is
@@ -134,26 +136,32 @@ def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
     problems = Problems()
     problems.extend(inputs.problems)
     result = None
-    if inputs.coefficients is not None:
+    if inputs.figures is not None:
+        result = problems.attempt(result_from_figures, inputs.figures)
+    elif inputs.coefficients is not None and not inputs.by_figures and (
+            len(inputs.pupils) or c.TBL_DISTRICT_FIGURES not in inputs.tables.frames):
         result = problems.attempt(apply_model, inputs.pupils, inputs.coefficients, inputs.districts,
                                   source=inputs.pupil_source, district_source=inputs.district_source,
                                   plan=inputs.plan, plan_source=inputs.plan_source)
     options = problems.attempt(budget_options, inputs)
     problems.raise_if_any()
     alloc = allocate(result.districts, options, source=inputs.district_source)
-    info.warnings = list(inputs.warnings) + list(result.warnings)
+    demo = inputs.demo
+    info.warnings = ([c.DEMO_BANNER + ". " + c.DEMO_BANNER_NOTE] if demo else []) + list(inputs.warnings) \
+        + list(result.warnings)
     sheets = output_sheets(result, alloc, info, municipality=inputs.settings["Kommune"],
                            school_year=inputs.settings["Skoleaar"], shared=shared, settings=inputs.settings,
                            names=[n for n in c.SETTING_NAMES if n in inputs.tables.names],
                            district_columns=[str(col) for col in inputs.districts.columns],
-                           last_year=inputs.last_year, development=development(inputs, result, alloc))
-    if not shared and inputs.settings.get("MedElevsandsynligheder") == "Ja":
-        sheets.append(place(Sheet(c.SHEET_PUPIL_RESULTS, [
+                           last_year=inputs.last_year, development=development(inputs, result, alloc), demo=demo)
+    if not shared and inputs.settings.get("MedElevsandsynligheder") == "Ja" and inputs.figures is None:
+        sheet = Sheet(c.SHEET_PUPIL_RESULTS, [
             Text("Elevresultater – PERSONDATA, må ikke deles", "personal"),
             Text("Hver elevs forudsagte sandsynlighed ved landsgennemsnitlig henvisningspraksis. Arket fjernes i "
                  "den delbare kopi.", "note"),
             TableBlock(c.TBL_PUPIL_RESULTS, result.pupils, {"Sandsynlighed": "0.00%"}),
-        ], landscape=False)))
+        ], landscape=False)
+        sheets.append(place(add_demo_banner(sheet) if demo else sheet))
     return result, alloc, sheets
 
 
@@ -201,7 +209,7 @@ def check_same_kind(source: Path, out: Path) -> None:
 
 
 def run_package(data: bytes, name: str, *, progress: Callable[[str], None] | None = None, t0: float | None = None,
-                last_year=None):
+                last_year=None, with_inputs: bool = False):
     """Run a need-model workbook held in memory: ``(new package bytes, result, allocation, sheets)``.
 
     Nothing is written; the caller saves the bytes (:func:`tildeling.io.atomic.save`). ``last_year``: a file
@@ -219,10 +227,13 @@ def run_package(data: bytes, name: str, *, progress: Callable[[str], None] | Non
         imp = read_last_year(last_year)
         inputs = with_last_year(inputs, imp)
         extra.append(place(last_year_sheet(imp)))
-    say(f"{dk.integer(len(inputs.pupils))} elever, {len(inputs.districts)} distrikter. Beregner …")
+    if inputs.by_figures:
+        say(f"Distriktstal for {len(inputs.tables.frames[c.TBL_DISTRICT_FIGURES])} distrikter (arket "
+            f"{c.SHEET_DISTRICT_FIGURES}, ingen elevrækker). Beregner …")
+    else:
+        say(f"{dk.integer(len(inputs.pupils))} elever, {len(inputs.districts)} distrikter. Beregner …")
     info = RunInfo(started=datetime.now().isoformat(timespec="seconds"), fingerprint=fingerprint(data),
-                   coefficient_source=(inputs.coefficients.metadata.get("Datakilde", "arket Koefficienter")
-                                       if inputs.coefficients is not None else ""),
+                   coefficient_source=inputs.coefficient_source,
                    settings={s.label: inputs.settings.get(s.name) for s in c.SETTINGS}, warnings=[])
     result, alloc, sheets = compute(inputs, info=info)
     info.seconds = time.perf_counter() - t0
@@ -239,6 +250,8 @@ def run_package(data: bytes, name: str, *, progress: Callable[[str], None] | Non
         sheets = extra + sheets
         rendered, cached = render_package(sheets)
         new = graft_sheets(data, rendered, names, cached, remove=remove, keep_order=True)
+    if with_inputs:
+        return new, result, alloc, sheets, info, inputs
     return new, result, alloc, sheets, info
 
 
@@ -261,11 +274,11 @@ def run_workbook(path, out=None, *, last_year=None, progress: Callable[[str], No
     if out is not None:
         target = check_target(Path(out))
         check_same_kind(source.path, target)
-    new, result, alloc, sheets, info = run_package(source.data, source.name, progress=progress, t0=t0,
-                                                   last_year=last_year)
+    new, result, alloc, sheets, info, inputs = run_package(source.data, source.name, progress=progress, t0=t0,
+                                                           last_year=last_year, with_inputs=True)
     save(target, new, replaces=source.state if out is None or _same_file(target, source.path) else None)
     seconds = time.perf_counter() - t0
-    outcome = RunOutcome(target, result, alloc, sheets, seconds)
+    outcome = RunOutcome(target, result, alloc, sheets, seconds, demo=inputs.demo)
     outcome.warnings = list(info.warnings)
     return outcome
 

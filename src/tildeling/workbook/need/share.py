@@ -14,12 +14,13 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from ...errors import InputError
 from ...io.atomic import atomic_save
 from ...privacy import SMALL_CELL
 from . import contract as c
 from .sheets import RunInfo
 from .reader import NeedInputs, read_need_inputs
-from ..render_xlsx import STYLES, render_sheets
+from ..render_xlsx import PERSONAL_FILL, STYLES, render_sheets
 from .run import compute, fingerprint
 
 __all__ = ["share_workbook", "share_inputs", "SHARED_NOTE_SHEET"]
@@ -45,14 +46,21 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
     say = progress or (lambda m: None)
     out = Path(out)
     info = RunInfo(started=date.today().isoformat(), fingerprint=fingerprint,
-                   coefficient_source=inputs.coefficients.metadata.get("Datakilde", ""), settings={}, warnings=[])
+                   coefficient_source=inputs.coefficient_source, settings={}, warnings=[])
     say("Beregner og skjuler små tal …")
-    _, _, sheets = compute(inputs, info=info, shared=True)
+    result, _, sheets = compute(inputs, info=info, shared=True)
+    none = int(result.without_district)
+    if 0 < none < SMALL_CELL:
+        raise InputError(f"Den delbare kopi kan ikke laves: {none} {'elev' if none == 1 else 'elever'} i 0.-9. "
+                         f"klasse har intet distrikt – færre end {SMALL_CELL}, og kommunens tal (Tabel 4.1) minus "
+                         "distrikternes ville vise dem. Giv eleverne et distrikt (kolonnen Distrikt), eller tag dem ud "
+                         "af elevdataene, før du deler.")
     wb = Workbook()
     ws = wb.active
     ws.title = SHARED_NOTE_SHEET
     lines = [
         ("title", f"Delt version – {inputs.settings['Kommune']}, skoleåret {inputs.settings['Skoleaar']}"),
+        *([("banner", c.DEMO_BANNER), ("warning", c.DEMO_BANNER_NOTE)] if inputs.demo else []),
         ("normal", "Denne projektmappe er en delbar kopi af resultaterne af den socioøkonomiske behovsmodel."),
         ("normal", "Den indeholder ingen oplysninger om enkelte elever (intet elevark, ingen ElevID)."),
         ("normal", f"Antal under {SMALL_CELL} personer er skjult og vist som '<{SMALL_CELL}', og tal beregnet ud "
@@ -63,6 +71,8 @@ def share_inputs(inputs: NeedInputs, out, *, fingerprint: str, progress=None) ->
     ]
     for i, (style, text) in enumerate(lines, start=1):
         ws.cell(row=i, column=1, value=text).font = STYLES[style]
+        if style == "banner":
+            ws.cell(row=i, column=1).fill = PERSONAL_FILL
     ws.column_dimensions["A"].width = 110
     ws.sheet_view.showGridLines = False
     render_sheets(wb, sheets)

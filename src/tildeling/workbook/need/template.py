@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -13,12 +12,13 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from ...io.coefficients import read_coefficients
+from ...io.coefficients import demo_coefficients as _demo_coefficients
 from ...model.coefficients import CoefficientTable
 from ...spec import VarType
 from . import contract as c
 from ..layout import cell_value
-from ..render_xlsx import HEADER_FILL, INPUT_FILL, PERSONAL_FILL, STYLES
+from ..layout import TableBlock
+from ..render_xlsx import HEADER_FILL, INPUT_FILL, PERSONAL_FILL, STYLES, render_sheets
 
 __all__ = ["demo_coefficients", "build_template", "write_template", "category_lists", "list_reference",
            "TABLE_TOP"]
@@ -34,9 +34,7 @@ OUTPUT_TAB = "2E75B6"
 
 def demo_coefficients() -> CoefficientTable:
     """The bundled demonstration coefficients (fitted on synthetic data, never register data)."""
-    ref = resources.files("tildeling").joinpath("data/demo_koefficienter.csv")
-    with resources.as_file(ref) as path:
-        return read_coefficients(path)
+    return _demo_coefficients()
 
 
 def _table(ws, name: str, frame: pd.DataFrame, top: int = TABLE_TOP, left: int = 1, style="TableStyleMedium9",
@@ -81,17 +79,36 @@ def _guide(wb, municipality: str) -> None:
     lines = [
         ("title", "Socioøkonomisk fordeling af specialundervisningsbudgettet"),
         ("note", "Behovsmodellen fra VIVE (2017): hver elev får en sandsynlighed for segregeret specialundervisning ud "
-                 "fra sin baggrund; distrikternes gennemsnit giver et indeks og en fordelingsnøgle."),
+                 "fra sin baggrund; distrikternes forventede antal giver et indeks og en fordelingsnøgle."),
         ("normal", ""),
-        ("subtitle", "Sådan gør du"),
-        ("normal", "1. Indstillinger: skriv kommune, dataenes skoleår, budgetåret og det samlede budget (de gule "
-                   "celler)."),
-        ("normal", "2. Distrikter: én række pr. skoledistrikt med kode og navn; evt. nuværende budget og gulv."),
-        ("normal", "3. Elever: én række pr. elev i 0.-10. klasse (bopælsdistrikt). 10. klasse tælles ikke med."),
-        ("normal", "4. Koefficienter: koefficienttabellen fra den nationale model. Demonstrationskoefficienterne "
-                   "skal erstattes (fanen Tildeling → Indlæs koefficienter)."),
-        ("normal", "5. Tryk Tildeling → Beregn fordeling (eller kør 'tildeling run FIL' på kommandolinjen)."),
-        ("normal", "6. Del resultatet med Tildeling → Lav delbar kopi: kopien har ingen elevdata og skjuler små tal."),
+        ("subtitle", "Sådan gør du – med en leverance fra analytikeren (det almindelige)"),
+        ("normal", "1. Indstillinger: skriv kommune, dataenes skoleår, budgetåret og det samlede budget (de "
+                   "gule celler)."),
+        ("normal", "2. Tryk Tildeling → Indlæs leverance og vælg leverancen (en .xlsx-fil fra analytikeren). Den "
+                   "skriver distrikternes tal på arket Distriktstal og distrikterne på arket Distrikter."),
+        ("normal", "    Har du distriktstallene på anden vis, kan du skrive eller indsætte dem på arket Distriktstal."),
+        ("normal", "3. Distrikter: skriv evt. nuværende budget og gulv pr. distrikt."),
+        ("normal", "4. Tryk Tildeling → Beregn fordeling (eller kør 'tildeling run FIL' på kommandolinjen)."),
+        ("normal", "5. Del resultatet med Tildeling → Lav delbar kopi: kopien skjuler små tal."),
+        ("normal", ""),
+        ("subtitle", "Hvor tallene kommer fra"),
+        ("normal", "• Den nationale model (koefficienttabellen) estimeres på registerdata hos Danmarks Statistiks "
+                   "forskningsservice – af VIVE, et konsulenthus eller kommunens egen analytiker."),
+        ("normal", "• Analytikeren bruger modellen på kommunens elever dér og laver leverancen ('tildeling export'): "
+                   "kun tal pr. distrikt og for kommunen, uden elever og uden små tal."),
+        ("normal", "• Du modtager leverancen og indlæser den her. Du skal ikke have elevdata for at fordele budgettet."),
+        ("normal", ""),
+        ("subtitle", "Regner kommunen selv på elever? (kun med hjemmel)"),
+        ("normal", "Arket Elever (én række pr. elev i 0.-10. klasse, bopælsdistrikt) og arket Koefficienter (den "
+                   "nationale models koefficienttabel, Tildeling → Indlæs koefficienter). Når arket Elever har rækker, "
+                   "regnes der på dem, og arket Distriktstal bruges ikke. Demonstrationskoefficienterne må ikke "
+                   "bruges til rigtig budgetlægning."),
+        ("normal", ""),
+        ("subtitle", "Må aldrig stå i projektmappen"),
+        ("warning", "• CPR-numre – brug et pseudonymt ElevID."),
+        ("warning", "• Registerdata (fx forældres helbred, sigtelser og indkomst), som kommunen ikke har lovhjemmel "
+                    "til at behandle."),
+        ("warning", "• Send aldrig en projektmappe med elever videre – del kun den delbare kopi."),
         ("normal", ""),
         ("subtitle", "Farver"),
         ("normal", "Gule faner og gule celler er input, som du udfylder. Blå faner er resultater, som beregningen "
@@ -105,8 +122,6 @@ def _guide(wb, municipality: str) -> None:
                    "Model (tilpasning, forklaringskraft, variablenes betydning) · Beskrivende (Tabel 3.3, Bilag 3) · "
                    "Kørselslog."),
         ("normal", ""),
-        ("warning", "Persondata: arket Elever indeholder følsomme oplysninger om elever og forældre. Send aldrig "
-                    "denne projektmappe videre – del kun den delbare kopi."),
         ("note", "Metoden følger VIVE's socioøkonomiske behovsmodel (2017); formlerne står i docs/metode.md."),
     ]
     for i, (style, text) in enumerate(lines, start=1):
@@ -343,17 +358,39 @@ def _placeholders(wb) -> None:
         ws["A2"].font = STYLES["note"]
 
 
+def _figures(wb, frames: dict | None, demo: bool) -> None:
+    """The sheet Distriktstal: a delivery's tables, or empty tables (yellow input cells) to type into."""
+    from .delivery import figures_sheet
+
+    sheet = figures_sheet(frames, demo=demo)
+    render_sheets(wb, [sheet])
+    ws = wb[c.SHEET_DISTRICT_FIGURES]
+    ws.sheet_properties.tabColor = INPUT_TAB
+    for block in sheet.blocks:
+        if isinstance(block, TableBlock) and block.name in (c.TBL_DISTRICT_FIGURES, c.TBL_MUNICIPAL_FIGURES) \
+                and not frames:
+            for row in ws.iter_rows(min_row=block.first_row, max_row=block.last_row, min_col=block.left,
+                                    max_col=block.left + block.frame.shape[1] - 1):
+                for cell in row:
+                    cell.fill = INPUT_FILL
+    wb.move_sheet(c.SHEET_DISTRICT_FIGURES, offset=wb.sheetnames.index(c.SHEET_DISTRICTS) + 1
+                  - wb.sheetnames.index(c.SHEET_DISTRICT_FIGURES))
+
+
 def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFrame | None = None,
                    districts: pd.DataFrame | None = None, settings: dict | None = None,
-                   plan: pd.DataFrame | None = None) -> Workbook:
-    """An openpyxl workbook of the template, optionally pre-filled."""
+                   plan: pd.DataFrame | None = None, figures: dict | None = None,
+                   figures_demo: bool = False) -> Workbook:
+    """An openpyxl workbook of the template, optionally pre-filled (``figures``: a delivery's tables for the
+    sheet Distriktstal, by contract name)."""
     demo = coefs is None
     coefs = coefs or demo_coefficients()
     settings = dict(settings or {})
     wb = Workbook()
-    _guide(wb, settings.get("Kommune", "kommunen"))
+    _guide(wb, settings.get("Kommune") or "kommunen")
     _settings(wb, settings)
     _districts(wb, districts, plan)
+    _figures(wb, figures, figures_demo)
     lists = _lists(wb, coefs)
     _pupils(wb, coefs, pupils, lists)
     _coefficients(wb, coefs, demo)

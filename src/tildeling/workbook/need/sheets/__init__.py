@@ -19,7 +19,8 @@ Kørselslog          :mod:`.log`            tblKoerselslog
 from __future__ import annotations
 
 from ....need.apply import NeedResult
-from ...layout import Sheet, place
+from ...layout import Sheet, Text, place
+from .. import contract as c
 from .allocation import allocation_block, allocation_sheet
 from .benchmark import benchmark_sheet
 from .common import Context, RunInfo
@@ -29,16 +30,17 @@ from .district import need_sheet
 from .log import log_sheet
 from .model import model_sheet
 
-__all__ = ["RunInfo", "Context", "output_sheets", "allocation_block"]
+__all__ = ["RunInfo", "Context", "output_sheets", "allocation_block", "add_demo_banner"]
 
 
 def output_sheets(result: NeedResult, alloc, info: RunInfo, *, municipality: str, school_year: str,
                   shared: bool = False, settings: dict | None = None, names=(), district_columns=(),
-                  last_year=None, development=None) -> list[Sheet]:
+                  last_year=None, development=None, demo: bool = False) -> list[Sheet]:
     """All output sheets of a run. ``shared=True`` suppresses small counts and leaves out the log.
 
     ``settings`` are the workbook's settings, ``names`` the defined names it has and ``district_columns``
-    the columns of its ``tblDistrikter`` (live formulas refer to them).
+    the columns of its ``tblDistrikter`` (live formulas refer to them). ``demo=True`` (the bundled
+    demonstration coefficients) puts a red banner under every sheet's title.
     """
     settings = dict(settings or {})
     ctx = Context(result, alloc, info, municipality, school_year, shared, budget_year=settings.get("Budgetaar"),
@@ -49,4 +51,15 @@ def output_sheets(result: NeedResult, alloc, info: RunInfo, *, municipality: str
               model_sheet(ctx), descriptives_sheet(ctx)]
     if not shared:
         sheets.append(log_sheet(ctx))
+    if demo:
+        for s in sheets:
+            add_demo_banner(s)
     return [place(s) for s in sheets]
+
+
+def add_demo_banner(sheet: Sheet) -> Sheet:
+    """The red demonstration banner right under the sheet's title (or first, on a sheet without one)."""
+    first = sheet.blocks[0] if sheet.blocks else None
+    at = 1 if isinstance(first, Text) and first.style in ("title", "personal") else 0
+    sheet.blocks[at:at] = [Text(c.DEMO_BANNER, "banner"), Text(c.DEMO_BANNER_NOTE, "warning")]
+    return sheet

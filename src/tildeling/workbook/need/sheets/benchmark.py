@@ -8,8 +8,8 @@ from ....need import apply as A
 from ....privacy import suppress_small_counts
 from ...layout import Chart, Sheet, TableBlock, Text
 from .. import contract as c
-from .common import (PCT, PP, Context, district_population, formats_for, municipal_population, points,
-                     totals_row)
+from .common import (HIDDEN, PCT, PP, Context, district_population, formats_for, municipal_population, points,
+                     show_hidden, totals_row)
 
 __all__ = ["benchmark_sheet"]
 
@@ -29,6 +29,9 @@ def benchmark_sheet(ctx: Context) -> Sheet:
             "Faktisk andel", "Forskel (procentpoint)"), threshold_counts=result.districts[
             "Faktiske segregerede elever"].to_numpy())
         mun = _suppress_municipal(mun)
+    ext = show_hidden(ctx, ext, None, ("Faktisk henvisningsandel", "Forskel (procentpoint)"))
+    internal = show_hidden(ctx, internal, None, ("Faktisk andel", "Forskel (procentpoint)"))
+    mun = _hidden_municipal(ctx, mun)
     return Sheet(c.SHEET_BENCHMARK, [
         ctx.title("Benchmarking af henvisningspraksis"),
         Text("Kommunen samlet (Tabel 4.1): faktisk henvisning mod forventet ved landsgennemsnitlig praksis.", "note"),
@@ -41,7 +44,7 @@ def benchmark_sheet(ctx: Context) -> Sheet:
         Text("Selv ved landsgennemsnitlig praksis varierer antallet af segregerede elever tilfældigt. KI-kolonnerne "
              "er 95 %-intervallet for forskellen (varians Σ p(1 − p) under modellen); ligger hele intervallet over "
              "eller under 0, er forskellen større end tilfældig variation (kolonnen Vurdering).", "note"),
-        TableBlock(c.TBL_EXTERNAL, ext, formats_for(ext), widths={"Navn": 24, A.VERDICT: 50},
+        TableBlock(c.TBL_EXTERNAL, ext, {**formats_for(ext), **_BOUNDS}, widths={"Navn": 24, A.VERDICT: 50},
                    **_external_totals(ext, shared)),
         Text("Intern benchmarking (Figur 5.2): distriktets andel af kommunens segregerede elever.", "subtitle"),
         TableBlock(c.TBL_INTERNAL, internal, formats_for(internal), widths={"Navn": 24},
@@ -69,6 +72,9 @@ def _external_totals(ext: pd.DataFrame, shared: bool) -> dict:
     return kw
 
 
+#: The interval's bounds with two decimals: a bound of −0,05 must not read "−0,0" next to "more than chance".
+_BOUNDS = {A.EXT_LOW: "+0.00;-0.00;0.00", A.EXT_HIGH: "+0.00;-0.00;0.00"}
+
 _UNIT_FORMAT = {"andel": PCT, "procentpoint": PP, "elever": "#,##0.0"}
 
 
@@ -77,6 +83,18 @@ def _value_format(label: str, unit: str) -> str:
     if unit == "elever" and not any(w in label for w in ("Forventet", "Forskel")):
         return "#,##0"
     return _UNIT_FORMAT.get(unit, "0.0")
+def _hidden_municipal(ctx: Context, mun: pd.DataFrame) -> pd.DataFrame:
+    """District-figures route: the municipality's hidden actual count and what follows from it show a marker."""
+    fig = ctx.result.figures
+    if fig is None or pd.notna(fig.actual_municipal):
+        return mun
+    mun = mun.astype({"Værdi": object})
+    for i, key in enumerate(mun["Nøgletal"]):
+        v = mun["Værdi"].iat[i]
+        if isinstance(v, float) and pd.isna(v):
+            count = key == "Faktisk antal segregerede elever"
+            mun.iat[i, mun.columns.get_loc("Værdi")] = (fig.actual_marker or HIDDEN) if count else HIDDEN
+    return mun
 
 
 def _suppress_municipal(mun: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .... import __version__
@@ -12,7 +13,11 @@ from ....need.apply import NeedResult
 from ...layout import Text
 
 __all__ = ["RunInfo", "Context", "PCT", "PP", "PP_UNIT", "KR", "INDEX", "INT", "DEC3", "DEC2", "KEY", "KRONER", "formats_for",
-           "points", "maybe_number", "head_text", "totals_row", "municipal_population", "district_population"]
+           "points", "maybe_number", "head_text", "totals_row", "municipal_population", "district_population",
+           "show_hidden", "HIDDEN"]
+
+#: How a figure shows that it is hidden in the delivery or computed from a hidden count.
+HIDDEN = ".."
 
 PCT = "0.0%"
 #: Percentage points: the unit stands in the header ("Forskel (procentpoint)") or the Enhed column, once.
@@ -225,3 +230,24 @@ def district_population(ctx: "Context", table: str) -> str:
     if result.without_district:
         text += f"; {_without(ctx)}elever uden distrikt er ikke med"
     return text + "."
+
+
+def show_hidden(ctx: "Context", frame: pd.DataFrame, count: str | None = None, derived=()) -> pd.DataFrame:
+    """District-figures route: a delivery's hidden counts show their marker (``<5``, ``..``) and every missing
+    figure derived from them shows ``..`` – instead of an empty cell. Pupil route: ``frame`` unchanged."""
+    fig = ctx.result.figures
+    if fig is None:
+        return frame
+    out = frame.copy()
+    cols = [col for col in ([count] if count else []) + list(derived) if col in out.columns]
+    for col in cols:
+        out[col] = out[col].astype(object)
+    for i, code in enumerate(out["Distrikt"].astype(str)):
+        if count in out.columns and code in fig.markers:
+            out.iat[i, out.columns.get_loc(count)] = fig.markers[code]
+        for col in derived:
+            if col in out.columns:
+                v = out.iat[i, out.columns.get_loc(col)]
+                if v is None or (isinstance(v, float) and np.isnan(v)):
+                    out.iat[i, out.columns.get_loc(col)] = HIDDEN
+    return out

@@ -18,6 +18,12 @@ def descriptives_sheet(ctx: Context) -> Sheet:
     result = ctx.result
     desc = result.descriptives.copy()
     ddesc = result.district_descriptives.copy()
+    if not len(desc.columns):   # district figures without descriptives
+        return Sheet(c.SHEET_DESCRIPTIVES, [
+            ctx.title("Beskrivende statistik"),
+            Text(f"Distriktstallene (arket {c.SHEET_DISTRICT_FIGURES}) har ingen beskrivende tal (Tabel 3.3 og "
+                 "Bilag 3). De kommer med, når analytikerens leverance har dem.", "note"),
+        ])
     share = (desc["Enhed"] == "Andel").to_numpy() if len(desc) else np.zeros(0, dtype=bool)
     diff = "Forskel (i enheden)"
     if len(desc):   # shares' differences in points; a hidden cell (a delivery's '..') stays as it is
@@ -26,18 +32,19 @@ def descriptives_sheet(ctx: Context) -> Sheet:
     desc_rows = {name: [PCT if s else DEC2 for s in share] for name in ("Kommunen", "Hele landet")}
     desc_rows[diff] = [PP_UNIT if s else DEC2 for s in share]   # the header names no unit
     district_rows = {name: [PCT if s else DEC2 for s in share] for name in ddesc.columns[2:]}
-    corrected = bool(len(desc)) and desc["Beskrivelse"].str.contains("alderskorrigerede").any()
+    corrected = bool(len(desc)) and desc["Beskrivelse"].astype(str).str.contains("alderskorrigerede").any()
     parents = ("Uddannelse og jobprestige vises alderskorrigerede (afvigelse fra det forventede for forælderens "
                "alder), fordi elevdata ikke har de ukorrigerede kolonner; der er derfor ingen forskel i % af "
                "landstallet for dem." if corrected else
                "Uddannelse og jobprestige vises ukorrigerede (år ud over grundskolen; ISEI-point), selvom modellen "
                "bruger alderskorrigerede værdier.")
+    desc = desc.drop(columns=[col for col in ("Variabel", "Kategori") if col in desc.columns])
     return Sheet(c.SHEET_DESCRIPTIVES, [
         ctx.title("Beskrivende statistik"),
         Text(f"De ti vigtigste variable (Tabel 3.3). Andele vises i procent og forskelle i andele i procentpoint. "
              f"{parents} Forældre tælles én gang pr. barn.", "note"),
         Text(municipal_population(ctx, "Tabel 3.3"), "note"),
-        TableBlock(c.TBL_DESCRIPTIVES, desc.drop(columns=["Variabel", "Kategori"]),
+        TableBlock(c.TBL_DESCRIPTIVES, desc,
                    {"Kommunen": DEC2, "Hele landet": DEC2, diff: DEC2, "Forskel (i % af landstal)": PCT},
                    row_formats=desc_rows, widths={"Beskrivelse": 55, "Enhed": 22}),
         Text("Pr. distrikt (Bilag 3).", "subtitle"),

@@ -9,7 +9,7 @@ from ....privacy import suppress_small_counts
 from ...layout import Sheet, TableBlock, Text
 from .. import contract as c
 from ....need import apply as A
-from .common import KRONER, Context, district_population, formats_for, totals_row
+from .common import KRONER, Context, district_population, formats_for, show_hidden, totals_row
 
 #: The need-alone budget's 95 % interval in kroner (live formulas on SamletBudget).
 KR_LOW = "Budget efter behov, 95 % KI nedre (kr.)"
@@ -25,6 +25,7 @@ def need_sheet(ctx: Context) -> Sheet:
         districts = suppress_small_counts(districts, count_columns=("Faktiske segregerede elever",),
                                           dependent_columns=("Faktisk andel af segregerede elever",))
     need = districts[list(c.NEED_COLUMNS) + ["Faktiske segregerede elever", "Forventede segregerede elever"]]
+    need = show_hidden(ctx, need, "Faktiske segregerede elever", ("Faktisk andel af segregerede elever",))
     interval, formulas, note = _key_interval(ctx, districts)
     if interval is not None:
         need = pd.concat([need, interval], axis=1)
@@ -53,6 +54,9 @@ def _key_interval(ctx: Context, districts: pd.DataFrame):
 
     The kroner are live formulas on ``SamletBudget`` (static values in a shared copy).
     """
+    if A.KEY_LOW not in districts.columns and ctx.result.figures is not None:
+        return None, {}, ("Fordelingsnøglen har intet usikkerhedsinterval: distriktstallene har ingen "
+                          "standardfejl for nøglen.")
     if A.KEY_LOW not in districts.columns:
         return None, {}, ("Fordelingsnøglen har intet usikkerhedsinterval: koefficienttabellen har ingen "
                           "kovariansmatrix (kolonnerne 'Kov. …', som 'tildeling fit' skriver).")

@@ -19,9 +19,10 @@ def log_sheet(ctx: Context) -> Sheet:
         ("Pakkeversion", f"tildeling {info.version}"),
         ("Fingeraftryk af input (SHA-256)", info.fingerprint),
         ("Koefficientkilde", info.coefficient_source),
+        ("Regnet på", "elevrækkerne på arket Elever" if result.figures is None
+         else f"distriktstal på arket {c.SHEET_DISTRICT_FIGURES} (ingen elevrækker)"),
         ("Elever i beregningen", int(result.power.n)),
-        ("Udeladt (10. klasse)", int(result.excluded_grade10)),
-    ] + [(f"Indstilling: {k}", v) for k, v in info.settings.items()]
+    ] + ([("Udeladt (10. klasse)", int(result.excluded_grade10))] if result.figures is None else []) + [(f"Indstilling: {k}", v) for k, v in info.settings.items()]
       + [("Advarsel", w) for w in info.warnings], columns=["Felt", "Værdi"])
     log["Værdi"] = log["Værdi"].map(lambda v: v if isinstance(v, (int, float)) else str(v))
     return Sheet(c.SHEET_LOG, [

@@ -15,6 +15,8 @@ __all__ = ["model_sheet"]
 
 def model_sheet(ctx: Context) -> Sheet:
     result, shared, municipality = ctx.result, ctx.shared, ctx.municipality
+    if result.coefficients is None:
+        return _figures_model_sheet(ctx)
     coefs = result.coefficients
     meta = coefs.metadata
     fit_rows = [(k, meta[k]) for k in ("Model", "Skoleår", "Datakilde", "N", "Kommuner (klynger)",
@@ -46,7 +48,7 @@ def model_sheet(ctx: Context) -> Sheet:
         TableBlock(c.TBL_POWER, power, {"10 % med laveste sandsynlighed": PCT,
                                          "10 % med højeste sandsynlighed": PCT, "AUC": DEC3}),
     ]
-    if not shared:
+    if not shared and len(p.deciles):
         dec = p.deciles
         fm = formats_for(dec)
         actual = dec["Faktiske"].to_numpy(dtype=float)
@@ -78,3 +80,31 @@ def _weights_table(coefs) -> pd.DataFrame | None:
         "Relativ vægt (variabel i alt)": pd.to_numeric(t.get(col.WEIGHT_GROUP, np.nan), errors="coerce"),
     })
     return w.sort_values("Relativ vægt", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _figures_model_sheet(ctx: Context) -> Sheet:
+    """District-figures route: the model as the delivery describes it, and its capture rates (Tabel 3.2)."""
+    fig = ctx.result.figures
+    meta = fig.metadata
+    rows = [(k, meta[k]) for k in ("Kommune", "Kommunenavn", "Skoleår", "Koefficientkilde",
+                                    "Koefficienternes fingeraftryk", "Demonstrationskoefficienter", "Mindste celle",
+                                    "Distriktsplan", "Pakkeversion", "Lavet") if k in meta]
+    fit = pd.DataFrame(rows or [("Kilde", f"distriktstal skrevet på arket {c.SHEET_DISTRICT_FIGURES}")],
+                       columns=["Nøgletal", "Værdi"])
+    blocks = [
+        Text("Den statistiske model", "title"),
+        Text("Projektmappen regner på distriktstal fra analytikerens leverance (arket Distriktstal), ikke på "
+             "elever. Koefficienttabellen er brugt dér, hvor elevdataene er; her står, hvilken den var.", "note"),
+        TableBlock(c.TBL_FIT, fit, {}, widths={"Nøgletal": 30, "Værdi": 60}),
+    ]
+    if fig.power is not None and len(fig.power):
+        blocks += [
+            Text("Forklaringskraft (Tabel 3.2): andel af de faktiske modtagere blandt de 10 % med lavest og højest "
+                 "sandsynlighed. Uden information ville begge være 10 %. '..' = skjult i leverancen.", "subtitle"),
+            Text(municipal_population(ctx, "Forklaringskraften (Tabel 3.2)"), "note"),
+            TableBlock(c.TBL_POWER, fig.power.copy(), {"10 % med laveste sandsynlighed": PCT,
+                                                       "10 % med højeste sandsynlighed": PCT, "AUC": DEC3}),
+        ]
+    else:
+        blocks.append(Text("Distriktstallene har ingen forklaringskraft (Tabel 3.2).", "note"))
+    return Sheet(c.SHEET_MODEL, blocks)

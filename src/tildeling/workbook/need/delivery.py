@@ -1,0 +1,244 @@
+"""The delivery (*leverance*) workbook and the sheet Distriktstal of the budget officer's workbook.
+
+``write_delivery`` renders a :class:`~tildeling.need.delivery.Delivery` (aggregates only) as a new workbook –
+nothing of the pupil data or of any other package travels along. ``read_delivery`` reads a delivery file back
+and checks it (:func:`~tildeling.need.figures.figures_from_tables`). ``figures_sheet`` is the input sheet
+*Distriktstal* of a need-model workbook: empty in the template (a budget officer may type or paste district
+figures), or holding a delivery's tables after ``tildeling new behovsmodel --leverance`` or *Indlæs leverance*.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.workbook.defined_name import DefinedName
+
+from ... import danish as dk
+from ...errors import InputError, Source
+from ...need.delivery import DISTRICT_FIGURES_COLUMNS, MUNICIPAL_FIGURES_COLUMNS, Delivery
+from ...need.figures import DistrictFigures, figures_from_tables
+from ..layout import Sheet, TableBlock, Text, place
+from ..render_xlsx import render_sheets
+from ..tables import read_tables
+from . import contract as c
+
+__all__ = ["delivery_sheets", "write_delivery", "delivery_package", "read_delivery", "figures_sheet",
+           "delivery_frames", "new_from_delivery", "workbook_settings", "DELIVERY_SHEETS", "MARKER_NOTE"]
+
+#: Sheets of a delivery workbook.
+DELIVERY_SHEETS = ("Leverance", c.SHEET_DISTRICT_FIGURES, "Forklaringskraft", "Beskrivende", "Skjulte tal")
+
+MARKER_NOTE = ("'<{N}' er et antal på 1 til {M} personer. '..' er skjult, fordi et andet skjult tal ellers kunne "
+               "regnes ud, eller fordi tallet er beregnet ud fra et skjult antal. Arket Skjulte tal viser hvert "
+               "skjult tal og reglen bag det.")
+
+_FORMATS = {
+    c.TBL_DISTRICT_FIGURES: {"Elever": "#,##0", "Forventede elever": "0.000", "Faktiske elever": "#,##0"},
+    c.TBL_MUNICIPAL_FIGURES: {"Elever": "#,##0", "Forventede elever": "0.000", "Faktiske elever": "#,##0",
+                              "Elever uden distrikt": "#,##0", "Landsandel segregerede": "0.0%"},
+    c.TBL_DELIVERY_POWER: {"10 % med laveste sandsynlighed": "0.0%", "10 % med højeste sandsynlighed": "0.0%",
+                           "AUC": "0.000"},
+    c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES: {"Gennemsnit": "0.000"},
+}
+
+
+def delivery_frames(dl: Delivery) -> dict[str, pd.DataFrame]:
+    """The delivery's tables by their contract names."""
+    return {
+        c.TBL_DELIVERY: pd.DataFrame({"Nøgle": list(dl.metadata), "Værdi": [str(v) for v in dl.metadata.values()]}),
+        c.TBL_DISTRICT_FIGURES: dl.districts,
+        c.TBL_MUNICIPAL_FIGURES: dl.municipal,
+        c.TBL_DELIVERY_POWER: dl.power,
+        c.TBL_DELIVERY_DESCRIPTIVES: dl.descriptives,
+        c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES: dl.district_descriptives,
+        c.TBL_SUPPRESSED: dl.suppressed,
+    }
+
+
+def _descriptive_formats(frame: pd.DataFrame) -> dict:
+    return {col: ("0.0%" if "i % af" in str(col) else "0.000") for col in frame.columns
+            if col not in ("Variabel", "Kategori", "Beskrivelse", "Enhed")}
+
+
+def _banner(demo: bool) -> list:
+    if not demo:
+        return []
+    return [Text(c.DEMO_BANNER, "banner"),
+            Text("Leverancen er lavet med de medfølgende demonstrationskoefficienter (estimeret på syntetiske data). "
+                 "Den må ikke bruges til rigtig budgetlægning.", "warning")]
+
+
+def delivery_sheets(dl: Delivery) -> list[Sheet]:
+    """The sheets of the delivery workbook (aggregates only)."""
+    frames = delivery_frames(dl)
+    N = dl.threshold
+    who = f"{dl.name} ({dl.municipality})" if dl.name else dl.municipality
+    year = f", skoleåret {dl.school_year}" if dl.school_year else ""
+    none = int(dl.municipal["Elever uden distrikt"].iloc[0])
+    n_d = int(pd.to_numeric(dl.districts["Elever"]).sum())
+    notes = [
+        Text(f"Leverance til behovsmodellen – {who}{year}", "title"),
+        *_banner(dl.demo),
+        Text("Distriktstal til budgetmedarbejderens projektmappe: kun aggregerede tal – ingen elevrækker, intet "
+             f"ElevID og intet antal under {N} personer.", "normal"),
+        Text("Lavet af analytikeren med 'tildeling export' dér, hvor elevdataene er (fx Danmarks Statistiks "
+             "forskningsservice). Budgetmedarbejderen indlæser filen med Tildeling → Indlæs leverance eller "
+             "'tildeling new behovsmodel --leverance FIL --out PROJEKTMAPPE.xlsx'.", "normal"),
+        Text(MARKER_NOTE.format(N=N, M=N - 1), "note"),
+        TableBlock(c.TBL_DELIVERY, frames[c.TBL_DELIVERY], {}, widths={"Nøgle": 30, "Værdi": 70}),
+    ]
+    figures = [
+        Text(f"Distriktstal – {who}{year}", "title"),
+        *_banner(dl.demo),
+        Text(f"Pr. distrikt (Tabel 5.1): de {dk.integer(n_d)} elever i 0.-9. klasse med et distrikt, talt i deres "
+             "budgetdistrikt. Forventede elever = summen af elevernes forudsagte sandsynligheder (fuld præcision); "
+             "Faktiske elever = elever i segregeret specialundervisning.", "note"),
+        TableBlock(c.TBL_DISTRICT_FIGURES, dl.districts, _FORMATS[c.TBL_DISTRICT_FIGURES], widths={"Navn": 30}),
+        Text("Kommunen samlet (Tabel 4.1): alle kommunens elever i 0.-9. klasse"
+             + (f", også de {dk.integer(none)} uden distrikt." if none else "."), "note"),
+        TableBlock(c.TBL_MUNICIPAL_FIGURES, dl.municipal, _FORMATS[c.TBL_MUNICIPAL_FIGURES]),
+    ]
+    power = [
+        Text("Forklaringskraft (Tabel 3.2)", "title"),
+        *_banner(dl.demo),
+        Text("Andel af de faktiske modtagere blandt de 10 % af kommunens elever med lavest og højest forudsagt "
+             "sandsynlighed, og AUC. Hele landet er fra koefficienttabellen.", "note"),
+        TableBlock(c.TBL_DELIVERY_POWER, dl.power, _FORMATS[c.TBL_DELIVERY_POWER], widths={"Population": 34}),
+    ]
+    desc = [
+        Text("Beskrivende statistik (Tabel 3.3 og Bilag 3)", "title"),
+        *_banner(dl.demo),
+        Text("De ti vigtigste variable: kommunen (alle elever) mod hele landet, og pr. distrikt (elever med et "
+             "distrikt). Andele er brøker.", "note"),
+        TableBlock(c.TBL_DELIVERY_DESCRIPTIVES, dl.descriptives, _descriptive_formats(dl.descriptives),
+                   widths={"Variabel": 18, "Kategori": 24, "Beskrivelse": 50}),
+        TableBlock(c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES, dl.district_descriptives,
+                   _FORMATS[c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES],
+                   widths={"Navn": 28, "Variabel": 18, "Kategori": 24, "Beskrivelse": 50},
+                   title="Pr. distrikt (Bilag 3)"),
+    ]
+    hidden = [
+        Text("Skjulte tal", "title"),
+        *_banner(dl.demo),
+        Text(f"Hvert tal, der er skjult efter reglen om mindst {N} personer, og reglen bag det – til "
+             "statistikkontorets kontrol af leverancen." if len(dl.suppressed) else
+             f"Ingen tal er skjult: alle antal er 0 eller mindst {N} personer.", "note"),
+        TableBlock(c.TBL_SUPPRESSED, dl.suppressed, {}, widths={"Tabel": 30, "Række": 70, "Kolonne": 30,
+                                                                "Regel": 80}),
+    ]
+    names = DELIVERY_SHEETS
+    return [place(Sheet(name, blocks, landscape=True)) for name, blocks in
+            zip(names, (notes, figures, power, desc, hidden))]
+
+
+def delivery_package(dl: Delivery) -> Workbook:
+    """The delivery as a new openpyxl workbook (nothing but its own tables)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    render_sheets(wb, delivery_sheets(dl))
+    wb.defined_names[c.KIND_NAME] = DefinedName(c.KIND_NAME, attr_text=f'"{c.DELIVERY_KIND}"')
+    wb.properties.title = f"Leverance til behovsmodellen – {dl.municipality}"
+    wb.properties.creator = "tildeling"
+    wb.active = 0
+    return wb
+
+
+def write_delivery(dl: Delivery, path) -> Path:
+    """Save the delivery workbook atomically (:func:`tildeling.io.atomic.atomic_save`)."""
+    from ...io.atomic import atomic_save
+
+    path = Path(path)
+    atomic_save(delivery_package(dl), path)
+    return path
+
+
+def read_delivery(data: bytes, name: str = "leverancen") -> tuple[DistrictFigures, dict[str, pd.DataFrame],
+                                                                  dict[str, Source]]:
+    """Read and check a delivery workbook; returns the figures and its tables as read (by contract name)."""
+    tables = read_tables(data, name)
+    kind = str(tables.names.get(c.KIND_NAME) or "").strip('"')
+    if kind == c.KIND:
+        raise InputError(f"{name} er en behovsmodel-projektmappe, ikke en leverance. En leverance laves af "
+                         "analytikeren med 'tildeling export'.")
+    if c.TBL_DISTRICT_FIGURES not in tables.frames:
+        raise InputError(f"{name} er ikke en leverance: tabellen {c.TBL_DISTRICT_FIGURES} mangler. En leverance "
+                         "laves af analytikeren med 'tildeling export'.")
+    frames = {t: tables.frames[t] for t in c.DELIVERY_TABLES if t in tables.frames}
+    sources = {t: tables.sources[t] for t in frames}
+    if c.TBL_MUNICIPAL_FIGURES not in frames or c.TBL_DELIVERY not in frames:
+        missing = [t for t in (c.TBL_MUNICIPAL_FIGURES, c.TBL_DELIVERY) if t not in frames]
+        raise InputError(f"{name} er ikke en hel leverance: {' og '.join(missing)} mangler. Bed analytikeren om "
+                         "leverancen igen.")
+    return figures_from_tables(frames, sources), frames, sources
+
+
+def _empty(columns, rows: int) -> pd.DataFrame:
+    return pd.DataFrame([[None] * len(columns)] * rows, columns=list(columns))
+
+
+def figures_sheet(frames: dict[str, pd.DataFrame] | None = None, *, demo: bool = False) -> Sheet:
+    """The input sheet Distriktstal: a delivery's tables (``frames``), or empty tables to type into."""
+    blocks = [
+        Text("Distriktstal", "title"),
+        Text("Distrikternes tal fra analytikerens leverance (Tildeling → Indlæs leverance) – eller skrevet ind her. "
+             "Når arket Elever er tomt, regner Beregn fordeling på disse tal.", "note"),
+    ]
+    if demo:
+        blocks[1:1] = _banner(True)
+    frames = dict(frames or {})
+    districts = frames.get(c.TBL_DISTRICT_FIGURES)
+    blocks += [
+        Text("Pr. distrikt: Elever (0.-9. klasse), Forventede elever (summen af sandsynlighederne) og Faktiske elever "
+             "(i segregeret specialundervisning; '<5' eller '..' = skjult).", "note"),
+        TableBlock(c.TBL_DISTRICT_FIGURES, districts if districts is not None else _empty(DISTRICT_FIGURES_COLUMNS, 6),
+                   _FORMATS[c.TBL_DISTRICT_FIGURES], widths={"Navn": 30}),
+        Text("Kommunen samlet (Tabel 4.1), også elever uden distrikt. Valgfri: uden den er kommunen summen af "
+             "distrikterne.", "note"),
+        TableBlock(c.TBL_MUNICIPAL_FIGURES, frames.get(c.TBL_MUNICIPAL_FIGURES, _empty(MUNICIPAL_FIGURES_COLUMNS, 1)),
+                   _FORMATS[c.TBL_MUNICIPAL_FIGURES]),
+    ]
+    if c.TBL_DELIVERY in frames:
+        blocks.append(TableBlock(c.TBL_DELIVERY, frames[c.TBL_DELIVERY], {}, title="Om leverancen",
+                                 widths={"Nøgle": 30, "Værdi": 60}))
+    if c.TBL_DELIVERY_POWER in frames:
+        blocks.append(TableBlock(c.TBL_DELIVERY_POWER, frames[c.TBL_DELIVERY_POWER], _FORMATS[c.TBL_DELIVERY_POWER],
+                                 title="Forklaringskraft (Tabel 3.2)"))
+    if c.TBL_DELIVERY_DESCRIPTIVES in frames:
+        f = frames[c.TBL_DELIVERY_DESCRIPTIVES]
+        blocks.append(TableBlock(c.TBL_DELIVERY_DESCRIPTIVES, f, _descriptive_formats(f),
+                                 title="Beskrivende statistik (Tabel 3.3)", widths={"Beskrivelse": 50}))
+    if c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES in frames:
+        blocks.append(TableBlock(c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES, frames[c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES],
+                                 _FORMATS[c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES], title="Pr. distrikt (Bilag 3)"))
+    if c.TBL_SUPPRESSED in frames:
+        blocks.append(TableBlock(c.TBL_SUPPRESSED, frames[c.TBL_SUPPRESSED], {}, title="Skjulte tal",
+                                 widths={"Regel": 60}))
+    return place(Sheet(c.SHEET_DISTRICT_FIGURES, blocks, tab_color="FFC000"))
+
+
+
+def workbook_settings(figures: DistrictFigures) -> dict:
+    """The settings a delivery fills in: the municipality and the school year."""
+    out = {"Kommune": figures.municipality_name or figures.municipality}
+    if figures.metadata.get("Skoleår"):
+        out["Skoleaar"] = figures.metadata["Skoleår"]
+    return out
+
+
+def new_from_delivery(delivery, out, *, overwrite: bool = True) -> DistrictFigures:
+    """``tildeling new behovsmodel --leverance``: a need-model workbook filled from a delivery file.
+
+    The delivery is read and checked first; the workbook's sheet Distriktstal holds its tables as they are, the
+    sheet Distrikter its districts, the settings its municipality and school year.
+    """
+    from ...io.files import open_workbook
+    from .template import write_template
+
+    source = open_workbook(delivery)
+    figures, frames, _ = read_delivery(source.data, source.name)
+    districts = figures.districts[["Distrikt", "Navn"]].copy()
+    write_template(out, districts=districts, settings=workbook_settings(figures), figures=frames,
+                   figures_demo=figures.demo, overwrite=overwrite)
+    return figures

@@ -10,6 +10,7 @@ tildeling.addin.ribbon), and LibreOffice.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shutil
 import subprocess
@@ -351,6 +352,72 @@ def test_libreoffice_imports_the_vba(xlam, tmp_path):
                  if n.startswith("Basic/") and not n.endswith("script-lb.xml")}
     assert {"Tildeling", "xlwings"} <= set(basic)
     assert "Sub RunMacro(control As IRibbonControl)" in basic["Tildeling"]
+
+
+def _uno_python() -> str | None:
+    """A Python with LibreOffice's uno bridge (Debian: python3-uno), for the Basic probe."""
+    for exe in ("/usr/bin/python3", shutil.which("python3")):
+        if exe and Path(exe).exists() and subprocess.run([exe, "-c", "import uno"], capture_output=True).returncode == 0:
+            return exe
+    return None
+
+
+@pytest.mark.parametrize("breaking", [False, True], ids=["as-built", "with-a-syntax-error"])
+def test_libreoffice_basic_runs_a_probe_in_the_tildeling_module(xlam, tmp_path, breaking):
+    """The built add-in's Tildeling module, imported by LibreOffice Basic in VBA-compatibility mode, compiles
+    and runs (tests/lo_vba_probe.py); the same module with a syntax error does not."""
+    import json
+
+    # .ci/run installs LibreOffice and python3-uno and sets TILDELING_CI=1: there a missing tool fails the test
+    # instead of skipping it, so the probe cannot silently not run in CI.
+    give_up = pytest.fail if os.environ.get("TILDELING_CI") else pytest.skip
+    if not (shutil.which("soffice") or shutil.which("libreoffice")):
+        give_up("LibreOffice (soffice) is not on PATH")
+    exe = _uno_python()
+    if exe is None:
+        give_up("no Python with LibreOffice's uno module (Debian: python3-uno)")
+    args = [exe, str(Path(__file__).with_name("lo_vba_probe.py")), str(xlam)] + (["--break"] if breaking else [])
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=240,
+                          env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["library"] == addin_build.VBA_PROJECT_NAME        # LibreOffice names the library after the project
+    assert out["vba_support"] is True                             # Option VBASupport 1: VBA-compatibility mode
+    if breaking:
+        assert out.get("result") != "ok|Tildeling|False|False"
+    else:
+        # the module compiled; its helpers ran (no VBA project access, no UDF module in LibreOffice)
+        assert out["result"] == "ok|Tildeling|False|False", out
+
+
+def test_ci_runs_the_basic_probe_or_fails():
+    """CI (.ci/run) installs LibreOffice and python3-uno and sets TILDELING_CI=1 before the README's test command,
+    so the probe above cannot be skipped there."""
+    run = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python3-uno" in run and "libreoffice" in run
+    assert run.index("export TILDELING_CI=1") < run.index("\npython -m pytest")
+
+
+def test_vba_project_has_its_name(xlam):
+    """Not the template's MyAddin: every reader sees TildelingAddin (and no module is called like the project)."""
+    from oletools.olevba import VBA_Parser, VBA_Project
+
+    assert addin_build.vba_project_name(xlam) == addin_build.VBA_PROJECT_NAME == "TildelingAddin"
+    parser = VBA_Parser(str(xlam))
+    try:
+        parser.detect_vba_macros()
+        names = []
+        for sub in parser.ole_subfiles:
+            for vba_root, project_path, dir_path in sub.find_vba_projects():
+                project = VBA_Project(sub.ole_file, vba_root, project_path, dir_path, relaxed=False)
+                project.parse_project_stream()
+                names.append(project.projectname)
+                text = sub.ole_file.openstream(project_path).read().decode("cp1252")
+                assert 'Name="TildelingAddin"' in text and "MyAddin" not in text
+    finally:
+        parser.close()
+    assert names == ["TildelingAddin"]
+    assert addin_build.VBA_PROJECT_NAME not in addin_build.expected_modules()
 
 
 # ---------------------------------------------------------------------------

@@ -536,3 +536,25 @@ def test_all_municipalities_stop_together(tmp_path, capsys):
     assert "Ingen leverancer er skrevet – 1 af 98 kommuner har fejl" in err
     assert "Kommune 101 (København): Leverancen kan ikke laves" in err and "Distrikt 99 har kun 2 elever" in err
     assert not out.exists() or not list(out.glob("*.xlsx"))
+
+
+def test_intervals_equal_the_pupil_route(roundtrip):
+    """The delivery carries Σ p̂(1 − p̂) and the key's standard error per district (not counts of persons), so the
+    district workbook shows the pupil route's intervals (need/uncertainty.py)."""
+    from tildeling.need import apply as A
+    from tildeling.need.delivery import VARIANCE_FIGURE
+
+    tmp, pupils, districts, core = roundtrip
+    lev = table(tmp / "lev.xlsx", c.TBL_DISTRICT_FIGURES)
+    np.testing.assert_allclose(lev[VARIANCE_FIGURE].astype(float), core.districts[A.VARIANCE], rtol=1e-12)
+    np.testing.assert_allclose(lev[A.KEY_SE].astype(float), core.districts[A.KEY_SE], rtol=1e-12)
+    need = table(tmp / "bud.xlsx", c.TBL_NEED)
+    for column in (A.KEY_LOW, A.KEY_HIGH):
+        np.testing.assert_allclose(need[column].astype(float), core.districts[column], rtol=0, atol=1e-9)
+    ext = table(tmp / "bud.xlsx", c.TBL_EXTERNAL)
+    known = pd.to_numeric(ext["Faktisk henvisningsandel"], errors="coerce").notna().to_numpy()
+    assert known.any()
+    for column in (A.EXT_LOW, A.EXT_HIGH):   # the sheet shows points, the core fractions
+        np.testing.assert_allclose(ext.loc[known, column].astype(float),
+                                   core.external.loc[known, column].astype(float) * 100, rtol=0, atol=1e-7)
+    assert list(ext.loc[known, A.VERDICT]) == list(core.external.loc[known, A.VERDICT])

@@ -53,6 +53,8 @@ __all__ = [
     "template_path",
     "xlwings_module_source",
     "expected_modules",
+    "VBA_PROJECT_NAME",
+    "vba_project_name",
     "build_addin",
     "read_build_info",
 ]
@@ -62,6 +64,9 @@ ADDIN_FILENAME = "tildeling.xlam"
 #: ``%USERPROFILE%\.tildeling\tildeling.conf``.
 PROJECT_NAME = "tildeling"
 CONFIG_SHEET = f"{PROJECT_NAME}.conf"
+#: The VBA project's name (VBE, Tools > References; Excel's macro list "TildelingAddin!…"). Not "Tildeling":
+#: VBA refuses a project named like one of its modules, and the ribbon calls "Tildeling.RunMacro".
+VBA_PROJECT_NAME = "TildelingAddin"
 CUSTOMUI_PART = "customUI/customUI14.xml"
 #: Relationship type for a 2009/07 (customUI14) ribbon.
 CUSTOMUI_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
@@ -72,6 +77,7 @@ _TEMPLATE_CONF_SHEET = "_myaddin.conf"
 _TEMPLATE_PROJECT_LINE = 'Public Const PROJECT_NAME As String = "myaddin"'
 _TEMPLATE_RIBBON_MODULES = ("RibbonMyAddin",)
 _SHEET_PART = "xl/worksheets/sheet1.xml"
+_VBA_PART = "xl/vbaProject.bin"
 _STRINGS_PART = "xl/sharedStrings.xml"
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -338,6 +344,51 @@ def _edit_vba(path: Path, modules: dict[str, str], xlwings_source: str) -> None:
         )
 
 
+def _rename_vba_project(path: Path, name: str) -> None:
+    """Give the VBA project of the ``.xlam`` at ``path`` the name ``name`` (the template's is ``MyAddin``).
+
+    [MS-OVBA] keeps the name twice: the PROJECTNAME record of the compressed ``VBA/dir`` stream and the
+    ``Name=`` line of the ``PROJECT`` stream; both are rewritten, with pyopenvba's own MS-OVBA record,
+    compression and code-page helpers (pyopenvba 6.5 has no public call for this; the build checks the
+    result with pyopenvba, and the tests with olevba and LibreOffice). The ``_VBA_PROJECT`` performance
+    cache is invalidated, so VBA compiles the project from its source on first open, as after any
+    module edit.
+    """
+    from pyopenvba.access._vba import PROJECTNAME, encoding_of, replace_record
+    from pyopenvba.cfb import CFB
+    from pyopenvba.vba import compress, decompress, encode_mbcs, invalidate_vba_project_cache
+
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,30}", name):
+        raise TildelingError(f"{name!r} kan ikke være navnet på et VBA-projekt.")
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        parts = {info.filename: z.read(info) for info in infos}
+    cfb = CFB.from_bytes(parts[_VBA_PART])
+    dir_stream = decompress(cfb.get_stream_in_storage("VBA", "dir"))
+    encoding = encoding_of(dir_stream)
+    cfb.write_stream_in_storage("VBA", "dir",
+                                compress(replace_record(dir_stream, PROJECTNAME, encode_mbcs(name, encoding))))
+    text = cfb.get_stream("PROJECT").decode(encoding)
+    renamed, count = re.subn(r'(?m)^Name="[^"]*"', f'Name="{name}"', text, count=1)
+    if count != 1:
+        raise TildelingError("VBA-projektets PROJECT-strøm har ingen Name-linje; navnet kan ikke sættes.")
+    cfb.write_stream("PROJECT", renamed.encode(encoding))
+    invalidate_vba_project_cache(cfb)
+    parts[_VBA_PART] = cfb.to_bytes()
+    tmp = path.with_name(path.name + ".renamed")
+    with zipfile.ZipFile(tmp, "w") as out:
+        for info in infos:
+            out.writestr(info, parts[info.filename])
+    os.replace(tmp, path)
+
+
+def vba_project_name(xlam: str | os.PathLike) -> str:
+    """The VBA project's name as pyopenvba reads it from a built add-in."""
+    ExcelFile = _excel_file()
+    with ExcelFile(xlam) as wb:
+        return wb.vba_project().name
+
+
 def _repackage(staged: Path, target: Path, sources: AddinSources,
                config_items: list[tuple[str, str]], xlwings_version: str) -> None:
     with zipfile.ZipFile(staged) as z:
@@ -431,5 +482,12 @@ def build_addin(out_dir: str | os.PathLike, *, sources: AddinSources | None = No
         staged = Path(tmp) / ADDIN_FILENAME
         shutil.copyfile(template, staged)
         _edit_vba(staged, modules, xlwings_source)
+        _rename_vba_project(staged, VBA_PROJECT_NAME)
+        with _excel_file()(staged) as wb:
+            problems = wb.validate()
+            named = wb.vba_project().name
+        if problems or named != VBA_PROJECT_NAME:
+            raise TildelingError("VBA-projektet er ikke gyldigt efter omdøbningen: "
+                                 + "; ".join(problems + ([f"navnet er {named!r}"] if named != VBA_PROJECT_NAME else [])))
         _repackage(staged, target, sources, items, xlwings.__version__)
     return target

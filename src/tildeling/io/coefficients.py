@@ -136,6 +136,13 @@ def read_coefficients(path) -> CoefficientTable:
                          f"{exc}).") from None
 
 
+#: Read every float exactly as written (pandas 3.1 does by default and deprecates the option; pandas 2 and 3.0
+#: need round_trip), so a coefficient table gives the same numbers under every supported pandas (xlwings Lite
+#: has pandas 3.0).
+_EXACT_FLOATS = ({} if tuple(int(p) for p in pd.__version__.split(".")[:2]) >= (3, 1)
+                 else {"float_precision": "round_trip"})
+
+
 def _read_csv(path: Path, data: bytes | None = None) -> CoefficientTable:
     text = (path.read_bytes() if data is None else data).decode("utf-8-sig")
     meta, body = {}, []
@@ -148,7 +155,7 @@ def _read_csv(path: Path, data: bytes | None = None) -> CoefficientTable:
     sep = ";" if body and body[0].count(";") >= body[0].count(",") else ","
     frame = pd.read_csv(io.StringIO("".join(body)), sep=sep, decimal="," if sep == ";" else ".",
                         dtype={col.VARIABLE: str, col.CATEGORY: str, col.REFERENCE: str, col.TYPE: str},
-                        keep_default_na=False, na_values=[""])
+                        keep_default_na=False, na_values=[""], **_EXACT_FLOATS)
     return CoefficientTable.from_frame(frame, meta, Source(f"Filen {path.name}", first_row=2 + len(meta)))
 
 

@@ -14,6 +14,7 @@ busy that turned a 0.4 s pass into 4.5 s.
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Callable, TypeVar
@@ -36,6 +37,8 @@ def segments(n: int, parts: int = SEGMENTS) -> list[tuple[int, int]]:
 
 
 def _workers() -> int:
+    if sys.platform == "emscripten":  # xlwings Lite (Pyodide): no threads
+        return 1
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -46,6 +49,9 @@ def _workers() -> int:
 @contextmanager
 def one_blas_thread():
     """Hold BLAS to one thread inside the block (the workers are the parallelism)."""
+    if sys.platform == "emscripten":  # xlwings Lite (Pyodide): BLAS has no threads there
+        yield
+        return
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - a dependency; without it BLAS keeps its own threads

@@ -31,17 +31,21 @@ from .. import danish as dk
 from ..errors import InputError, format_names
 from ..privacy.margins import (COMPLEMENT, DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, PRIMARY, SECONDARY,
                                protect_counts, protect_means, sensitivity)
-from .apply import NeedResult
+from .apply import KEY_SE, VARIANCE, NeedResult
 
 __all__ = ["Delivery", "make_delivery", "check_threshold", "hidden_marker", "OTHER_HIDDEN",
            "DISTRICT_FIGURES_COLUMNS", "MUNICIPAL_FIGURES_COLUMNS", "POWER_COLUMNS", "SUPPRESSED_COLUMNS",
-           "DISTRICT_DESCRIPTIVES_COLUMNS", "FORMAT", "rule_text", "DERIVED"]
+           "DISTRICT_DESCRIPTIVES_COLUMNS", "VARIANCE_FIGURE", "UNCERTAINTY_COLUMNS", "FORMAT", "rule_text", "DERIVED"]
 
 #: Version of the delivery format (tblLeverance: Format).
 FORMAT = "tildeling-leverance 1"
 
 #: tblDistriktstal, a contract.
 DISTRICT_FIGURES_COLUMNS = ("Distrikt", "Navn", "Elever", "Forventede elever", "Faktiske elever")
+#: Optional columns of tblDistriktstal for the uncertainty (need/uncertainty.py): Σ p̂(1 − p̂) per district (the
+#: variance of the actual count under the model) and the key's standard error (delta method). Not counts of persons.
+VARIANCE_FIGURE = "Varians, forventede elever"
+UNCERTAINTY_COLUMNS = (VARIANCE_FIGURE, KEY_SE)
 #: tblKommunetal (one row): the municipality as a whole (Tabel 4.1), pupils without a district included.
 MUNICIPAL_FIGURES_COLUMNS = ("Kommune", "Navn", "Elever", "Forventede elever", "Faktiske elever",
                              "Elever uden distrikt", "Landsandel segregerede")
@@ -191,6 +195,12 @@ def make_delivery(result: NeedResult, *, municipality: str, name: str = "", scho
                            "(ikke vist)", rule_text(prot.rest, N)))
     districts = pd.DataFrame({"Distrikt": codes, "Navn": names, "Elever": n, "Forventede elever": E,
                               "Faktiske elever": pd.Series(actual, dtype=object)})
+    # What the intervals need (not counts of persons): Σ p̂(1 − p̂) and the key's standard error from the
+    # coefficients' covariance, each a sum over all of the district's pupils (at least N of them).
+    if VARIANCE in d.columns:
+        districts[VARIANCE_FIGURE] = d[VARIANCE].to_numpy(dtype=float)
+    if KEY_SE in d.columns:
+        districts[KEY_SE] = d[KEY_SE].to_numpy(dtype=float)
     actual_mun: object = A_mun
     if prot.total is not None:
         actual_mun = hide("tblKommunetal", "Kommunen", "Faktiske elever", A_mun, prot.total)

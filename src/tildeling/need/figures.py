@@ -23,9 +23,9 @@ import pandas as pd
 from .. import danish as dk
 from ..errors import InputError, Problems, Source, format_names
 from ..model.power import Power
-from .apply import NeedResult, district_table, municipal_benchmark
+from .apply import KEY_SE, VARIANCE, NeedResult, district_table, external_intervals, municipal_benchmark
 from .codes import normalise_code, normalise_codes
-from .delivery import DISTRICT_DESCRIPTIVES_COLUMNS, POWER_COLUMNS
+from .delivery import DISTRICT_DESCRIPTIVES_COLUMNS, POWER_COLUMNS, UNCERTAINTY_COLUMNS, VARIANCE_FIGURE
 
 __all__ = ["DistrictFigures", "figures_from_tables", "result_from_figures", "same_municipality", "is_hidden",
            "ROUTE_PUPILS", "ROUTE_FIGURES"]
@@ -34,6 +34,13 @@ ROUTE_PUPILS = "elever"
 ROUTE_FIGURES = "distriktstal"
 #: How much the expected numbers may differ from their sums (a delivery's floats, written and read back).
 TOLERANCE = 1e-6
+
+NO_VARIANCE = (f"Distriktstallene har ingen kolonne '{VARIANCE_FIGURE}' (eller den er ikke udfyldt for alle "
+               "distrikter), så den eksterne benchmarking får intet 95 %-interval. Leverancer fra 'tildeling export' "
+               "har den.")
+NO_KEY_SE = (f"Distriktstallene har ingen kolonne '{KEY_SE}' (eller den er ikke udfyldt for alle distrikter), så "
+             "fordelingsnøglen får intet usikkerhedsinterval. Leverancer fra 'tildeling export' med en "
+             "koefficienttabel med kovariansmatrix har den.")
 
 _MARKER = re.compile(r"^\s*(<\s*\d+|\.\.)\s*$")
 
@@ -177,6 +184,8 @@ def figures_from_tables(frames: dict[str, pd.DataFrame], sources: dict[str, Sour
         problems.add(dsrc, "Distrikt", dsrc.rows(dup), "samme distriktskode står flere gange.")
     n, _ = _numbers(d, "Elever", dsrc, problems, whole=True)
     E, _ = _numbers(d, "Forventede elever", dsrc, problems, whole=False)
+    uncertainty = {column: _numbers(d, column, dsrc, problems, whole=False, allow_blank=True)[0]
+                   for column in UNCERTAINTY_COLUMNS if column in d.columns}
     if "Faktiske elever" in d.columns:
         A, hidden = _numbers(d, "Faktiske elever", dsrc, problems, whole=True, allow_hidden=True, allow_blank=True)
     else:
@@ -270,6 +279,9 @@ def figures_from_tables(frames: dict[str, pd.DataFrame], sources: dict[str, Sour
                          "forskellige leverancer. Indlæs leverancen igen.", source=msrc, column="Kommune")
     districts = pd.DataFrame({"Distrikt": codes.tolist(), "Navn": names, "Elever": n, "Forventede elever": E,
                               "Faktiske elever": A})
+    for column, values in uncertainty.items():
+        if np.isfinite(values).all():   # all districts, or the interval is left out
+            districts[column] = values
     markers = {codes.iloc[i]: mk for i, mk in hidden.items()}
     return DistrictFigures(
         districts=districts, markers=markers, n_municipal=N_mun, expected_municipal=E_mun, actual_municipal=A_mun,
@@ -311,6 +323,15 @@ def result_from_figures(fig: DistrictFigures) -> NeedResult:
     pbar = np.divide(E, n, out=np.zeros(len(n)), where=n > 0)
     agg = pd.DataFrame({"Distrikt": d["Distrikt"], "Navn": d["Navn"], "Elever": n, "Forudsagt sandsynlighed": pbar,
                         "Faktiske segregerede elever": A})
+    warnings = list(fig.warnings)
+    if VARIANCE_FIGURE in d.columns:
+        agg[VARIANCE] = d[VARIANCE_FIGURE].to_numpy(dtype=float)
+    else:
+        warnings.append(NO_VARIANCE)
+    if KEY_SE in d.columns:
+        agg[KEY_SE] = d[KEY_SE].to_numpy(dtype=float)
+    else:
+        warnings.append(NO_KEY_SE)
     dist = district_table(agg)
     dist["Forventede segregerede elever"] = E        # exactly as delivered (n·p̄ may differ in the last digit)
     municipal = municipal_benchmark(fig.n_municipal, fig.actual_municipal, fig.expected_municipal,
@@ -321,6 +342,8 @@ def result_from_figures(fig: DistrictFigures) -> NeedResult:
         "Forventet henvisningsandel": pbar, "Faktisk henvisningsandel": rate_actual,
         "Forskel (procentpoint)": rate_actual - pbar,
     })
+    if VARIANCE in agg:
+        external = external_intervals(external, agg)
     internal = pd.DataFrame({
         "Distrikt": d["Distrikt"], "Navn": d["Navn"], "Behovsnøgle": dist["Behovsnøgle"],
         "Faktisk andel": dist["Faktisk andel af segregerede elever"],
@@ -335,7 +358,6 @@ def result_from_figures(fig: DistrictFigures) -> NeedResult:
                   highest=highest, auc=auc, deciles=pd.DataFrame())
     desc = fig.descriptives.copy() if fig.descriptives is not None else pd.DataFrame()
     ddesc = _wide_descriptives(fig, desc)
-    warnings = list(fig.warnings)
     if fig.markers or fig.actual_marker:
         warnings.append("Nogle faktiske antal er skjulte i leverancen (færre end grænsen, eller for at et skjult tal "
                         "ikke kan regnes ud); tal beregnet ud fra dem vises som '..'.")

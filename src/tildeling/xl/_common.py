@@ -1,7 +1,19 @@
-"""Plumbing shared by the xlwings macros: caller, status bar, message boxes, the error guard."""
+"""Plumbing shared by the xlwings macros: caller, status bar, message boxes, the error guard, the engine.
+
+**Which engine runs the macro.** The same macro bodies run in three places: desktop Excel (classic add-in,
+COM/AppleScript), xlwings' remote engine (tests, xlwings Server) and xlwings Lite (Pyodide in Excel, where
+the book is the same remote-engine ``Book``). xlwings Lite's Office.js client understands fewer actions
+than xlwings' remote engine can emit: no formulas through ``Range.formula``, no native charts, no column
+widths, no saving, no message boxes, and no file system that the user sees. :func:`on_lite` says whether the
+current call runs there (set by :mod:`tildeling.xl.lite` for the duration of a script, and always true under
+Pyodide); the writers ask it and degrade: formulas are written as ``"=…"`` values (Excel turns them into
+formulas), a Danish note stands where a chart would go, messages go to Lite's output pane.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import sys
 import traceback
@@ -10,7 +22,37 @@ from typing import Callable
 
 from ..errors import TildelingError
 
-__all__ = ["caller", "status", "alert", "macro", "runs", "documents", "unique_path"]
+__all__ = ["caller", "status", "alert", "macro", "runs", "documents", "unique_path", "on_lite", "lite_engine",
+           "write_formulas"]
+
+_LITE = contextvars.ContextVar("tildeling_lite", default=False)
+
+
+def on_lite() -> bool:
+    """True while a macro runs in xlwings Lite (inside :func:`lite_engine`, or anywhere under Pyodide)."""
+    return _LITE.get() or sys.platform == "emscripten"
+
+
+@contextlib.contextmanager
+def lite_engine():
+    """Run the body as xlwings Lite would: the writers use only what Lite's client understands."""
+    token = _LITE.set(True)
+    try:
+        yield
+    finally:
+        _LITE.reset(token)
+
+
+def write_formulas(rng, formulas) -> None:
+    """Formulas into ``rng``: ``Range.formula`` where the engine has it, else as ``"=…"`` values.
+
+    Excel (Office.js included) turns a written text that starts with ``=`` into a formula, so the cell is
+    just as live; only the way of writing differs.
+    """
+    if on_lite():
+        rng.value = formulas
+    else:
+        rng.formula = formulas
 
 
 def caller(book=None):
@@ -23,7 +65,9 @@ def caller(book=None):
 
 
 def status(book, text) -> None:
-    """Status-bar text (``False`` gives it back to Excel); skipped where unsupported (remote engine)."""
+    """Status-bar text (``False`` gives it back to Excel); skipped where unsupported (remote engine, Lite)."""
+    if on_lite():
+        return
     try:
         book.app.status_bar = text
     except Exception:  # noqa: BLE001 - NotImplementedError on the remote engine, COM errors elsewhere
@@ -31,7 +75,13 @@ def status(book, text) -> None:
 
 
 def alert(book, text: str, title: str, mode: str = "info") -> None:
-    """A message box; on failure the text goes to stderr (the xlwings console/log)."""
+    """A message box; on failure the text goes to stderr (the xlwings console/log).
+
+    xlwings Lite has no message boxes: there the text is printed, and Lite shows it in its output pane.
+    """
+    if on_lite():
+        print(f"{title}: {text}" if mode != "critical" else f"{title} – fejl: {text}")
+        return
     try:
         book.app.alert(text, title=title, mode=mode)
     except Exception:  # noqa: BLE001 - last resort: no message box available
@@ -49,12 +99,16 @@ def macro(title: str, unexpected: Callable[[Exception], str]):
         @functools.wraps(fn)
         def wrapper(book=None, **kwargs):
             book = caller(book)
+            mark = _pending_actions(book)
             try:
                 return fn(book, **kwargs)
             except TildelingError as exc:
+                _drop_actions(book, mark)
                 alert(book, str(exc), title, mode="critical")
             except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
-                traceback.print_exc(file=sys.stderr)
+                _drop_actions(book, mark)
+                if not on_lite():  # Lite shows stderr to the user: the Danish message must do there
+                    traceback.print_exc(file=sys.stderr)
                 alert(book, unexpected(exc), title, mode="critical")
             finally:
                 status(book, False)
@@ -63,6 +117,27 @@ def macro(title: str, unexpected: Callable[[Exception], str]):
         return wrapper
 
     return decorate
+
+
+def _actions(book):
+    """The action list of a remote-engine book (xlwings Server, Lite, the tests); None for desktop Excel."""
+    try:
+        acts = book.json()["actions"]
+    except Exception:  # noqa: BLE001 - desktop Excel writes at once and has no action list
+        return None
+    return acts if isinstance(acts, list) else None
+
+
+def _pending_actions(book) -> int | None:
+    acts = _actions(book)
+    return None if acts is None else len(acts)
+
+
+def _drop_actions(book, mark: int | None) -> None:
+    """On failure, forget what a remote-engine macro had queued: Excel gets the message and nothing half-written."""
+    acts = _actions(book)
+    if acts is not None and mark is not None:
+        del acts[mark:]
 
 
 def runs(values):

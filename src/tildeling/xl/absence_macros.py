@@ -22,7 +22,7 @@ import pandas as pd
 from ..workbook.absence import contract as c
 from ..errors import TildelingError
 from . import _common
-from ._common import unique_path as _unique_path, runs as _runs, status as _status
+from ._common import on_lite, unique_path as _unique_path, runs as _runs, status as _status, write_formulas
 
 __all__ = ["new_absence_workbook", "run_absence_analysis", "read_tables"]
 
@@ -68,57 +68,41 @@ def read_tables(book) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
 # ------------------------------------------------------------------------------------------------
 # Writing: copy the openpyxl rendering into the live book
 # ------------------------------------------------------------------------------------------------
-def _plain(v):
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    return v
-
-
-def _copy_sheet(xl_sheet, ws) -> None:
-    from openpyxl.utils import get_column_letter
-
-    nrow, ncol = ws.max_row, ws.max_column
-    grid = [[cell for cell in row] for row in ws.iter_rows(min_row=1, max_row=nrow, max_col=ncol)]
-    values = [[None if isinstance(cell.value, str) and cell.value.startswith("=") else _plain(cell.value)
-               for cell in row] for row in grid]
-    if values:
-        xl_sheet.range((1, 1)).value = values
-    for row in grid:
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                xl_sheet.range(cell.coordinate).formula = cell.value
-    for j in range(ncol):
-        fmts = [grid[i][j].number_format for i in range(nrow)]
-        for s, e, fmt in _runs(fmts):
-            if fmt and fmt != "General":
-                xl_sheet.range((s + 1, j + 1), (e, j + 1)).number_format = fmt
-    for i in range(nrow):
-        fills = [(grid[i][j].fill.fgColor.rgb if grid[i][j].fill and grid[i][j].fill.fill_type == "solid" else None)
-                 for j in range(ncol)]
-        for s, e, rgb in _runs(fills):
-            if isinstance(rgb, str) and len(rgb) >= 6:
-                xl_sheet.range((i + 1, s + 1), (i + 1, e)).color = "#" + rgb[-6:]
-        bold = [bool(grid[i][j].font and grid[i][j].font.bold) for j in range(ncol)]
-        for s, e, b in _runs(bold):
-            if b:
-                xl_sheet.range((i + 1, s + 1), (i + 1, e)).font.bold = True
-    for letter, dim in ws.column_dimensions.items():
-        if dim.width:
-            try:
-                xl_sheet.range(f"{letter}:{letter}").column_width = dim.width
-            except Exception:  # noqa: BLE001 - cosmetic
-                pass
-    del get_column_letter
-
+from ._copy import copy_sheet as _copy_sheet, plain as _plain  # noqa: E402,F401 - shared with the templates
 
 _CHART_TYPES = {("bar", "percentStacked"): "bar_stacked_100", ("col", "clustered"): "column_clustered",
                 ("col", "standard"): "column_clustered"}
 
 
+def _anchor_cell(ch) -> tuple[int, int]:
+    """The chart's top-left cell (row, column), 1-based: openpyxl keeps ``"L4"`` until the file is written."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    if isinstance(ch.anchor, str):
+        return coordinate_to_tuple(ch.anchor)
+    return ch.anchor._from.row + 1, ch.anchor._from.col + 1
+
+
+def _chart_title(ch) -> str:
+    try:
+        return "".join(r.t for p in ch.title.tx.rich.p for r in (p.r or []))
+    except Exception:  # noqa: BLE001 - an untitled chart
+        return "diagram"
+
+
 def _add_charts(xl_sheet, ws) -> None:
-    """Best effort: native charts in desktop Excel; skipped where xlwings cannot add charts."""
+    """Best effort: native charts in desktop Excel; skipped where xlwings cannot add charts.
+
+    In xlwings Lite a Danish note stands in the chart's top-left cell instead.
+    """
+    if on_lite():
+        from .render import chart_note
+
+        for ch in getattr(ws, "_charts", []):
+            refs = [s.val.numRef.f for s in ch.series if s.val is not None and s.val.numRef is not None]
+            where = refs[0].split("!")[-1].replace("$", "") if refs else "ovenfor"
+            xl_sheet.range(_anchor_cell(ch)).value = chart_note(_chart_title(ch), where)
+        return
     for ch in getattr(ws, "_charts", []):
         try:
             refs = []
@@ -129,8 +113,7 @@ def _add_charts(xl_sheet, ws) -> None:
                 continue
             kind = "line" if ch.tagname == "lineChart" else _CHART_TYPES.get(
                 (getattr(ch, "type", "col"), getattr(ch, "grouping", "clustered")), "column_clustered")
-            anchor = ch.anchor._from
-            cell = xl_sheet.range((anchor.row + 1, anchor.col + 1))
+            cell = xl_sheet.range(_anchor_cell(ch))
             chart = xl_sheet.charts.add(left=cell.left, top=cell.top, width=ch.width * 28, height=ch.height * 28)
             chart.chart_type = kind
             chart.set_source_data(xl_sheet.range(",".join(refs)))
@@ -172,8 +155,10 @@ def _render(book, res) -> None:
         _status(book, f"{TITLE}: skriver arket '{name}' ({k + 1} af {len(order)}) …")
         xl_sheet = book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
         _copy_sheet(xl_sheet, wb[name])
+        if on_lite() and wb[name].max_row >= 3:  # no column widths in Lite: fit the columns below the titles
+            xl_sheet.range((3, 1), (wb[name].max_row, wb[name].max_column)).columns.autofit()
         _add_charts(xl_sheet, wb[name])
-        if name == c.SHEET_LISTS:
+        if name == c.SHEET_LISTS and not on_lite():  # Lite cannot hide a sheet
             try:
                 xl_sheet.visible = False
             except Exception:  # noqa: BLE001
@@ -213,7 +198,15 @@ def run_absence_analysis(book):
 @_macro
 def new_absence_workbook(book):
     """Ny fraværsanalyse: save a new absence workbook from the template and open it."""
-    from ..workbook.absence import new_template
+    from ..workbook.absence import build_template, new_template
+
+    if on_lite():
+        from .macros import template_into_book
+
+        _alert(book, template_into_book(
+            book, build_template(), kind="fraværsanalyse", button="Ny fraværsanalyse",
+            next_step="Indsæt data i tabellerne, og kør Kør fraværsanalyse.", check="Kør fraværsanalyse"))
+        return book.name
 
     folder = None
     try:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import InputError, TildelingError
 from . import _common
-from ._common import documents as _documents, unique_path as _unique_path, status as _status
+from ._common import documents as _documents, on_lite, unique_path as _unique_path, status as _status
 from ..workbook.need import contract as c
 from .absence_macros import new_absence_workbook, run_absence_analysis
 
@@ -62,6 +62,8 @@ def guide_address() -> str:
                 return url.strip()
     except metadata.PackageNotFoundError:
         pass
+    if on_lite():  # no checkout next to the code in xlwings Lite
+        return "docs/lite.md i tildeling-projektet"
     guide = Path(__file__).resolve().parents[3] / "docs" / "brugervejledning.md"
     return str(guide) if guide.is_file() else "docs/brugervejledning.md i tildeling-projektet"
 
@@ -83,6 +85,22 @@ MSG_LIST_NOT_REMOVED = ("{columns} på arket Elever har ikke længere en kategor
                         "Ryd alle.")
 MSG_NO_DIALOG = ("Der kan ikke vises en fildialog her. Indsæt koefficienttabellen på arket Koefficienter i hånden, "
                  "eller kør 'tildeling new behovsmodel' med den rigtige koefficienttabel.")
+#: xlwings Lite: no files the user can see (no dialogs, no new workbooks on disk, no saving).
+MSG_LITE_COEFFICIENTS = ("Koefficienttabellen på arket {sheet} er i orden: {variables} variable, {rows} koefficienter "
+                         "(datakilde: {source}). Rullelisterne på arket {pupils} er opdateret efter den. xlwings Lite "
+                         "kan ikke åbne filer: en ny koefficienttabel kopierer du selv ind i tabellen {table} "
+                         "(erstat rækkerne) og trykker så Indlæs koefficienter igen.")
+MSG_LITE_NOT_BLANK = ("{button} bygger skabelonen ind i en tom projektmappe, når der ikke kan gemmes en ny fil (xlwings "
+                      "Lite), men projektmappen {name} er ikke tom. Åbn en ny, tom projektmappe, sæt xlwings Lite op "
+                      "i den (se vejledningen docs/lite.md), og tryk {button} dér.")
+MSG_LITE_BUILT = ("Projektmappen er nu en {kind} bygget fra skabelonen: arkene {sheets}. Gem den (Ctrl+S) – koden "
+                  "til xlwings Lite er gemt i den. {next}")
+MSG_LITE_NO_DROPDOWNS = ("Datavalideringen (rullelister og talgrænser) på {sheets} kan ikke oprettes i xlwings "
+                         "Lite. Data kontrolleres alligevel, når du trykker {check}. Vil du have rullelisterne: "
+                         "markér kolonnen og vælg Data → Datavalidering → Tillad: Liste.")
+MSG_LITE_NO_SHARE = ("Lav delbar kopi gemmer en ny fil ved siden af projektmappen, og det kan xlwings Lite ikke. Lav "
+                     "kopien med tilføjelsesprogrammet Tildeling i Excel på Windows eller med 'tildeling share FIL' på "
+                     "kommandolinjen. Del aldrig selve projektmappen: den indeholder elevdata.")
 MSG_NO_DIALOG_DELIVERY = ("Der kan ikke vises en fildialog her. Lav projektmappen fra leverancen på kommandolinjen: "
                           "'tildeling new behovsmodel --leverance LEVERANCE.xlsx --out PROJEKTMAPPE.xlsx'.")
 MSG_NO_DIALOG_LAST_YEAR = ("Der kan ikke vises en fildialog her. Skriv sidste års tal på arket Sidste år i hånden, "
@@ -105,6 +123,12 @@ HELP_TEXT = (
     "direkte i celler.\n\n"
     "Vejledning: {guide}"
 )
+
+
+HELP_LITE = ("I xlwings Lite: vælg knappen i listen ved Run, og læs beskeden i Output. Lite kan ikke gemme filer: "
+             "Ny behovsmodel bygger skabelonen ind i en tom projektmappe, en ny koefficienttabel kopierer du selv "
+             "ind på arket Koefficienter, og en delbar kopi laves med tilføjelsesprogrammet eller 'tildeling share'. "
+             "Diagrammerne er erstattet af en note. Se docs/lite.md.")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -287,6 +311,8 @@ def load_coefficients(book, path=None):
     from .render import coefficient_sheet, render_sheet
 
     if path is None:
+        if on_lite():
+            return _check_book_coefficients(book)
         path = _ask_coefficient_file(book)
         if path is None:
             return None
@@ -300,6 +326,23 @@ def load_coefficients(book, path=None):
     source = coefs.metadata.get("Datakilde") or path.name
     text = (f"Koefficienterne fra {path.name} er indlæst: {len(coefs.spec)} variable, "
             f"{len(coefs.table)} koefficienter (datakilde: {source}). Tryk Beregn fordeling for at bruge dem.")
+    if note:
+        text += "\n\n" + note
+    _alert(book, text)
+    return coefs
+
+
+def _check_book_coefficients(book):
+    """xlwings Lite's Indlæs koefficienter: check the table already on Koefficienter and refresh the lists."""
+    from ..workbook.need.reader import coefficients_from_tables
+    from .read import read_book_tables
+
+    _status(book, f"{TITLE}: læser koefficienttabellen …")
+    coefs = coefficients_from_tables(read_book_tables(book))
+    note = _refresh_lists(book, coefs.spec)
+    text = MSG_LITE_COEFFICIENTS.format(sheet=c.SHEET_COEFS, variables=len(coefs.spec), rows=len(coefs.table),
+                                        source=coefs.metadata.get("Datakilde") or f"arket {c.SHEET_COEFS}",
+                                        pupils=c.SHEET_PUPILS, table=c.TBL_COEFS)
     if note:
         text += "\n\n" + note
     _alert(book, text)
@@ -477,6 +520,9 @@ def make_shareable_copy(book, out=None):
     from ..workbook.need.share import share_inputs
     from .read import inputs_fingerprint
 
+    if out is None and on_lite():
+        _alert(book, MSG_LITE_NO_SHARE)
+        return None
     inputs = _read(book)
     if out is None:
         stem = Path(str(book.name)).stem
@@ -490,10 +536,37 @@ def make_shareable_copy(book, out=None):
     return out
 
 
+def template_into_book(book, wb, *, kind: str, button: str, next_step: str, check: str):
+    """xlwings Lite's "Ny …": build the template ``wb`` into the calling workbook, if it is blank.
+
+    Lite cannot save or open another file, but the workbook Lite runs in can become the new one: its
+    code (main.py, requirements.txt) travels with it. A workbook with anything in it is never touched.
+    """
+    from ._copy import build_workbook, is_blank
+
+    if not is_blank(book):
+        raise InputError(MSG_LITE_NOT_BLANK.format(button=button, name=book.name))
+    _status(book, f"{TITLE}: bygger skabelonen ind i projektmappen …")
+    missing = build_workbook(book, wb)
+    text = MSG_LITE_BUILT.format(kind=kind, sheets=", ".join(wb.sheetnames), next=next_step)
+    if missing:
+        sheets = ("arket " if len(missing) == 1 else "arkene ") + ", ".join(f"'{m}'" for m in missing[:-1]) \
+            + (" og " if len(missing) > 1 else "") + f"'{missing[-1]}'"
+        text += "\n\n" + MSG_LITE_NO_DROPDOWNS.format(sheets=sheets, check=check)
+    return text
+
+
 @_macro
 def new_need_workbook(book):
     """Ny behovsmodel: save a new need-model workbook from the template and open it."""
-    from ..workbook.need.template import write_template
+    from ..workbook.need.template import build_template, write_template
+
+    if on_lite():
+        _alert(book, template_into_book(
+            book, build_template(), kind="behovsmodel", button="Ny behovsmodel",
+            next_step="Udfyld Indstillinger, Distrikter og Elever, og kør Beregn fordeling.",
+            check="Kontrollér data eller Beregn fordeling"))
+        return book.name
 
     path = _unique_path(_folder_of(book) or _documents(), "Behovsmodel")
     _status(book, f"{TITLE}: laver {path.name} …")
@@ -509,6 +582,8 @@ def new_need_workbook(book):
 def show_help(book):
     """Hjælp: a short Danish help text."""
     text = HELP_TEXT.format(guide=guide_address())
+    if on_lite():
+        text = text.replace("TILDELING_", "TILDELING.") + "\n\n" + HELP_LITE
     _alert(book, text)
     return text
 

@@ -8,6 +8,11 @@ stay live formulas on ``SamletBudget``); Excel Tables get their contract names.
 
 Cosmetics that an engine cannot do (colours on some engines, native charts on
 the remote engine) are skipped silently: the numbers are there anyway.
+
+In xlwings Lite (:func:`tildeling.xl._common.on_lite`) the same sheets are written
+with the actions Lite's client understands: formulas as ``"=…"`` values in the
+same block as the numbers, no column widths, no wrap, no hidden sheets, no
+dropdowns from code, and where a chart would go a Danish note says how to insert it.
 """
 
 from __future__ import annotations
@@ -17,11 +22,11 @@ from dataclasses import dataclass, field
 from openpyxl.utils import get_column_letter
 
 from ..workbook.need import contract as c
-from ._common import runs as _runs
+from ._common import on_lite, runs as _runs, write_formulas
 from ..workbook.layout import Chart, Sheet, TableBlock, Text, cell_value, resolve
 
 __all__ = ["render_sheets", "replace_sheet", "delete_sheet", "coefficient_sheet", "render_lists", "ListsUpdate",
-           "set_list_validations"]
+           "set_list_validations", "chart_note"]
 
 from ..workbook.render_xlsx import RESULT_TAB  # noqa: E402 - one colour for result tabs
 
@@ -43,6 +48,14 @@ TEXT_STYLES = {
 #: A banner's red band covers this many columns (the text runs over them).
 BANNER_COLUMNS = 8
 _CM = 28.35  # points per centimetre
+#: Where a chart would go, in xlwings Lite (no native charts from code).
+MSG_CHART_LITE = ("Diagram: {title}. xlwings Lite kan ikke tegne diagrammer: markér tabellen {table} og vælg "
+                  "Indsæt → Diagram → Søjle. Tilføjelsesprogrammet Tildeling (Excel på Windows) tegner det selv.")
+
+
+def chart_note(title: str, table: str) -> str:
+    """The Danish note that stands where a chart would go in xlwings Lite."""
+    return MSG_CHART_LITE.format(title=title.rstrip("."), table=table)
 
 
 def _cosmetic(fn, *args) -> None:
@@ -95,7 +108,7 @@ def _render_text(ws, block: Text, sheet: Sheet) -> None:
     cell = ws.range((row, 1))
     live = resolve(block.text_formula, sheet)
     if live:
-        cell.formula = live
+        write_formulas(cell, live)
     else:
         cell.value = block.text
     bold, color, size = TEXT_STYLES.get(block.style, TEXT_STYLES["normal"])
@@ -106,7 +119,7 @@ def _render_text(ws, block: Text, sheet: Sheet) -> None:
         _cosmetic(setattr, ws.range((row, 1), (row, BANNER_COLUMNS)), "color", PERSONAL_FILL)
     if block.formula:
         fc = ws.range((row, 3))
-        fc.formula = resolve(block.formula, sheet)
+        write_formulas(fc, resolve(block.formula, sheet))
         fc.font.bold = True
         if block.formula_format:
             fc.number_format = block.formula_format
@@ -124,7 +137,8 @@ def _render_table(ws, b: TableBlock, widths: dict) -> None:
     header.font.bold = True
     _cosmetic(setattr, header, "color", HEADER_FILL)
     _font(header, color=HEADER_FONT)
-    _cosmetic(setattr, header, "wrap_text", True)
+    if not on_lite():
+        _cosmetic(setattr, header, "wrap_text", True)
     for j, name in enumerate(cols):
         letter = get_column_letter(b.left + j)
         w = b.widths.get(name, max(10.0, min(22.0, len(name) * 0.9 + 2)))
@@ -134,10 +148,16 @@ def _render_table(ws, b: TableBlock, widths: dict) -> None:
     if n:
         values = b.frame.to_numpy(dtype=object)
         body = [[cell_value(values[i, j]) for j in range(ncol)] for i in range(n)]
+        lite = on_lite()
+        if lite:  # one block: the formulas as "=…" values in their columns (Lite has no Range.formula)
+            for j, name in enumerate(b.frame.columns):
+                if name in b.formulas:
+                    for i in range(n):
+                        body[i][j] = b.formula(name, i)
         ws.range((b.first_row, b.left), (b.last_row, b.left + ncol - 1)).value = body
         for j, name in enumerate(b.frame.columns):
             column = ws.range((b.first_row, b.left + j), (b.last_row, b.left + j))
-            if name in b.formulas:
+            if name in b.formulas and not lite:
                 column.formula = [[b.formula(name, i)] for i in range(n)]
             if name in b.row_formats:
                 for s, e, fmt in _runs(list(b.row_formats[name])):
@@ -160,12 +180,13 @@ def _render_table(ws, b: TableBlock, widths: dict) -> None:
             else:
                 row.append(spec)
         totals = ws.range((b.totals_row, b.left), (b.totals_row, b.right))
-        totals.formula = [["" if v is None else v for v in row]]
+        write_formulas(totals, [["" if v is None else v for v in row]])
         totals.font.bold = True
         for j, name in enumerate(cols):
             if b.formats.get(name):
                 ws.range((b.totals_row, b.left + j)).number_format = b.formats[name]
-    if b.helper_columns:  # rounding helpers: hidden (desktop Excel groups them; elsewhere width 0)
+    if b.helper_columns and not on_lite():  # rounding helpers: hidden (desktop Excel groups them; elsewhere
+        # width 0); Lite can neither hide columns nor set widths: they stay visible in grey italics
         first, last = get_column_letter(b.visible_right + 1), get_column_letter(b.right)
         _cosmetic(_hide_columns, ws, first, last)
 
@@ -192,6 +213,15 @@ def _add_chart(ws, ch: Chart, b: TableBlock) -> None:
     chart.set_source_data(ws.range(",".join(areas)))
 
 
+def _chart_note(ws, ch: Chart) -> None:
+    """xlwings Lite: a Danish note in the chart's anchor cell instead of the chart."""
+    if not ch.anchor:
+        return
+    cell = ws.range(ch.anchor)
+    cell.value = chart_note(ch.title, ch.table)
+    _font(cell, italic=True, color=TEXT_STYLES["note"][1])
+
+
 def _tab_color(ws, rgb: str) -> None:
     """Desktop Excel only (Windows COM: a BGR integer); skipped elsewhere."""
     api = ws.api
@@ -212,10 +242,17 @@ def render_sheet(book, sheet: Sheet, position: int | None = None):
         elif isinstance(block, TableBlock):
             _render_table(ws, block, widths)
             tables[block.name] = block
-    for letter, w in widths.items():
-        _cosmetic(setattr, ws.range(f"{letter}:{letter}"), "column_width", w)
+    if not on_lite():
+        for letter, w in widths.items():
+            _cosmetic(setattr, ws.range(f"{letter}:{letter}"), "column_width", w)
+    else:  # Lite cannot set column widths; it can fit the columns to the tables (not to the long notes above)
+        for block in tables.values():
+            _cosmetic(ws.range(block.ref).columns.autofit)
     for block in sheet.blocks:
         if isinstance(block, Chart) and block.table in tables:
+            if on_lite():
+                _chart_note(ws, block)
+                continue
             try:
                 _add_chart(ws, block, tables[block.table])
             except Exception:  # noqa: BLE001 - no native charts on this engine: the tables carry the numbers
@@ -346,7 +383,7 @@ def _lists_sheet(book):
     names = _sheet_names(book)
     after = book.sheets[c.SHEET_COEFS] if c.SHEET_COEFS in names else book.sheets[len(names) - 1]
     ws = book.sheets.add(c.SHEET_LISTS, after=after)
-    if _client(book) in ("desktop", "Office.js"):  # the VBA client has no action for sheet visibility
+    if _client(book) in ("desktop", "Office.js") and not on_lite():  # VBA client, Lite: no sheet visibility
         _cosmetic(setattr, ws, "visible", False)
     return ws
 
@@ -415,6 +452,8 @@ def set_list_validations(book, add: list[str], remove: list[str]) -> tuple[list[
     if found is None:
         return [], []
     columns, first, last = found
+    if on_lite():  # Lite's client has no data validation: the caller's Danish note says how to do it by hand
+        return [k for k in add if k in columns], [k for k in remove if k in columns]
     ws = book.sheets[c.SHEET_PUPILS]
     failed_add, failed_remove = [], []
     for key in add:

@@ -17,7 +17,8 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from ... import danish as dk
 from ...errors import InputError, Source
-from ...need.delivery import DISTRICT_FIGURES_COLUMNS, MUNICIPAL_FIGURES_COLUMNS, Delivery
+from ...need.apply import KEY_SE
+from ...need.delivery import DISTRICT_FIGURES_COLUMNS, MUNICIPAL_FIGURES_COLUMNS, VARIANCE_FIGURE, Delivery
 from ...need.figures import DistrictFigures, figures_from_tables
 from ..layout import Sheet, TableBlock, Text, place
 from ..render_xlsx import render_sheets
@@ -35,13 +36,27 @@ MARKER_NOTE = ("'<{N}' er et antal på 1 til {M} personer. '..' er skjult, fordi
                "skjult tal og reglen bag det.")
 
 _FORMATS = {
-    c.TBL_DISTRICT_FIGURES: {"Elever": "#,##0", "Forventede elever": "0.000", "Faktiske elever": "#,##0"},
+    c.TBL_DISTRICT_FIGURES: {"Elever": "#,##0", "Forventede elever": "0.000", "Faktiske elever": "#,##0",
+                             VARIANCE_FIGURE: "0.000", KEY_SE: "0.000%"},
     c.TBL_MUNICIPAL_FIGURES: {"Elever": "#,##0", "Forventede elever": "0.000", "Faktiske elever": "#,##0",
                               "Elever uden distrikt": "#,##0", "Landsandel segregerede": "0.0%"},
     c.TBL_DELIVERY_POWER: {"10 % med laveste sandsynlighed": "0.0%", "10 % med højeste sandsynlighed": "0.0%",
                            "AUC": "0.000"},
     c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES: {"Gennemsnit": "0.000"},
 }
+
+
+def _uncertainty_note(districts: pd.DataFrame) -> str:
+    """What the optional uncertainty columns of tblDistriktstal are (sums over pupils, not counts of persons)."""
+    parts = []
+    if VARIANCE_FIGURE in districts.columns:
+        parts.append(f"{VARIANCE_FIGURE} = summen af p(1 − p)")
+    if KEY_SE in districts.columns:
+        parts.append(f"{KEY_SE} fra koefficienternes kovarians")
+    if not parts:
+        return ""
+    return (" Til usikkerhedsintervallerne: " + " og ".join(parts)
+            + " – summer over alle distriktets elever, ikke antal personer.")
 
 
 def delivery_frames(dl: Delivery) -> dict[str, pd.DataFrame]:
@@ -94,7 +109,8 @@ def delivery_sheets(dl: Delivery) -> list[Sheet]:
         *_banner(dl.demo),
         Text(f"Pr. distrikt (Tabel 5.1): de {dk.integer(n_d)} elever i 0.-9. klasse med et distrikt, talt i deres "
              "budgetdistrikt. Forventede elever = summen af elevernes forudsagte sandsynligheder (fuld præcision); "
-             "Faktiske elever = elever i segregeret specialundervisning.", "note"),
+             "Faktiske elever = elever i segregeret specialundervisning."
+             + _uncertainty_note(dl.districts), "note"),
         TableBlock(c.TBL_DISTRICT_FIGURES, dl.districts, _FORMATS[c.TBL_DISTRICT_FIGURES], widths={"Navn": 30}),
         Text("Kommunen samlet (Tabel 4.1): alle kommunens elever i 0.-9. klasse"
              + (f", også de {dk.integer(none)} uden distrikt." if none else "."), "note"),

@@ -22,7 +22,7 @@ from ...need.development import LastYear, last_year_from_frame
 from ..tables import WorkbookTables, read_tables
 from . import contract as c
 
-__all__ = ["NeedInputs", "read_need_inputs", "need_inputs_from_tables"]
+__all__ = ["NeedInputs", "read_need_inputs", "need_inputs_from_tables", "coefficients_from_tables"]
 
 
 @dataclass
@@ -137,6 +137,21 @@ def read_need_inputs(data: bytes, name: str = "projektmappen", *, defer: bool = 
     return need_inputs_from_tables(read_tables(data, name), defer=defer)
 
 
+def coefficients_from_tables(tables: WorkbookTables) -> CoefficientTable:
+    """The coefficient table on Koefficienter (tblKoefficienter, metadata from tblModelinfo), checked."""
+    coef_frame = tables.require(c.TBL_COEFS, c.SHEET_COEFS)
+    return CoefficientTable.from_frame(coef_frame, model_info(tables), tables.sources[c.TBL_COEFS])
+
+
+def model_info(tables: WorkbookTables) -> dict[str, str]:
+    """The coefficient table's metadata from tblModelinfo (Nøgle → Værdi); empty without the table."""
+    if c.TBL_MODEL_INFO in tables.frames:
+        m = tables.frames[c.TBL_MODEL_INFO]
+        if {"Nøgle", "Værdi"} <= set(m.columns):
+            return {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
+    return {}
+
+
 def _has_rows(frame: pd.DataFrame | None) -> bool:
     return frame is not None and len(frame) > 0 and bool(frame.notna().to_numpy().any())
 
@@ -192,12 +207,7 @@ def need_inputs_from_tables(tables: WorkbookTables, *, defer: bool = False) -> N
     problems.attempt(check_required_columns, districts, list(c.DISTRICT_REQUIRED), dsrc)
     coefs = figures = None
     if not by_figures:
-        meta = {}
-        if c.TBL_MODEL_INFO in tables.frames:
-            m = tables.frames[c.TBL_MODEL_INFO]
-            if {"Nøgle", "Værdi"} <= set(m.columns):
-                meta = {str(k): ("" if v is None else str(v)) for k, v in zip(m["Nøgle"], m["Værdi"]) if k}
-        coefs = problems.attempt(CoefficientTable.from_frame, tables.frames[c.TBL_COEFS], meta,
+        coefs = problems.attempt(CoefficientTable.from_frame, tables.frames[c.TBL_COEFS], model_info(tables),
                                  tables.sources[c.TBL_COEFS])
     settings = {}
     for s in c.SETTINGS:

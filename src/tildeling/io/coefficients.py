@@ -109,8 +109,8 @@ def _write_xlsx(coefs: CoefficientTable, path) -> None:
 
 
 def read_coefficients(path) -> CoefficientTable:
-    """Load a coefficient table from ``.xlsx`` or ``.csv``."""
-    from .files import check_package, check_readable
+    """Load a coefficient table from ``.xlsx`` or ``.csv`` (UTF-8, UTF-16 with BOM or Windows-1252)."""
+    from .files import check_package, check_readable, text_encoding
 
     path = check_readable(Path(path))
     suffix = path.suffix.lower()
@@ -121,8 +121,9 @@ def read_coefficients(path) -> CoefficientTable:
     except OSError as exc:
         raise InputError(f"Filen {path.name} kan ikke læses ({exc.strerror or exc}).") from None
     if suffix == ".csv":
+        encoding = text_encoding(path)
         try:
-            return _read_csv(path, data)
+            return _read_csv(path, data, encoding)
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputError(f"Filen {path.name} kan ikke læses som en CSV-fil med en koefficienttabel "
                              f"({type(exc).__name__}). Gem den som CSV (UTF-8, semikolonsepareret).") from None
@@ -143,8 +144,8 @@ _EXACT_FLOATS = ({} if tuple(int(p) for p in pd.__version__.split(".")[:2]) >= (
                  else {"float_precision": "round_trip"})
 
 
-def _read_csv(path: Path, data: bytes | None = None) -> CoefficientTable:
-    text = (path.read_bytes() if data is None else data).decode("utf-8-sig")
+def _read_csv(path: Path, data: bytes | None = None, encoding: str = "utf-8-sig") -> CoefficientTable:
+    text = (path.read_bytes() if data is None else data).decode(encoding)
     meta, body = {}, []
     for line in text.splitlines(keepends=True):
         if line.startswith("# ") and not body:

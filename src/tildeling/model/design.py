@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as col
-from ..danish import NumberError, cell_number
+from ..danish import NumberError, cell_number, uses_decimal_point
 from ..errors import InputError, Problems, Source, format_names, is_excel_error, shorten
 from ..spec import ModelSpec, Variable, VarType
 from ._rows import map_segments
@@ -54,12 +54,13 @@ def _convert_object(values: pd.Series, allow_bool: bool = False) -> tuple[np.nda
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
     converted = np.full(len(uniques), np.nan)
     reasons: dict[int, str] = {}
+    point = uses_decimal_point(uniques)   # "15.03" elsewhere in the column: "4.562" is ambiguous, not 4562
     for k, u in enumerate(uniques):
         if allow_bool and isinstance(u, (bool, np.bool_)):  # TRUE/FALSE in a 0/1 column
             converted[k] = float(u)
             continue
         try:
-            x = cell_number(u)
+            x = cell_number(u, point_column=point)
         except NumberError as exc:
             reasons[k] = shorten(str(exc), 200)
             continue

@@ -161,13 +161,24 @@ def delivery_package(dl: Delivery) -> Workbook:
     return wb
 
 
-def write_delivery(dl: Delivery, path) -> Path:
-    """Save the delivery workbook atomically (:func:`tildeling.io.atomic.atomic_save`)."""
+def write_delivery(dl: Delivery, path, *, overwrite: bool = True) -> Path:
+    """Save the delivery workbook atomically (:func:`tildeling.io.atomic.atomic_save`); ``overwrite=False``:
+    an existing file is refused (``tildeling export`` without ``--overwrite``)."""
     from ...io.atomic import atomic_save
 
     path = Path(path)
-    atomic_save(delivery_package(dl), path)
+    atomic_save(delivery_package(dl), path, overwrite=overwrite)
     return path
+
+
+def write_deliveries(deliveries, folder, *, overwrite: bool = True) -> list[Path]:
+    """Save one delivery per municipality in ``folder`` (``217.xlsx`` …), all or none
+    (:func:`tildeling.io.atomic.save_all`)."""
+    from ...io.atomic import save_all
+
+    folder = Path(folder)
+    return save_all([(folder / f"{dl.municipality}.xlsx", delivery_package(dl).save) for dl in deliveries],
+                    overwrite=overwrite)
 
 
 def read_delivery(data: bytes, name: str = "leverancen") -> tuple[DistrictFigures, dict[str, pd.DataFrame],

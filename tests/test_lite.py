@@ -24,6 +24,7 @@ import openpyxl
 import pytest
 
 from test_absence_macros import input_path, payload_from  # noqa: F401 - fixtures and the payload builder
+from test_delivery_macros import files  # noqa: F401 - a delivery and an empty need workbook (module fixture)
 from test_xl_macros import (_add_pupil_column, _names, _pupil_cell, _sheet, base_payload,  # noqa: F401
                             municipality, small_model_payload, workbook)
 from tildeling.workbook.need import contract as c
@@ -84,6 +85,12 @@ def positions(payload) -> dict[str, int]:
     return {s["name"]: i for i, s in enumerate(payload["sheets"])}
 
 
+@pytest.fixture(autouse=True)
+def _no_lite_file_area(tmp_path, monkeypatch):
+    """No /data unless a test sets up Lite's file area (``lite_files``): the machine's own /data is never read."""
+    monkeypatch.setattr(macros, "LITE_FILES", tmp_path / "no-lite-files")
+
+
 @pytest.fixture
 def need(base_payload):
     return office_js(base_payload)
@@ -132,6 +139,15 @@ def test_main_py_of_the_guide_registers_everything():
         "TILDELING.SANDSYNLIGHED", "TILDELING.INDEKS", "TILDELING.NOEGLE", "TILDELING.BUDGET"}
     requirements = re.search(r"```text\n(.*?)```", guide, re.S).group(1).split()
     assert requirements and requirements[0].startswith("tildeling")
+
+
+def test_the_guide_names_every_button():
+    """docs/lite.md lists the scripts by their labels in Lite (the ribbon's labels): every one of them."""
+    guide = (ROOT / "docs" / "lite.md").read_text(encoding="utf-8")
+    where = guide[guide.index("## 3. Hvor du trykker"):guide.index("## Hvad virker hvor")]
+    listed = re.sub(r"\s+", " ", where)
+    for name, label in lite.script_names().items():
+        assert f"*{label}*" in listed, (name, label)
 
 
 def test_a_new_ribbon_macro_gets_its_lite_script_without_code(monkeypatch):
@@ -314,7 +330,7 @@ def test_load_coefficients_in_lite_checks_the_table_and_refreshes_the_lists(need
     acts, _ = run_script("load_coefficients", need)
     out = capsys.readouterr().out
     assert out.startswith("Tildeling: Koefficienttabellen på arket Koefficienter er i orden: ")
-    assert "xlwings Lite kan ikke åbne filer" in out
+    assert "Import/Export" in out      # no file in Lite's files: how to bring one
     # the lists and their names, as in the classic add-in; the dropdowns: a note how to add them by hand
     assert sorted(a["args"][0] for a in acts if a["func"] == "namesAdd") == sorted(
         ["Liste_mor_beskaeftigelse", "Liste_mor_sigtet", "Liste_far_beskaeftigelse", "Liste_far_sigtet"])
@@ -344,11 +360,139 @@ def test_fit_model_in_lite(small_model_payload, capsys):
     assert_lite_only(acts)
 
 
-def test_make_shareable_copy_says_what_to_do_in_lite(need, no_files, capsys):
+def test_make_shareable_copy_says_what_to_do_in_a_lite_without_files(need, no_files, capsys):
     acts, _ = run_script("make_shareable_copy", need)
     out = capsys.readouterr().out
     assert acts == []
-    assert "det kan xlwings Lite ikke" in out and "tildeling share" in out
+    assert "denne udgave af xlwings Lite har ingen filer" in out and "tildeling share" in out
+
+
+# ------------------------------------------------------------------------------------------------
+# Files in Lite: what the user drops into ☰ → Files → Import/Export (Python sees it in /data)
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def lite_files(tmp_path, monkeypatch):
+    """xlwings Lite's file area (/data in Lite) in an empty folder."""
+    area = tmp_path / "data"
+    area.mkdir()
+    monkeypatch.setattr(macros, "LITE_FILES", area)
+    return area
+
+
+def _lite_last_year_file(path):
+    from test_xl_macros import _municipality_for_last_year
+    from tildeling.workbook.need.run import run_workbook
+    from tildeling.workbook.need.template import write_template
+
+    pupils, districts = _municipality_for_last_year()
+    write_template(path, pupils=pupils, districts=districts,
+                   settings={"Kommune": "Testby", "SamletBudget": 4_000_000, "Budgetaar": 2026})
+    run_workbook(path)
+    return path
+
+
+def test_load_delivery_in_lite_takes_the_delivery_from_lites_files(files, lite_files, no_files, capsys):
+    import shutil
+
+    from test_delivery_macros import _payload
+
+    shutil.copy(files / "lev.xlsx", lite_files / "leverance 2026.xlsx")
+    shutil.copy(files / "tom.xlsx", lite_files / "noget andet.xlsx")        # not a delivery: not a candidate
+    shutil.copy(files / "koef.csv", lite_files / "koef.csv")
+    payload = office_js(_payload(files / "tom.xlsx"))
+    acts, _ = run_script("load_delivery", payload)
+    out = capsys.readouterr().out
+    assert out.startswith("Tildeling: Leverancen for Helsingør (217) er indlæst: 6 distrikter"), out
+    assert_lite_only(acts)
+    assert [a["args"][1] for a in acts if a["func"] == "addSheet"] == [c.SHEET_DISTRICT_FIGURES]
+    assert c.TBL_DISTRICT_FIGURES in {a["args"][3] for a in acts if a["func"] == "addTable"}
+
+
+def test_load_delivery_in_lite_without_a_file_says_where_to_put_it(files, lite_files, capsys):
+    from test_delivery_macros import _payload
+
+    acts, _ = run_script("load_delivery", office_js(_payload(files / "tom.xlsx")))
+    out = capsys.readouterr().out
+    assert acts == []
+    assert out.startswith("Tildeling – fejl: xlwings Lite kan ikke vise en fildialog. Læg leverancen fra "
+                          "analytikeren i xlwings Lite: menuen ☰ → Files → Import/Export")
+    assert "tryk Indlæs leverance igen" in out
+
+
+def test_load_delivery_in_lite_with_two_deliveries_names_them_and_writes_nothing(files, lite_files, capsys):
+    import shutil
+
+    from test_delivery_macros import _payload
+
+    shutil.copy(files / "lev.xlsx", lite_files / "a.xlsx")
+    (lite_files / "gammel").mkdir()
+    shutil.copy(files / "lev.xlsx", lite_files / "gammel" / "b.xlsx")
+    acts, _ = run_script("load_delivery", office_js(_payload(files / "tom.xlsx")))
+    out = capsys.readouterr().out
+    assert acts == []
+    assert "Der ligger 2 filer i xlwings Lite" in out and "a.xlsx og gammel/b.xlsx" in out
+    assert "Intet er ændret" in out
+
+
+def test_load_last_year_in_lite_takes_the_file_from_lites_files(need, lite_files, no_files, capsys):
+    _lite_last_year_file(lite_files / "sidste.xlsx")
+    acts, _ = run_script("load_last_year", need)
+    out = capsys.readouterr().out
+    assert out.startswith("Tildeling: Sidste års tal fra sidste.xlsx (projektmappe, budget 2026) er indlæst"), out
+    assert_lite_only(acts)
+    assert [a["args"][1] for a in acts if a["func"] == "addSheet"] == [c.SHEET_LAST_YEAR]
+    inputs = {positions(need)[n] for n in (c.SHEET_SETTINGS, c.SHEET_DISTRICTS, c.SHEET_PUPILS, c.SHEET_COEFS)}
+    assert not {a["sheet_position"] for a in acts if a["func"] == "setValues"} & inputs
+
+
+def test_load_last_year_in_lite_leaves_out_this_years_own_files(need, lite_files, capsys):
+    """A file of the workbook's own school year (e.g. its shared copy) is not last year's."""
+    _lite_last_year_file(lite_files / "sidste.xlsx")
+    wb = openpyxl.load_workbook(lite_files / "sidste.xlsx")
+    own = next(n for n in need["names"] if n["name"] == "Skoleaar")
+    settings = _sheet(need, c.SHEET_SETTINGS)
+    row = int(own["address"][1:])
+    settings["values"][row - 1][1] = "2025/26"
+    wb[c.SHEET_SETTINGS][own["address"]] = "2025/26"
+    wb.save(lite_files / "i år.xlsx")
+    acts, _ = run_script("load_last_year", need)
+    out = capsys.readouterr().out
+    assert "sidste.xlsx" in out and "i år.xlsx" not in out and "Der ligger" not in out
+    assert [a["args"][1] for a in acts if a["func"] == "addSheet"] == [c.SHEET_LAST_YEAR]
+
+
+def test_load_last_year_in_lite_without_a_file(need, lite_files, capsys):
+    acts, _ = run_script("load_last_year", need)
+    out = capsys.readouterr().out
+    assert acts == [] and "Læg sidste års projektmappe, delbare kopi eller leverance i xlwings Lite" in out
+
+
+def test_load_coefficients_in_lite_from_lites_files(need, lite_files, no_files, capsys):
+    from tildeling.io.coefficients import demo_coefficients, write_coefficients
+
+    write_coefficients(demo_coefficients(), lite_files / "koefficienter.csv")
+    acts, _ = run_script("load_coefficients", need)
+    out = capsys.readouterr().out
+    assert out.startswith("Tildeling: Koefficienterne fra koefficienter.csv er indlæst: "), out
+    assert_lite_only(acts)
+    assert [a["args"][1] for a in acts if a["func"] == "addSheet"] == [c.SHEET_COEFS]
+    assert {c.TBL_COEFS, c.TBL_MODEL_INFO} <= {a["args"][3] for a in acts if a["func"] == "addTable"}
+
+
+def test_make_shareable_copy_in_lite_goes_to_lites_files(need, lite_files, no_files, capsys):
+    import zipfile
+
+    acts, _ = run_script("make_shareable_copy", need)
+    out = capsys.readouterr().out
+    copy_ = lite_files / "behovsmodel - delt.xlsx"
+    assert acts == [] and copy_.is_file()
+    assert "Den delbare kopi er gemt som behovsmodel - delt.xlsx i xlwings Lite" in out and "download" in out
+    wb = openpyxl.load_workbook(copy_)
+    assert c.SHEET_PUPILS not in wb.sheetnames
+    ids = [str(row[0]).encode() for row in _sheet(need, c.SHEET_PUPILS)["values"][TABLE_TOP:TABLE_TOP + 50]]
+    with zipfile.ZipFile(copy_) as z:
+        parts = b"".join(z.read(n) for n in z.namelist())
+    assert not any(i in parts for i in ids)
 
 
 def test_show_help_in_lite(need, no_files, capsys):

@@ -85,11 +85,23 @@ MSG_LIST_NOT_REMOVED = ("{columns} på arket Elever har ikke længere en kategor
                         "Ryd alle.")
 MSG_NO_DIALOG = ("Der kan ikke vises en fildialog her. Indsæt koefficienttabellen på arket Koefficienter i hånden, "
                  "eller kør 'tildeling new behovsmodel' med den rigtige koefficienttabel.")
-#: xlwings Lite: no files the user can see (no dialogs, no new workbooks on disk, no saving).
+#: xlwings Lite has no file dialog and no file system of the PC. What the user drops into Lite's menu ☰ → Files →
+#: Import/Export is in this folder for Python, and what Python writes here the user can download there
+#: (lite.xlwings.org/files). The file buttons take their file from here in Lite.
+LITE_FILES = Path("/data")
+LITE_FILES_MENU = "menuen ☰ → Files → Import/Export i xlwings Lite"
 MSG_LITE_COEFFICIENTS = ("Koefficienttabellen på arket {sheet} er i orden: {variables} variable, {rows} koefficienter "
-                         "(datakilde: {source}). Rullelisterne på arket {pupils} er opdateret efter den. xlwings Lite "
-                         "kan ikke åbne filer: en ny koefficienttabel kopierer du selv ind i tabellen {table} "
-                         "(erstat rækkerne) og trykker så Indlæs koefficienter igen.")
+                         "(datakilde: {source}). Rullelisterne på arket {pupils} er opdateret efter den. En ny "
+                         "koefficienttabel (.csv eller .xlsx) lægger du i xlwings Lite ({menu}: træk filen ind) og "
+                         "trykker Indlæs koefficienter igen – eller du kopierer den selv ind i tabellen {table} "
+                         "(erstat rækkerne).")
+MSG_LITE_NO_FILE = ("xlwings Lite kan ikke vise en fildialog. Læg {what} i xlwings Lite: {menu}, træk filen ind i "
+                    "feltet, og tryk {button} igen.")
+MSG_LITE_MANY_FILES = ("Der ligger {n} filer i xlwings Lite ({menu}), som kan være {what}: {files}. Slet dem, du ikke "
+                       "skal bruge nu (skraldespanden ved filen), og tryk {button} igen. Intet er ændret.")
+MSG_LITE_SHARED = ("Den delbare kopi er gemt som {name} i xlwings Lite. Hent den på pc'en: {menu} → download-knappen "
+                   "ved filen. Den indeholder ingen elevdata, og antal under 5 er skjult. Del kun denne fil – aldrig "
+                   "projektmappen med arket Elever.")
 MSG_LITE_NOT_BLANK = ("{button} bygger skabelonen ind i en tom projektmappe, når der ikke kan gemmes en ny fil (xlwings "
                       "Lite), men projektmappen {name} er ikke tom. Åbn en ny, tom projektmappe, sæt xlwings Lite op "
                       "i den (se vejledningen docs/lite.md), og tryk {button} dér.")
@@ -98,7 +110,7 @@ MSG_LITE_BUILT = ("Projektmappen er nu en {kind} bygget fra skabelonen: arkene {
 MSG_LITE_NO_DROPDOWNS = ("Datavalideringen (rullelister og talgrænser) på {sheets} kan ikke oprettes i xlwings "
                          "Lite. Data kontrolleres alligevel, når du trykker {check}. Vil du have rullelisterne: "
                          "markér kolonnen og vælg Data → Datavalidering → Tillad: Liste.")
-MSG_LITE_NO_SHARE = ("Lav delbar kopi gemmer en ny fil ved siden af projektmappen, og det kan xlwings Lite ikke. Lav "
+MSG_LITE_NO_SHARE = ("Lav delbar kopi gemmer en ny fil, og denne udgave af xlwings Lite har ingen filer (☰ → Files). Lav "
                      "kopien med tilføjelsesprogrammet Tildeling i Excel på Windows eller med 'tildeling share FIL' på "
                      "kommandolinjen. Del aldrig selve projektmappen: den indeholder elevdata.")
 MSG_NO_DIALOG_DELIVERY = ("Der kan ikke vises en fildialog her. Lav projektmappen fra leverancen på kommandolinjen: "
@@ -114,10 +126,11 @@ HELP_TEXT = (
     ".csv).\n"
     "   Indlæs sidste år: hent sidste års fordeling til arket Sidste år (sammenligning og beskyttelse).\n"
     "4. Kontrollér data: tjekker alle input uden at skrive noget.\n"
-    "5. Beregn fordeling: skriver arkene Distriktsbehov, Fordeling, Benchmark, Model, Beskrivende og "
-    "Kørselslog (en ny kørsel erstatter dem).\n"
+    "5. Beregn fordeling: skriver arkene Sammenfatning, Distriktsbehov, Fordeling, Udvikling, Benchmark, Model, "
+    "Beskrivende og Kørselslog (en ny kørsel erstatter dem).\n"
     "6. Opdatér benchmarks: genberegner kun arket Benchmark.\n"
-    "7. Lav delbar kopi: gemmer '<navn> - delt.xlsx' uden elevdata og med små tal skjult.\n\n"
+    "7. Lav delbar kopi: gemmer '<navn> - delt.xlsx' uden elevdata og med små tal skjult; den åbner på "
+    "Sammenfatning.\n\n"
     "Estimér model er til analytikeren med nationale data (kolonnen Kommune skal findes).\n"
     "Funktionerne TILDELING_SANDSYNLIGHED, TILDELING_INDEKS, TILDELING_NOEGLE og TILDELING_BUDGET kan bruges "
     "direkte i celler.\n\n"
@@ -125,10 +138,10 @@ HELP_TEXT = (
 )
 
 
-HELP_LITE = ("I xlwings Lite: vælg knappen i listen ved Run, og læs beskeden i Output. Lite kan ikke gemme filer: "
-             "Ny behovsmodel bygger skabelonen ind i en tom projektmappe, en ny koefficienttabel kopierer du selv "
-             "ind på arket Koefficienter, og en delbar kopi laves med tilføjelsesprogrammet eller 'tildeling share'. "
-             "Diagrammerne er erstattet af en note. Se docs/lite.md.")
+HELP_LITE = ("I xlwings Lite: vælg knappen i listen ved Run, og læs beskeden i Output. Lite har ingen fildialog: "
+             "filer til Indlæs leverance, Indlæs sidste år og Indlæs koefficienter trækker du ind under menuen ☰ → "
+             "Files → Import/Export, og dér henter du også den delbare kopi. Ny behovsmodel bygger skabelonen ind i "
+             "en tom projektmappe. Diagrammerne er erstattet af en note. Se docs/lite.md.")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -304,15 +317,97 @@ def _ask_coefficient_file(book) -> str | None:
     return _ask_file(book, "Vælg koefficienttabellen", "Koefficienttabel", ("*.xlsx", "*.csv"), MSG_NO_DIALOG)
 
 
+def _lite_files(patterns: tuple[str, ...], accept=None) -> list[Path]:
+    """The files in xlwings Lite's file area (:data:`LITE_FILES`) whose names match ``patterns`` (and ``accept``)."""
+    import fnmatch
+
+    if not LITE_FILES.is_dir():
+        return []
+    found = []
+    for p in sorted(LITE_FILES.rglob("*")):
+        name = p.name.lower()
+        if (p.is_file() and not name.startswith(("~$", "."))
+                and any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+                and (accept is None or accept(p))):
+            found.append(p)
+    return found
+
+
+def _lite_file(patterns: tuple[str, ...], *, what: str, button: str, accept=None, required: bool = True):
+    """xlwings Lite's file "dialog": the one file in Lite's file area that fits.
+
+    None found: a Danish message how to put it there (or None when not ``required``); several: a message
+    naming them, so that the user deletes the ones not meant (never a guess which one was meant).
+    """
+    found = _lite_files(patterns, accept)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        if required:
+            raise InputError(MSG_LITE_NO_FILE.format(what=what, menu=LITE_FILES_MENU, button=button))
+        return None
+    names = [str(p.relative_to(LITE_FILES)) for p in found]
+    files = ", ".join(names[:-1]) + f" og {names[-1]}"
+    raise InputError(MSG_LITE_MANY_FILES.format(n=len(found), menu=LITE_FILES_MENU, what=what, files=files,
+                                                button=button))
+
+
+def _file_names(path: Path) -> dict:
+    """The defined names of a workbook file (empty when it is no workbook tildeling can read)."""
+    from ..workbook.tables import read_tables
+
+    try:
+        return dict(read_tables(path.read_bytes(), path.name).names)
+    except Exception:  # noqa: BLE001 - not a workbook: not a candidate (the message lists what was found)
+        return {}
+
+
+def _file_kind(path: Path) -> str:
+    return str(_file_names(path).get(c.KIND_NAME) or "").strip('"')
+
+
+def _is_coefficient_file(path: Path) -> bool:
+    """A .csv, or a workbook that is no tildeling workbook (need model, delivery, absence): a coefficient file."""
+    return path.suffix.lower() == ".csv" or not _file_kind(path)
+
+
+def _is_delivery(path: Path) -> bool:
+    return _file_kind(path) == c.DELIVERY_KIND
+
+
+def _book_name_value(book, name: str):
+    try:
+        return book.names[name].refers_to_range.value
+    except Exception:  # noqa: BLE001 - no such name
+        return None
+
+
+def _last_year_candidate(book):
+    """Last year's file: a tildeling workbook, shared copy or delivery, not of the workbook's own school year."""
+    own = str(_book_name_value(book, "Skoleaar") or "").strip()
+
+    def accept(path: Path) -> bool:
+        names = _file_names(path)
+        if not names:
+            return False
+        school = str(names.get("Skoleaar") or "").strip().strip('"')
+        return not (own and school == own)
+
+    return accept
+
+
 @_macro
 def load_coefficients(book, path=None):
     """Indlæs koefficienter: read a coefficient table (.xlsx/.csv) and write it into the Koefficienter sheet."""
     from ..io.coefficients import read_coefficients
     from .render import coefficient_sheet, render_sheet
 
-    if path is None:
-        if on_lite():
+    if path is None and on_lite():
+        path = _lite_file(("*.csv", "*.xlsx", "*.xlsm"), what="koefficienttabellen (.csv eller .xlsx)",
+                          button="Indlæs koefficienter", accept=_is_coefficient_file, required=False)
+        if path is None:   # no file in Lite: check the table already on Koefficienter
             return _check_book_coefficients(book)
+    if path is None:
         path = _ask_coefficient_file(book)
         if path is None:
             return None
@@ -342,7 +437,7 @@ def _check_book_coefficients(book):
     note = _refresh_lists(book, coefs.spec)
     text = MSG_LITE_COEFFICIENTS.format(sheet=c.SHEET_COEFS, variables=len(coefs.spec), rows=len(coefs.table),
                                         source=coefs.metadata.get("Datakilde") or f"arket {c.SHEET_COEFS}",
-                                        pupils=c.SHEET_PUPILS, table=c.TBL_COEFS)
+                                        pupils=c.SHEET_PUPILS, table=c.TBL_COEFS, menu=LITE_FILES_MENU)
     if note:
         text += "\n\n" + note
     _alert(book, text)
@@ -361,6 +456,9 @@ def load_delivery(book, path=None):
     from .read import read_book_tables
     from .render import render_sheet
 
+    if path is None and on_lite():
+        path = _lite_file(("*.xlsx",), what="leverancen fra analytikeren", button="Indlæs leverance",
+                          accept=_is_delivery)
     if path is None:
         path = _ask_file(book, "Vælg leverancen", "Leverance", ("*.xlsx",), MSG_NO_DIALOG_DELIVERY)
         if path is None:
@@ -453,6 +551,9 @@ def load_last_year(book, path=None):
     from ..workbook.need.last_year import last_year_sheet, read_last_year
     from .render import render_sheet
 
+    if path is None and on_lite():
+        path = _lite_file(("*.xlsx", "*.xlsm"), what="sidste års projektmappe, delbare kopi eller leverance",
+                          button="Indlæs sidste år", accept=_last_year_candidate(book))
     if path is None:
         path = _ask_file(book, "Vælg sidste års projektmappe, delbare kopi eller leverance", "Excel-projektmappe",
                          ("*.xlsx",), MSG_NO_DIALOG_LAST_YEAR)
@@ -520,9 +621,12 @@ def make_shareable_copy(book, out=None):
     from ..workbook.need.share import share_inputs
     from .read import inputs_fingerprint
 
-    if out is None and on_lite():
-        _alert(book, MSG_LITE_NO_SHARE)
-        return None
+    lite_area = out is None and on_lite()
+    if lite_area:
+        if not LITE_FILES.is_dir():   # an xlwings Lite without the file area
+            _alert(book, MSG_LITE_NO_SHARE)
+            return None
+        out = LITE_FILES / f"{Path(str(book.name)).stem} - delt.xlsx"
     inputs = _read(book)
     if out is None:
         stem = Path(str(book.name)).stem
@@ -531,6 +635,9 @@ def make_shareable_copy(book, out=None):
     _status(book, f"{TITLE}: beregner og skriver den delbare kopi …")
     share_inputs(inputs, out, fingerprint=inputs_fingerprint(inputs),
                  progress=lambda m: _status(book, f"{TITLE}: {m}"))
+    if lite_area:
+        _alert(book, MSG_LITE_SHARED.format(name=out.name, menu=LITE_FILES_MENU))
+        return out
     _alert(book, f"Den delbare kopi er gemt som\n{out}\n\nDen indeholder ingen elevdata, og antal under 5 er skjult. "
                  "Del kun denne fil – aldrig projektmappen med arket Elever.")
     return out

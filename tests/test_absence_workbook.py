@@ -364,3 +364,125 @@ def test_new_template_function(tmp_path):
     assert is_absence_workbook(p)
     with pytest.raises(InputError, match="tabellen er tom"):
         run_workbook(p)
+
+
+# --- Print and form (issue 10, item 7) -----------------------------------------------------------------------
+def test_cli_counts_only_real_missing_links(ran, tmp_path, capsys):
+    """A pupil without rows in Social simply has no case: not a missing link. The synthetic data lack 6 pupils
+    in Familie, 4 in Sprog, 2 in Fravær, and have 3 unknown pseudonyms in Social and 2 in Familie: 17."""
+    src, _, _ = ran
+    assert main(["absence", str(src), "--out", str(tmp_path / "res.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert "Bemærk: 17 manglende koblinger" in out
+
+
+def test_hypotheses_repeat_their_labels_and_every_result_sheet_prints_on_a4(ran):
+    _, out, _ = ran
+    wb = openpyxl.load_workbook(out)
+    hyp = wb[c.SHEET_HYPOTHESES]
+    assert hyp.print_title_cols.replace("$", "") == "A:B"          # survives the graft into the user's file
+    assert hyp.print_title_rows.replace("$", "") == "4:4"
+    assert [hyp.cell(row=4, column=j).value for j in (1, 2)] == [c.HYP_TEXT, c.HYP_FACTOR]
+    for name in (c.SHEET_OVERVIEW, c.SHEET_LINK, c.SHEET_HYPOTHESES, c.SHEET_CROSSTABS, c.SHEET_TREND,
+                 c.SHEET_SEGMENTS, c.SHEET_DRILL):
+        ws = wb[name]
+        assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "landscape", name
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0, name
+
+
+def _chart_rows(ws, ch) -> tuple[int, int]:
+    """First and last (1-based) row a chart covers, rows of the default 15 points (0,529 cm)."""
+    first = ch.anchor._from.row + 1
+    height_cm = ch.anchor.ext.height / 360_000                 # EMU; openpyxl reads no height back
+    return first, first + int(height_cm / (15 * 2.54 / 72)) + 1
+
+
+def test_no_chart_is_cut_by_a_page_break(ran):
+    """No break falls inside a chart, and from the break above a chart to its foot fits on one landscape A4 page
+    (rows of 15 points at 100 %; fitting the width only shrinks them)."""
+    _, out, res = ran
+    wb = openpyxl.load_workbook(out)
+    for name in (c.SHEET_CROSSTABS, c.SHEET_TREND):
+        ws = wb[name]
+        breaks = sorted(b.id for b in ws.row_breaks.brk)
+        spans = [_chart_rows(ws, ch) for ch in ws._charts]
+        assert spans, name
+        for first, last in spans:
+            assert not any(first <= b < last for b in breaks), (name, first, last, breaks)
+            above = [b for b in breaks if b < first]
+            start = above[-1] + 1 if above else 1
+            m = ws.page_margins                     # landscape A4 is 21 cm high; scaling to fit only shrinks rows
+            rows_per_page = int((21.0 - 2.54 * (m.top + m.bottom)) / (15 * 2.54 / 72))
+            assert last - start + 1 <= rows_per_page, (name, first, last, start, rows_per_page)
+    cross = wb[c.SHEET_CROSSTABS]
+    totals = [r for r in range(1, cross.max_row + 1) if cross.cell(row=r, column=1).value == "I alt"]
+    titles = [r for r in range(1, cross.max_row + 1) if "Cramérs V =" in str(cross.cell(row=r, column=1).value)]
+    assert len(totals) == len(titles) == len(res.crosstabs) and min(titles) > 3
+    breaks = sorted(b.id for b in cross.row_breaks.brk)
+    for first, last in zip(titles, totals):                 # no table is split by a page break …
+        assert not any(first <= b < last for b in breaks), (first, last, breaks)
+    assert min(_chart_rows(cross, ch)[0] for ch in cross._charts) > max(totals)   # … and the charts come after
+
+
+def test_total_rows_equal_the_sums_and_hide_small_margins(ran):
+    _, out, res = ran
+    wb = openpyxl.load_workbook(out)
+    seg = wb[c.SHEET_SEGMENTS]
+    rows = [[cell.value for cell in row] for row in seg.iter_rows()]
+    placed = {r[1]: r[3] for r in rows[4:] if r[1] and isinstance(r[3], int)}       # the rules table
+    header = next(r for r in rows if r[0] == c.SCHOOL)
+    totals = [r for r in rows if r[0] == "I alt"]
+    assert len(totals) == 2
+    for total in totals:
+        for cat, value in zip(header[1:], total[1:]):
+            if cat and cat != "I alt":
+                expected = placed[cat]
+                assert value == ("<5" if 0 < expected < c.SMALL_CELL else expected), cat
+    counts, _ = res.segments_by_school
+    assert totals[0][1:len(counts.columns) + 1] == [int(v) if not 0 < v < 5 else "<5" for v in counts.sum()]
+    cross = wb[c.SHEET_CROSSTABS]
+    t = res.crosstabs[0]
+    r = next(i for i in range(1, 40) if cross.cell(row=i, column=1).value == "I alt")
+    sums = t.counts.sum(axis=0)
+    assert [cross.cell(row=r, column=2 + j).value for j in range(len(c.BANDS))] == [int(v) for v in sums]
+    assert cross.cell(row=r, column=2 + len(c.BANDS)).value == int(sums.sum())
+    assert cross.cell(row=r, column=3 + len(c.BANDS)).value == pytest.approx(sums.iloc[0] / sums.sum())
+
+
+def test_result_sheets_are_protected_without_a_password_and_inputs_are_open(ran):
+    _, out, _ = ran
+    wb = openpyxl.load_workbook(out)
+    for name in (c.SHEET_OVERVIEW, c.SHEET_LINK, c.SHEET_HYPOTHESES, c.SHEET_CROSSTABS, c.SHEET_TREND,
+                 c.SHEET_SEGMENTS, c.SHEET_DRILL, c.SHEET_CASEWORKER):
+        p = wb[name].protection
+        assert p.sheet and not p.password, name
+    drill = wb[c.SHEET_DRILL]
+    assert all(not drill[ref].protection.locked for ref in ("B4", "B5", "B6"))   # the choices stay open
+    assert drill["B9"].protection.locked                                           # the formulas do not
+    for name in INPUT_SHEETS:
+        assert not wb[name].protection.sheet, name
+
+
+def test_input_columns_are_checked_to_the_end_of_the_sheet_with_prompts():
+    wb = openpyxl.load_workbook(TEMPLATE)
+
+    def checks(domain, column):
+        ws = wb[domain.sheet]
+        letter = openpyxl.utils.get_column_letter(list(domain.columns).index(column) + 1)
+        found = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(f"{letter}4:")]
+        assert len(found) == 1, (domain.sheet, column)
+        dv = found[0]
+        assert str(dv.sqref) == f"{letter}4:{letter}1048576" and dv.prompt and dv.showErrorMessage
+        return dv
+
+    social = checks(c.SOCIAL, c.EVENT_TYPE)
+    assert social.type == "list" and social.formula1.strip('"').split(",") == list(c.EVENT_TYPES)
+    for column in (c.TOGETHER, c.UNKNOWN_PARENT, c.MOTHER_EMPLOYED, c.FATHER_EMPLOYED):
+        assert checks(c.FAMILIE, column).formula1 == '"0,1"'
+    assert checks(c.SPROG, c.SECOND_LANGUAGE).formula1 == '"0,1"'
+    for column in (c.SCHOOL_DAYS, c.ILLNESS, c.LAWFUL, c.UNLAWFUL):
+        dv = checks(c.FRAVAER, column)
+        assert dv.type == "decimal" and dv.operator == "greaterThanOrEqual" and dv.formula1 == "0"
+    assert checks(c.ELEVER, c.GRADE).formula2 == "10"
+    settings = checks(c.INDSTILLINGER, c.VALUE)
+    assert settings.type == "decimal" and settings.formula1 == "0"

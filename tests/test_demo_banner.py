@@ -12,7 +12,7 @@ from tildeling.cli import main
 from tildeling.io.coefficients import demo_coefficients, is_demonstration, read_coefficients, write_coefficients
 from tildeling.workbook.need import contract as c
 from tildeling.workbook.need.run import run_workbook
-from tildeling.workbook.need.share import share_workbook
+from tildeling.workbook.need.share import SHARED_NOTE_SHEET, share_workbook
 
 from wbtools import make_workbook, municipality, SETTINGS
 
@@ -67,7 +67,8 @@ def test_banner_on_every_result_sheet_of_a_demonstration_run_and_its_shared_copy
     wb = CalamineWorkbook.from_path(str(shared))
     for sheet in wb.sheet_names:
         assert c.DEMO_BANNER in _first_rows(shared, sheet), sheet
-    assert _first_rows(shared, wb.sheet_names[0])[0].startswith("Delt version")
+    assert wb.sheet_names[0] == c.SHEET_SUMMARY                # the shared copy opens on Sammenfatning (issue 10)
+    assert _first_rows(shared, SHARED_NOTE_SHEET)[0].startswith("Delt version")
 
 
 def test_no_banner_with_real_coefficients(tmp_path, capsys):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 
 from tildeling.workbook.need import contract as c
@@ -126,6 +127,13 @@ def test_excel_gives_what_run_writes(recalculated, name, tmp_path):
             assert lo_phase[lo_years[t]].astype(float).tolist() == body[col].astype(float).tolist(), col
         for col in lo_years[len(years):]:   # fewer years than the run had: the extra columns say so
             assert set(lo_phase[col]) == {"–"}
+    # Sammenfatning follows Fordeling: every figure as the run writes it
+    gs, ws_ = table(lo, c.TBL_SUMMARY), table(tmp_path / "python.xlsx", c.TBL_SUMMARY)
+    for col in ("Elever", "Nyt budget (kr.)", "Nuværende budget (kr.)", "Ændring (kr.)"):
+        assert [None if v in ("", None) else float(v) for v in gs[col]] == \
+            [None if v in ("", None) else float(v) for v in ws_[col]], col
+    for col in ("Behovsindeks", "Ændring (%)", "Kr. pr. elev"):
+        np.testing.assert_allclose(pd.to_numeric(gs[col]), pd.to_numeric(ws_[col]), rtol=1e-12)
     # the Danish lines above the tables: LibreOffice's text equals what the run writes for the same inputs
     # (except the note that asks for a new run, which a run answers)
     def current(lines):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+
 import openpyxl
 import pytest
 
 from tildeling.workbook.need import contract as c
 from tildeling.workbook.need.run import run_workbook
 
-from wbtools import make_workbook, municipality
+from wbtools import make_workbook, municipality, soffice
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +96,39 @@ def test_no_unit_twice(ran):
                     assert "kr" not in fmt, (t.name, name, fmt)
                 if "procentpoint" in str(name):
                     assert "pp" not in fmt, (t.name, name, fmt)
+
+
+def test_summary_is_one_portrait_page_with_a_chart(ran):
+    ws = openpyxl.load_workbook(ran)[c.SHEET_SUMMARY]
+    assert ws.page_setup.orientation == "portrait"
+    assert ws.page_setup.fitToHeight == 1 and ws.page_setup.fitToWidth == 1
+    assert ws._charts
+    assert openpyxl.load_workbook(ran).sheetnames.index(c.SHEET_SUMMARY) < \
+        openpyxl.load_workbook(ran).sheetnames.index(c.SHEET_NEED)
+
+
+@pytest.mark.skipif(soffice() is None or shutil.which("pdftotext") is None, reason="LibreOffice/poppler mangler")
+def test_shared_copy_opens_on_one_page_of_summary(ran, tmp_path):
+    """Rendered by LibreOffice: the shared copy's first sheet, Sammenfatning, is exactly one printed page."""
+    import subprocess
+
+    from tildeling.workbook.need.share import share_workbook
+
+    shared = share_workbook(ran, tmp_path / "delt.xlsx")
+    assert openpyxl.load_workbook(shared).active.title == c.SHEET_SUMMARY
+    out = tmp_path / "pdf"
+    subprocess.run([soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                    "pdf", "--outdir", str(out), str(shared)], check=True, capture_output=True, timeout=240,
+                   env={**__import__("os").environ, "LANG": "da_DK.UTF-8"})
+    pdf = out / "delt.pdf"
+    headers = []
+    for page in range(1, 40):
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
+                              capture_output=True, text=True).stdout
+        if not text.strip():
+            break
+        headers.append(text.strip().splitlines()[0].strip())   # the page header is the sheet's name
+    assert headers[0] == c.SHEET_SUMMARY
+    assert headers.count(c.SHEET_SUMMARY) == 1
+    assert "Samlet budget 2027: " in subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
+                                                    capture_output=True, text=True).stdout

@@ -293,8 +293,9 @@ def test_shared_copy_has_no_pupil_data_and_suppresses_small_counts(tmp_path):
     out = share_workbook(path, tmp_path / "delt.xlsx")
     wb = openpyxl.load_workbook(out)
     assert c.SHEET_PUPILS not in wb.sheetnames and c.SHEET_PUPIL_RESULTS not in wb.sheetnames
-    assert wb.sheetnames[0] == "Om denne kopi"
-    assert "Delt version" in wb["Om denne kopi"]["A1"].value
+    assert wb.sheetnames[0] == c.SHEET_SUMMARY          # the copy opens on the page for the city council …
+    assert wb.active.title == c.SHEET_SUMMARY
+    assert "Delt version" in wb["Om denne kopi"]["A1"].value   # … and still says what it is
     assert not wb.defined_names
     ids = set(pupils["ElevID"].astype(str))
     for name, data in parts(out).items():

@@ -228,7 +228,8 @@ def test_budget_cells_are_formulas_and_values_equal_the_core(workbook, payload):
     _, file_alloc, _ = _file_result(workbook)
     assert file_alloc.table[B.BUDGET].tolist() == alloc.table[B.BUDGET].tolist()
     need_pos = [s["name"] for s in payload["sheets"]].index(c.SHEET_NEED)
-    need_block = next(b for b in sheets[0].blocks if getattr(b, "name", None) == c.TBL_NEED)
+    need_block = next(b for s in sheets if s.name == c.SHEET_NEED for b in s.blocks
+                      if getattr(b, "name", None) == c.TBL_NEED)
     nh, nb = _table_values(acts, need_pos, need_block.top)
     k = nh.index("Behovsnøgle")
     assert [r[k] for r in nb] == pytest.approx(result.districts["Behovsnøgle"].tolist(), rel=1e-12)
@@ -594,7 +595,7 @@ def test_make_shareable_copy(payload, tmp_path):
     acts = actions(book)
     assert [a["func"] for a in acts] == ["alert"] and str(out) in acts[0]["args"][0]
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames[0] == SHARED_NOTE_SHEET
+    assert wb.sheetnames[0] == c.SHEET_SUMMARY and SHARED_NOTE_SHEET in wb.sheetnames   # opens on Sammenfatning
     assert c.SHEET_PUPILS not in wb.sheetnames and c.SHEET_PUPIL_RESULTS not in wb.sheetnames
     import zipfile
 

@@ -285,10 +285,14 @@ def _descriptives(result: NeedResult, codes, names, N: int, hide):
     k = len(codes)
     rest = group < 0
     records = []
+    # plain lists: the inner loop runs (variables × districts) times, for every municipality of a national file
+    variables, categories, labels, units = (desc[col].tolist() for col in ("Variabel", "Kategori", "Beskrivelse",
+                                                                            "Enhed"))
+    district_means = ddesc.iloc[:, 2:].to_numpy(dtype=float)
     for j in range(len(desc)):
         v = values[:, j]
         known = np.isfinite(v)
-        label = str(desc.at[j, "Beskrivelse"])
+        label = str(labels[j])
         is_count = bool(known.any()) and bool(np.isin(v[known], (0.0, 1.0)).all())
         inside = known & ~rest
         sizes = np.bincount(group[inside], minlength=k).astype(int).tolist()
@@ -303,14 +307,13 @@ def _descriptives(result: NeedResult, codes, names, N: int, hide):
                 desc.at[j, col] = hide("tblLeveranceBeskrivende", label, col, None,
                                        DERIVED if col != "Kommunen" else reason)
         for i, code in enumerate(codes):
-            mean = float(ddesc.iloc[j, 2 + i]) if i < len(district_columns) else np.nan
+            mean = float(district_means[j, i]) if i < len(district_columns) else np.nan
             reason = prot.reasons[i]
             shown: object = float(mean) if np.isfinite(mean) else None
             if reason is not None:
                 rule = MEAN_PRIMARY if (not is_count and reason == PRIMARY) else reason
                 shown = hide("tblLeveranceBeskrivendeDistrikter", f"{_district_label(code, names[i])}: {label}",
                              "Gennemsnit", None, rule)
-            records.append({"Distrikt": code, "Navn": names[i], "Variabel": desc.at[j, "Variabel"],
-                            "Kategori": desc.at[j, "Kategori"], "Beskrivelse": label, "Enhed": desc.at[j, "Enhed"],
-                            "Gennemsnit": shown})
+            records.append({"Distrikt": code, "Navn": names[i], "Variabel": variables[j], "Kategori": categories[j],
+                            "Beskrivelse": label, "Enhed": units[j], "Gennemsnit": shown})
     return desc, pd.DataFrame(records, columns=list(DISTRICT_DESCRIPTIVES_COLUMNS))

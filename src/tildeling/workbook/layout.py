@@ -140,7 +140,7 @@ class TableBlock:
 
 @dataclass
 class Chart:
-    kind: str                      # bar | bar_line
+    kind: str                      # bar | bar_line | hbar (horizontal bars)
     title: str
     table: str                     # name of a TableBlock on the same sheet
     categories: str                # column with category labels
@@ -192,18 +192,17 @@ def place(sheet: Sheet, left: int = 1) -> Sheet:
             row = block.bottom + 2
             tables[block.name] = block
             widest = max(widest, block.frame.shape[1])
+        elif isinstance(block, Chart) and not sheet.charts_right:   # below, where it stands among the blocks
+            block.anchor = f"A{row}"
+            block.__dict__["row"] = row
+            row += int(block.height_cm * 2) + 2
     chart_col = get_column_letter(left + widest + 1)
     chart_row = 1
     for block in sheet.blocks:
-        if isinstance(block, Chart):
-            if sheet.charts_right:
-                block.anchor = f"{chart_col}{chart_row}"
-                block.__dict__["row"] = chart_row
-                chart_row += int(block.height_cm * 2) + 2
-            else:
-                block.anchor = f"A{row}"
-                block.__dict__["row"] = row
-                row += int(block.height_cm * 2) + 2
+        if isinstance(block, Chart) and sheet.charts_right:
+            block.anchor = f"{chart_col}{chart_row}"
+            block.__dict__["row"] = chart_row
+            chart_row += int(block.height_cm * 2) + 2
     return sheet
 
 

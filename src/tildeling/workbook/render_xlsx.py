@@ -100,8 +100,11 @@ _LINE_HEIGHT = {"title": 19, "subtitle": 15, "note": 13.5, "warning": 15, "norma
 
 
 def _wrap_long_lines(ws, sheet: Sheet, tables: dict[str, TableBlock], widths: dict[str, float]) -> None:
-    """Lines of text longer than the tables are wide wrap inside the printed width (merged, taller rows)."""
-    right = max([b.visible_right for b in tables.values()] + [8])
+    """Lines of text longer than the tables are wide wrap inside the printed width (merged, taller rows).
+
+    The width is that of the print area (:func:`print_setup`): the tables' visible columns, at least the banner's
+    – a line wider than the print area would be cut off on paper."""
+    right = _text_right(tables)
     avail = sum(widths.get(get_column_letter(j), 8.43) for j in range(1, right + 1))
     for block in sheet.blocks:
         if not isinstance(block, Text) or block.formula or block.style == "title":
@@ -128,11 +131,16 @@ def protect_sheet(ws) -> None:
     p.selectUnlockedCells = False
 
 
+def _text_right(tables: dict[str, TableBlock]) -> int:
+    """The last column that lines of text use and print: the tables' last visible one, at least the banner's."""
+    return max([b.visible_right for b in tables.values()] + [BANNER_COLUMNS])
+
+
 def print_setup(ws, sheet: Sheet, tables: dict[str, TableBlock]) -> None:
     """A4, one page wide: the print area leaves out hidden helper columns' neighbours beyond the content, the
     header of the longest table repeats on every page, and charts can start on a page of their own."""
     charts = [b for b in sheet.blocks if isinstance(b, Chart)]
-    last_col = max([b.visible_right for b in tables.values()] + [1])
+    last_col = _text_right(tables)
     last_row = max([b.bottom for b in tables.values()] + [b.row for b in sheet.blocks if isinstance(b, Text)]
                    + [1])
     for ch in charts:
@@ -261,14 +269,19 @@ def _render_table(ws, sheet_name: str, b: TableBlock, cached: dict, widths: dict
 def _add_chart(ws, ch: Chart, b: TableBlock) -> None:
     """A native column chart of table ``b``; ``bar_line`` draws the last series as markers."""
     bar = BarChart()
-    bar.type = "col"
-    bar.title = ch.title
+    bar.type = "bar" if ch.kind == "hbar" else "col"
+    bar.title = ch.title or None
+    if ch.kind == "hbar":   # horizontal bars: the categories read top-down in the table's order
+        bar.x_axis.scaling.orientation = "maxMin"
+        bar.x_axis.tickLblPos = "low"          # the names at the left edge, clear of negative bars
+        bar.legend = None
     bar.y_axis.title = ch.y_title
     bar.y_axis.numFmt = ch.number_format
     bar.y_axis.delete = False
     bar.x_axis.delete = False
     bar.width, bar.height = ch.width_cm, ch.height_cm
-    bar.legend.position = "b"
+    if bar.legend is not None:
+        bar.legend.position = "b"
     columns = list(b.frame.columns)
     cats = Reference(ws, min_col=b.left + columns.index(ch.categories), min_row=b.first_row, max_row=b.last_row)
     series = list(ch.series)

@@ -152,13 +152,15 @@ def _render_table(ws, b: TableBlock, widths: dict) -> None:
         if lite:  # one block: the formulas as "=…" values in their columns (Lite has no Range.formula)
             for j, name in enumerate(b.frame.columns):
                 if name in b.formulas:
-                    for i in range(n):
-                        body[i][j] = b.formula(name, i)
+                    for i in range(n):   # a row without a formula (Scenarier: a typed total) keeps its value
+                        f = b.formula(name, i)
+                        body[i][j] = body[i][j] if f is None else f
         ws.range((b.first_row, b.left), (b.last_row, b.left + ncol - 1)).value = body
         for j, name in enumerate(b.frame.columns):
             column = ws.range((b.first_row, b.left + j), (b.last_row, b.left + j))
             if name in b.formulas and not lite:
-                column.formula = [[b.formula(name, i)] for i in range(n)]
+                fs = [b.formula(name, i) for i in range(n)]    # None: a row that keeps its value (a constant)
+                column.formula = [[body[i][j] if f is None else f] for i, f in enumerate(fs)]
             if name in b.row_formats:
                 for s, e, fmt in _runs(list(b.row_formats[name])):
                     if fmt:
@@ -209,7 +211,7 @@ def _add_chart(ws, ch: Chart, b: TableBlock) -> None:
     else:  # several areas: desktop Excel
         areas = [f"{b.letter(name)}{b.top}:{b.letter(name)}{b.last_row}" for name in names]
     chart = ws.charts.add(anchor=ws.range(ch.anchor), width=ch.width_cm * _CM, height=ch.height_cm * _CM,
-                          chart_type="column_clustered")
+                          chart_type="bar_clustered" if ch.kind == "hbar" else "column_clustered")
     chart.set_source_data(ws.range(",".join(areas)))
 
 

@@ -91,6 +91,24 @@ def _write_frame(ws, df: pd.DataFrame, row: int, col: int = 1, *, formats: dict 
         ws.add_table(t)
     return r0, last
 
+TOTAL_LABEL = "I alt"
+
+
+def _total_row(ws, row: int, values: list, formats: list | None = None) -> None:
+    """An ``I alt`` row under a table (bold, a line above): ``values`` from column A on (A is the label)."""
+    from openpyxl.styles import Border, Side
+
+    line = Border(top=Side(style="thin"), bottom=Side(style="double"))
+    for j, v in enumerate([TOTAL_LABEL, *values], start=1):
+        cell = ws.cell(row=row, column=j, value=_clean(v))
+        cell.font, cell.border = Font(bold=True), line
+        if isinstance(v, str) and v == SUPPRESSED:
+            cell.alignment = Alignment(horizontal="right")
+        fmt = (formats or [None] * len(values))[j - 2] if j > 1 else None
+        if fmt:
+            cell.number_format = _NUMBER_FORMATS.get(fmt, fmt)
+
+
 def _widths(ws, widths: dict):
     for col, w in widths.items():
         ws.column_dimensions[col].width = w
@@ -111,10 +129,29 @@ def _banner(ws, row, ncols):
     ws.row_dimensions[row].height = 36
 
 def _print_setup(sheets):
-    """Landscape, one page wide: the sheets print (and render to PDF) readably."""
+    """Landscape A4, one page wide (Hypotesetest: three, its label columns repeated), page numbers, and a print
+    area on sheets without charts: the sheets print (and render to PDF) readably."""
     for ws in sheets:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth = 3 if ws.title == c.SHEET_HYPOTHESES else 1
         ws.page_setup.fitToHeight = 0
+        ws.page_margins.left = ws.page_margins.right = 0.5
+        ws.page_margins.top = ws.page_margins.bottom = 0.75
+        ws.oddHeader.center.text = ws.title
+        ws.oddFooter.right.text = "Side &P af &N"
+        if not ws._charts and ws.max_row > 1 and ws.title not in (c.SHEET_DRILLDATA, c.SHEET_LISTS):
+            ws.print_area = f"A1:{get_column_letter(ws.max_column)}{ws.max_row}"
+
+
+def protect_result_sheet(ws, open_cells=()) -> None:
+    """Protect a result sheet without a password (formulas and results locked); ``open_cells`` stay editable."""
+    from openpyxl.styles import Protection
+
+    for ref in open_cells:
+        ws[ref].protection = Protection(locked=False)
+    p = ws.protection
+    p.sheet = True
+    p.formatColumns = p.formatRows = p.formatCells = False
+    p.selectLockedCells = p.selectUnlockedCells = False

@@ -9,6 +9,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.styles import Font
 
+from ... import danish as dk
 from ...absence.analysis import AbsenceResult, analyse
 from ...errors import InputError
 from ...io.atomic import atomic_save
@@ -40,7 +41,7 @@ def shared_workbook(res: AbsenceResult) -> openpyxl.Workbook:
     _guide(ws)
     removed = [*c.PERSONAL_SHEETS, *c.PUPIL_LEVEL_SHEETS]
     ws.insert_rows(2)
-    ws["A2"] = (f"DELBAR KOPI lavet {_dt.date.today():%d-%m-%Y}: uden elevrækker og personoplysninger "
+    ws["A2"] = (f"DELBAR KOPI lavet {dk.long_date(_dt.date.today())}: uden elevrækker og personoplysninger "
                 f"(fjernet: {', '.join(removed)}). Analysen kan ikke køres igen fra denne kopi.")
     ws["A2"].font = Font(bold=True, color="C00000")
     inp = res.inputs

@@ -14,15 +14,26 @@ import pandas as pd
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
+from ... import danish as dk
 from ...absence.analysis import AbsenceResult
 from ...privacy import suppression_mask
 from . import contract as c
-from ._write import (NOTE_FONT, SUPPRESSED, VERDICT_FILL, _banner, _print_setup, _title, _widths,
-                     _write_frame)
+from ._write import (NOTE_FONT, SUPPRESSED, VERDICT_FILL, _banner, _print_setup, _title, _total_row, _widths,
+                     _write_frame, protect_result_sheet)
 from .template import _drill_columns, _drill_sheet, _drilldata_sheet, _lists_sheet, _set_modeltype
 
 __all__ = ["write_results", "render_results"]
+
+#: Rows one crosstab chart takes (6,5 cm and a gap), and rows one crosstab takes (title, a header of 3 rows
+#: height, Nej, Ja, I alt and a gap).
+CHART_ROWS = 16
+CROSSTAB_ROWS = 10
+#: A row of 15 points in cm, and the rows a landscape A4 page holds at 100 % between margins of 0,75" (scaling a
+#: sheet to fit its width only shrinks rows, so at least this many fit).
+ROW_CM = 15 * 2.54 / 72
+ROWS_PER_PAGE = int((21.0 - 2 * 0.75 * 2.54) / ROW_CM)
 
 
 def _suppressed_frame(counts: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
@@ -32,7 +43,7 @@ def _suppressed_frame(counts: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
 
 def _overview(ws, res: AbsenceResult):
     _title(ws, "Fraværsanalyse – resultat",
-           f"Kørt {_dt.datetime.now():%d-%m-%Y %H:%M}. Tal for under {c.SMALL_CELL} elever vises ikke.")
+           f"Kørt {dk.long_datetime(_dt.datetime.now())}. Tal for under {c.SMALL_CELL} elever vises ikke.")
     r0, last = _write_frame(ws, res.summary, 4, 1)
     for r in range(r0, last + 1):
         label = ws.cell(row=r, column=1).value
@@ -84,7 +95,8 @@ def _hypotheses_sheet(ws, res: AbsenceResult):
         h.loc[small & (n1 < c.SMALL_CELL), "Elever med faktoren"] = SUPPRESSED
     first = [c.HYP_TEXT, c.HYP_FACTOR, c.HYP_DIRECTION, "Vurdering", "Begrundelse"]
     h = h[first + [k for k in h.columns if k not in first]]
-    fmts = {"Bekymrende fravær med faktoren": "share", "Bekymrende fravær uden faktoren": "share",
+    fmts = {"Elever": "#,##0", "Elever med faktoren": "#,##0",
+            "Bekymrende fravær med faktoren": "share", "Bekymrende fravær uden faktoren": "share",
             "Gns. fravær med faktoren (%)": "pct", "Gns. fravær uden faktoren (%)": "pct"}
     for col in h.columns:
         if "forskel" in col.lower():
@@ -107,7 +119,12 @@ def _hypotheses_sheet(ws, res: AbsenceResult):
     for j in range(1, len(h.columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 12
     _widths(ws, {"A": 40, "B": 24, "C": 15, get_column_letter(vcol): 13, get_column_letter(vcol + 1): 70})
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=vcol + 1)   # the long note wraps on the page
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[2].height = 45
     ws.freeze_panes = "C5"
+    ws.print_title_cols = "A:B"      # the hypothesis and the factor on every printed page
+    ws.print_title_rows = "4:4"
 
 def _crosstab_sheet(ws, res: AbsenceResult):
     _title(ws, "Krydstabeller – faktor mod fraværsgrupper",
@@ -117,7 +134,12 @@ def _crosstab_sheet(ws, res: AbsenceResult):
     strongest = {t.factor for t in res.strongest}
     row = 4
     chart_rows = []
+    page_top = 1
     for t in res.crosstabs:
+        # a table is never split: title, header (45 points = 3 rows), two rows, I alt and a gap
+        if row - page_top + CROSSTAB_ROWS > ROWS_PER_PAGE:
+            ws.row_breaks.append(Break(id=row - 1))
+            page_top = row
         p_txt = "p < 0,001" if t.p < 0.001 else f"p = {c.pct(t.p, 3)}" if not np.isnan(t.p) else "p kan ikke beregnes"
         v_txt = c.pct(t.cramers_v, 2) if not np.isnan(t.cramers_v) else "–"
         ws.cell(row=row, column=1, value=f"{t.factor}: Cramérs V = {v_txt}, χ² = "
@@ -135,11 +157,22 @@ def _crosstab_sheet(ws, res: AbsenceResult):
         pct.columns = [f"Andel {b[0].lower() + b[1:]}" for b in c.BANDS]
         table = pd.concat([shown, pct], axis=1)
         table.insert(0, t.factor, [c.NO, c.YES])
-        r0, last = _write_frame(ws, table, row + 1, 1, formats={k: "0.0%" for k in pct.columns})
+        formats = {k: "#,##0" for k in shown.columns} | {k: "0.0%" for k in pct.columns}
+        r0, last = _write_frame(ws, table, row + 1, 1, formats=formats)
+        # I alt: the pupils in each band (the margin the suppression already protects); a band of 1-4 pupils hidden
+        sums = counts.sum(axis=0)
+        n_all = float(sums["I alt"])
+        small_sum = (sums > 0) & (sums < c.SMALL_CELL)
+        shares = [None if small_sum[b] or n_all < c.SMALL_CELL or not n_all else float(sums[b]) / n_all
+                  for b in c.BANDS]
+        _total_row(ws, last + 1, [SUPPRESSED if small_sum[k] else int(sums[k]) for k in counts.columns] + shares,
+                   ["#,##0"] * len(counts.columns) + ["0.0%"] * len(shares))
         if t.factor in strongest:
             chart_rows.append((t, r0))
-        row = last + 3
-    # Charts for the strongest relations (100 % stacked bars over the row percentages)
+        row = last + 4
+    # Charts for the strongest relations (100 % stacked bars over the row percentages), below the tables on
+    # pages of their own, two to a page: no chart is cut by a page break
+    first_chart_row = row + 1
     for k, (t, r0) in enumerate(chart_rows):
         ch = BarChart()
         ch.type = "bar"
@@ -152,9 +185,14 @@ def _crosstab_sheet(ws, res: AbsenceResult):
         ch.x_axis.delete = False
         ch.y_axis.delete = False
         ch.y_axis.numFmt = "0%"
-        ch.height, ch.width = 6.5, 16
-        ws.add_chart(ch, f"L{4 + k * 14}")
+        ch.height, ch.width = 6.5, 22
+        at = first_chart_row + k * CHART_ROWS
+        if k % 2 == 0:
+            ws.row_breaks.append(Break(id=at - 1))
+        ws.add_chart(ch, f"A{at + 1}")   # a blank row under the break: the frame stays on its page
     _widths(ws, {"A": 36, "B": 11, "C": 11, "D": 11, "E": 13, "F": 9, "G": 13, "H": 13, "I": 13, "J": 15})
+    end = first_chart_row + (len(chart_rows) + 1) // 2 * 2 * CHART_ROWS if chart_rows else row
+    ws.print_area = f"A1:J{end}"   # the tables' columns: the long titles do not widen the page
 
 def _trend_sheet(ws, res: AbsenceResult):
     _title(ws, "Tendens – fravær pr. skole og måned (%)",
@@ -172,6 +210,9 @@ def _trend_sheet(ws, res: AbsenceResult):
     ch.x_axis.delete = False
     ch.y_axis.delete = False
     ch.height, ch.width = 10, 24
+    chart_rows = int(ch.height / ROW_CM) + 2
+    if last + 2 + chart_rows > ROWS_PER_PAGE:   # table and chart do not fit on a page: the chart starts the next
+        ws.row_breaks.append(Break(id=last + 2))
     ws.add_chart(ch, f"A{last + 3}")
     ws.column_dimensions["A"].width = 12
     for j in range(2, len(tr.columns) + 1):
@@ -187,11 +228,16 @@ def _segments_sheet(ws, res: AbsenceResult):
     r0, last = _write_frame(ws, rules, 4, 1)
     row = last + 2
     for title, (counts, mask) in (("Pr. skole", res.segments_by_school), ("Pr. klassetrin", res.segments_by_grade)):
+        if title == "Pr. klassetrin":   # its own page: the heading is not left alone at the foot of a page
+            ws.row_breaks.append(Break(id=row - 1))
         ws.cell(row=row, column=1, value=title).font = Font(bold=True, size=12)
         shown = _suppressed_frame(counts, mask).reset_index()
         shown = shown.rename(columns={shown.columns[0]: c.SCHOOL if title == "Pr. skole" else c.GRADE})
-        r0, last = _write_frame(ws, shown, row + 1, 1)
-        row = last + 2
+        r0, last = _write_frame(ws, shown, row + 1, 1, formats={k: "#,##0" for k in shown.columns[1:]})
+        sums = counts.sum(axis=0)    # = 'Placeret i kategorien' above; a category of 1-4 pupils hidden
+        _total_row(ws, last + 1, [SUPPRESSED if 0 < v < c.SMALL_CELL else int(v) for v in sums],
+                   ["#,##0"] * len(sums))
+        row = last + 3
     _widths(ws, {"A": 20, "B": 18, "C": 14, "D": 14, "E": 14, "F": 12, "G": 18, "H": 12})
 
 def _caseworker_sheet(ws, res: AbsenceResult):
@@ -242,6 +288,10 @@ def write_results(wb: openpyxl.Workbook, res: AbsenceResult, *, shared: bool = F
             written.append(ws)
     _set_modeltype(wb)
     _print_setup(written)
+    for ws in written:   # result sheets: protected without a password; the drill-down's choices stay open
+        if ws.title in (c.SHEET_LISTS,):
+            continue
+        protect_result_sheet(ws, open_cells=("B4", "B5", "B6") if ws.title == c.SHEET_DRILL else ())
     wb.active = wb.sheetnames.index(c.SHEET_OVERVIEW)
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == c.SHEET_OVERVIEW

@@ -106,13 +106,14 @@ def _input_sheet(wb, domain: c.Domain, frame: pd.DataFrame | None):
     r0, last = _write_frame(ws, df, 3, 1, table=domain.table)
     for j in range(len(cols)):
         ws.column_dimensions[get_column_letter(j + 1)].width = 18
+    _input_validations(ws, domain, r0)
     if domain.key == "hypoteser":
         ws.column_dimensions["A"].width = 60
         ws.column_dimensions["B"].width = 30
         for col, name in (("B", "lstFaktorer"), ("C", "lstRetninger")):
             dv = DataValidation(type="list", formula1=f"={name}", allow_blank=True, showErrorMessage=True,
                                 errorTitle="Ugyldig værdi", error="Vælg en værdi fra listen.")
-            dv.add(f"{col}4:{col}200")
+            dv.add(f"{col}4:{col}{LAST_ROW}")
             ws.add_data_validation(dv)
     if domain.key == "segmenter":
         ws.column_dimensions["B"].width = 60
@@ -127,6 +128,52 @@ def _input_sheet(wb, domain: c.Domain, frame: pd.DataFrame | None):
             ws.cell(row=i, column=3).number_format = "yyyy-mm-dd"
     ws.freeze_panes = "A4"
     return ws
+
+#: The last row of a sheet: input checks reach the whole column below a table's header.
+LAST_ROW = 1_048_576
+_ZERO_ONE = dict(type="list", formula1='"0,1"', error="Skriv 1 (ja) eller 0 (nej).")
+
+
+def _checks(domain_key: str) -> dict[str, tuple[dict, str]]:
+    """Column → (data validation, input prompt) of each input table."""
+    count = dict(type="whole", operator="greaterThanOrEqual", formula1="0", error="Skriv et helt tal på 0 eller mere.")
+    days = dict(type="decimal", operator="greaterThanOrEqual", formula1="0", error="Skriv et antal dage på 0 eller mere.")
+    return {
+        "elever": {c.GRADE: (dict(type="whole", operator="between", formula1="0", formula2="10",
+                                  error="Klassetrin skal være et helt tal fra 0 til 10."),
+                             "Klassetrin 0-10 (0 = børnehaveklasse)."),
+                   c.CHANGES: (count, "Antal skoleskift (0 eller mere).")},
+        "fravaer": {c.SCHOOL_DAYS: (days, "Skoledage i måneden."), c.ILLNESS: (days, "Dage med sygefravær."),
+                    c.LAWFUL: (days, "Dage med lovligt fravær."), c.UNLAWFUL: (days, "Dage med ulovligt fravær.")},
+        "skoler": {c.SCHOOL_SIZE: (count, "Antal elever på skolen.")},
+        "klasser": {c.CLASS_SIZE: (count, "Antal elever i klassen.")},
+        "social": {c.EVENT_TYPE: (dict(type="list", formula1='"' + ",".join(c.EVENT_TYPES) + '"',
+                                       error="Type skal være " + ", ".join(c.EVENT_TYPES[:-1]) + " eller "
+                                       + c.EVENT_TYPES[-1] + "."),
+                                  "Underretning, PPR-henvisning eller Børnesag.")},
+        "familie": {c.TOGETHER: (_ZERO_ONE, "1 = forældrene bor sammen, 0 = ikke."),
+                    c.UNKNOWN_PARENT: (_ZERO_ONE, "1 = den ene forælder er ukendt, 0 = ikke."),
+                    c.MOTHER_EMPLOYED: (_ZERO_ONE, "1 = moren er i beskæftigelse, 0 = ikke; tom = ukendt."),
+                    c.FATHER_EMPLOYED: (_ZERO_ONE, "1 = faren er i beskæftigelse, 0 = ikke; tom = ukendt.")},
+        "sprog": {c.SECOND_LANGUAGE: (_ZERO_ONE, "1 = dansk som andetsprog, 0 = ikke.")},
+        "indstillinger": {c.VALUE: (dict(type="decimal", operator="greaterThanOrEqual", formula1="0",
+                                         error="Skriv et tal på 0 eller mere."),
+                                    "Relevansgrænsen i procentpoint (fx 3), antal diagrammer (fx 4).")},
+    }.get(domain_key, {})
+
+
+def _input_validations(ws, domain: c.Domain, first_row: int) -> None:
+    """Checks with an input prompt on the input columns, from the first data row to the end of the sheet."""
+    cols = list(domain.columns)
+    for column, (kw, prompt) in _checks(domain.key).items():
+        if column not in cols:
+            continue
+        letter = get_column_letter(cols.index(column) + 1)
+        dv = DataValidation(allow_blank=True, showErrorMessage=True, errorTitle="Tildeling", showInputMessage=True,
+                            promptTitle=column[:32], prompt=prompt, **kw)
+        dv.add(f"{letter}{first_row}:{letter}{LAST_ROW}")
+        ws.add_data_validation(dv)
+
 
 def _lists_sheet(wb, schools=(), grades=()):
     ws = wb.create_sheet(c.SHEET_LISTS)

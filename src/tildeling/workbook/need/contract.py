@@ -28,6 +28,7 @@ INPUT_SHEETS = (SHEET_GUIDE, SHEET_SETTINGS, SHEET_DISTRICTS, SHEET_DISTRICT_FIG
                 SHEET_COEFS,
                 SHEET_LISTS)
 
+SHEET_SUMMARY = "Sammenfatning"   # the first result sheet: one A4 page for the city council
 SHEET_NEED = "Distriktsbehov"
 SHEET_ALLOCATION = "Fordeling"
 SHEET_BENCHMARK = "Benchmark"
@@ -35,8 +36,9 @@ SHEET_MODEL = "Model"
 SHEET_DESCRIPTIVES = "Beskrivende"
 SHEET_LOG = "Kørselslog"
 SHEET_DEVELOPMENT = "Udvikling"
-OUTPUT_SHEETS = (SHEET_NEED, SHEET_ALLOCATION, SHEET_DEVELOPMENT, SHEET_BENCHMARK, SHEET_MODEL, SHEET_DESCRIPTIVES,
-                 SHEET_LOG)
+SHEET_SCENARIOS = "Scenarier"   # up to four settings side by side (live formulas)
+OUTPUT_SHEETS = (SHEET_SUMMARY, SHEET_NEED, SHEET_ALLOCATION, SHEET_DEVELOPMENT, SHEET_SCENARIOS, SHEET_BENCHMARK,
+                 SHEET_MODEL, SHEET_DESCRIPTIVES, SHEET_LOG)
 
 # --- Input tables ----------------------------------------------------------------
 TBL_PUPILS = "tblElever"
@@ -81,6 +83,9 @@ TBL_LOG = "tblKoerselslog"
 TBL_LAST_YEAR = "tblSidsteAar"                      # Distrikt, Elever, Behovsnøgle, Budget (kr.)
 TBL_LAST_YEAR_COEFS = "tblSidsteAarKoefficienter"   # last year's coefficient table (for the model's effect)
 TBL_DEVELOPMENT = "tblUdvikling"
+TBL_SCENARIOS = "tblScenarier"                    # Distrikt, Navn, Nuværende budget, Scenarie 1-4 (kr.), Ændring 1-4
+TBL_SCENARIO_SETTINGS = "tblScenarieIndstillinger"  # Scenarie, Navn, Andel efter elevtal, Med gulve, Samlet budget
+TBL_SUMMARY = "tblSammenfatning"    # Distrikt (name), Elever, Behovsindeks, Nyt budget (kr.), Nuværende budget …
 LAST_YEAR_COLUMNS = ("Distrikt", "Elever", "Behovsnøgle", "Budget (kr.)")
 #: The tables a run reads (error values and uncalculated formulas in them stop it; in result tables they do not).
 INPUT_TABLES = (TBL_PUPILS, TBL_DISTRICTS, TBL_COEFS, TBL_SETTINGS, TBL_MODEL_INFO, TBL_PLAN, TBL_LAST_YEAR,

@@ -29,6 +29,7 @@ from . import contract as c
 from ..graft import graft_sheets
 from ..layout import Sheet, TableBlock, Text, place
 from .sheets import RunInfo, add_demo_banner, output_sheets
+from .sheets.scenarios import read_scenarios
 from .reader import NeedInputs, read_need_inputs
 from ..render_xlsx import render_sheets
 
@@ -153,7 +154,9 @@ def compute(inputs: NeedInputs, *, info: RunInfo, shared: bool = False):
                            school_year=inputs.settings["Skoleaar"], shared=shared, settings=inputs.settings,
                            names=[n for n in c.SETTING_NAMES if n in inputs.tables.names],
                            district_columns=[str(col) for col in inputs.districts.columns],
-                           last_year=inputs.last_year, development=development(inputs, result, alloc), demo=demo)
+                           last_year=inputs.last_year, development=development(inputs, result, alloc), demo=demo,
+                           scenarios=read_scenarios(inputs.tables, info.warnings,
+                                                    current_total=inputs.settings.get("SamletBudget")))
     if not shared and inputs.settings.get("MedElevsandsynligheder") == "Ja" and inputs.figures is None:
         sheet = Sheet(c.SHEET_PUPIL_RESULTS, [
             Text("Elevresultater – PERSONDATA, må ikke deles", "personal"),

@@ -118,9 +118,9 @@ def _guide(wb, municipality: str) -> None:
                    "fordelingen regnes om uden Python. Resultatarkene er beskyttet uden adgangskode."),
         ("normal", ""),
         ("subtitle", "Resultatark"),
-        ("normal", "Distriktsbehov (Tabel 5.1) · Fordeling (budget) · Benchmark (Tabel 4.1, Figur 5.1 og 5.2) · "
-                   "Model (tilpasning, forklaringskraft, variablenes betydning) · Beskrivende (Tabel 3.3, Bilag 3) · "
-                   "Kørselslog."),
+        ("normal", "Sammenfatning (én side til udvalget) · Distriktsbehov (Tabel 5.1) · Fordeling (budget) · "
+                   "Udvikling (mod sidste år) · Benchmark (Tabel 4.1, Figur 5.1 og 5.2) · Model (tilpasning, "
+                   "forklaringskraft, variablenes betydning) · Beskrivende (Tabel 3.3, Bilag 3) · Kørselslog."),
         ("normal", ""),
         ("note", "Metoden følger VIVE's socioøkonomiske behovsmodel (2017); formlerne står i docs/metode.md."),
     ]

@@ -48,6 +48,16 @@ class RunInfo:
     seconds: float = 0.0
     version: str = __version__
 
+    @property
+    def started_text(self) -> str:
+        """``2. december 2026 kl. 06.33`` (the start time in Danish)."""
+        from datetime import datetime
+
+        try:
+            return dk.long_datetime(datetime.fromisoformat(str(self.started)))
+        except ValueError:
+            return str(self.started)
+
 
 @dataclass
 class Context:
@@ -70,6 +80,7 @@ class Context:
     district_columns: tuple = ()
     last_year: object = None      # need.development.LastYear
     development: object = None    # need.development.Development
+    scenarios: object = None      # the workbook's tblScenarieIndstillinger (sheets.scenarios.read_scenarios)
 
     @property
     def live(self) -> bool:

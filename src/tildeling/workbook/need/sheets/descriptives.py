@@ -40,7 +40,8 @@ def descriptives_sheet(ctx: Context) -> Sheet:
                "bruger alderskorrigerede værdier.")
     desc = desc.drop(columns=[col for col in ("Variabel", "Kategori") if col in desc.columns])
     return Sheet(c.SHEET_DESCRIPTIVES, [
-        ctx.title("Beskrivende statistik"),
+        ctx.title("Bilag B: Elevernes baggrund i kommunen, i landet og i distrikterne" if ctx.shared
+                  else "Beskrivende statistik"),
         Text(f"De ti vigtigste variable (Tabel 3.3). Andele vises i procent og forskelle i andele i procentpoint. "
              f"{parents} Forældre tælles én gang pr. barn.", "note"),
         Text(municipal_population(ctx, "Tabel 3.3"), "note"),

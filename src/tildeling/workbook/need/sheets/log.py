@@ -14,7 +14,7 @@ __all__ = ["log_sheet"]
 def log_sheet(ctx: Context) -> Sheet:
     result, info = ctx.result, ctx.info
     log = pd.DataFrame([
-        ("Kørt", info.started),
+        ("Kørt", info.started_text),
         ("Varighed (sekunder)", round(info.seconds, 2)),
         ("Pakkeversion", f"tildeling {info.version}"),
         ("Fingeraftryk af input (SHA-256)", info.fingerprint),

@@ -9,6 +9,11 @@ messages, progress lines, explanations and titles.
 stored as text (``"36.600"``, ``"2.500.000,75"``, ``"2500000.75"``) or any other
 cell value becomes a float; every reader of settings, tables and worksheet
 function arguments uses them, so a number is never silently scaled by 100 or 1000.
+
+A column of numbers as text is read with :func:`numbers_column` (or :func:`cell_number` with
+``point_column=`` :func:`uses_decimal_point`): when other values in the column are written with a decimal
+point (``"15.03"``), a value such as ``"4.562"`` or ``"1,234"`` could be either convention and is refused
+rather than guessed.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 __all__ = ["integer", "number", "percent", "points", "kroner", "seconds", "long_date", "long_datetime", "MONTHS",
-           "NumberError", "parse_number", "cell_number"]
+           "NumberError", "parse_number", "cell_number", "uses_decimal_point", "numbers_column"]
 
 MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
           "november", "december")
@@ -99,7 +104,34 @@ _PATTERNS = (
 )
 
 
-def parse_number(text: str, *, percent: bool = False) -> float:
+#: One group of three digits after a single separator: "4.562" is 4562 with a Danish thousands separator but
+#: 4.562 with a decimal point; "1,234" is 1.234 with a decimal comma but 1234 with an English separator.
+_AMBIGUOUS = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
+#: Written with a decimal point beyond doubt ("15.03", "0.813", "17100.0", "2,500,000.75", "1,234,567").
+_POINT = (re.compile(r"\d*\.\d+"), re.compile(r"[1-9]\d{0,2}(?:,\d{3})+\.\d+"), re.compile(r"[1-9]\d{0,2}(?:,\d{3}){2,}"))
+
+
+def _core(text: str) -> str:
+    """The digits and separators of a number typed as text (sign, unit, %, spaces removed)."""
+    s = _UNIT.sub("", str(text).strip().replace("\u2212", "-").rstrip("%").strip()).strip()
+    return _SPACES.sub("", s.lstrip("+-").strip())
+
+
+def uses_decimal_point(values) -> bool:
+    """True when some text value of a column is written with a decimal point beyond doubt (``"15.03"``).
+
+    In such a column :func:`parse_number` refuses the values that read differently with a decimal point and
+    the Danish convention (``"4.562"``, ``"1,234"``) instead of reading them the Danish way.
+    """
+    for v in values:
+        if isinstance(v, str):
+            s = _core(v)
+            if not _AMBIGUOUS.fullmatch(s) and any(p.fullmatch(s) for p in _POINT):
+                return True
+    return False
+
+
+def parse_number(text: str, *, percent: bool = False, point_column: bool = False) -> float:
     """A number typed as text, read the Danish way (or with a decimal point where that is unambiguous).
 
     * ``"36.600"`` → 36600 and ``"2.500.000,75"`` → 2500000.75 (a dot groups thousands, a comma is the
@@ -111,8 +143,18 @@ def parse_number(text: str, *, percent: bool = False) -> float:
       ``percent=True`` also allows a trailing ``%`` (``"18,4 %"`` → 0.184).
 
     Anything else (``"1.234.5"``, ``"12,34,56"``, ``"abc"``) raises :class:`NumberError` – never a guess.
+    ``point_column=True`` (other values of the column have a decimal point, :func:`uses_decimal_point`):
+    ``"4.562"`` and ``"1,234"`` are ambiguous and raise :class:`NumberError` too.
     """
     raw = str(text)
+    shown = raw.strip() if len(raw.strip()) <= 60 else raw.strip()[:59] + "…"
+    if point_column and _AMBIGUOUS.fullmatch(_core(raw)):
+        core = _core(raw)
+        sign = "-" if raw.strip().startswith(("-", "\u2212")) else ""
+        whole, decimal = sign + core.replace(".", "").replace(",", ""), sign + core.replace(".", ",")
+        raise NumberError(f"'{shown}' er tvetydigt: andre tal i kolonnen har decimalpunktum, så det kan være "
+                          f"{whole} eller {decimal} – skriv tallet som {whole} eller {decimal} (decimalkomma, ingen "
+                          "tusindtalsseparator)")
     s = raw.strip().replace("\u2212", "-")
     scale = 1.0
     if percent and s.endswith("%"):
@@ -125,7 +167,7 @@ def parse_number(text: str, *, percent: bool = False) -> float:
     s = _SPACES.sub(" ", s)
     if " " in s:
         if not re.fullmatch(r"[1-9]\d{0,2}(?: \d{3})+(?:[,.]\d+)?", s):
-            raise NumberError(f"'{raw.strip()}' er ikke et tal")
+            raise NumberError(f"'{shown}' er ikke et tal")
         s = s.replace(" ", "")
         if "." in s and "," not in s:
             # "2 500 000.75": the dot can only be a decimal sign here
@@ -140,12 +182,12 @@ def parse_number(text: str, *, percent: bool = False) -> float:
             t = t.replace(",", ".")  # the exponent form: "2,5E3"
             value = sign * float(t) * scale
             if not math.isfinite(value):
-                raise NumberError(f"'{raw.strip()}' er et alt for stort tal")
+                raise NumberError(f"'{shown}' er et alt for stort tal")
             return value
-    raise NumberError(f"'{raw.strip()}' er ikke et tal")
+    raise NumberError(f"'{shown}' er ikke et tal")
 
 
-def cell_number(value, *, percent: bool = False) -> float | None:
+def cell_number(value, *, percent: bool = False, point_column: bool = False) -> float | None:
     """Any cell value as a float; ``None`` for an empty cell.
 
     Numbers pass (``True``/``False`` do not); text goes through :func:`parse_number`; an Excel error value,
@@ -169,7 +211,7 @@ def cell_number(value, *, percent: bool = False) -> float | None:
             return None
         if is_excel_error(value):
             raise NumberError(f"fejlværdien '{value.strip()}' – ret formlen eller skriv et tal")
-        return parse_number(value, percent=percent)
+        return parse_number(value, percent=percent, point_column=point_column)
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -179,3 +221,19 @@ def cell_number(value, *, percent: bool = False) -> float | None:
     if not math.isfinite(x):
         raise NumberError("uendelig værdi – skriv et endeligt tal")
     return x
+
+
+def numbers_column(values, *, percent: bool = False) -> list:
+    """Every value of a column through :func:`cell_number`, the column's convention decided once.
+
+    Returns a list of floats, ``None`` (blank) or :class:`NumberError` (the reason), position by position.
+    """
+    values = list(values)
+    point = uses_decimal_point(values)
+    out = []
+    for v in values:
+        try:
+            out.append(cell_number(v, percent=percent, point_column=point))
+        except NumberError as exc:
+            out.append(exc)
+    return out

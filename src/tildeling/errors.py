@@ -25,6 +25,7 @@ __all__ = [
     "is_excel_error",
     "format_rows",
     "format_names",
+    "shorten",
 ]
 
 #: How many input problems one run reports at most (the rest are counted).
@@ -72,9 +73,19 @@ class Source:
         return [int(p) + self.first_row for p in positions]
 
 
+#: The longest value a message quotes in full; a longer one is cut with "…".
+MAX_SHOWN = 60
+
+
+def shorten(text, limit: int = MAX_SHOWN) -> str:
+    """A value for a message: cut at ``limit`` characters, on one line."""
+    text = " ".join(str(text).split()) if "\n" in str(text) or "\r" in str(text) else str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def format_names(names: Sequence[str], limit: int = 6) -> str:
-    """``'a', 'b' og 'c'`` – sorted, quoted and capped, for messages."""
-    names = [str(n) for n in names]
+    """``'a', 'b' og 'c'`` – sorted, quoted and capped, for messages (long values are cut)."""
+    names = [shorten(n) for n in names]
     shown = [f"'{n}'" for n in names[:limit]]
     rest = len(names) - len(shown)
     if rest > 0:
@@ -235,11 +246,14 @@ class Problems:
         return _Collect(self)
 
     def raise_if_any(self) -> None:
+        """Raise what was collected: one problem as itself, several as :class:`InputErrors` (at most
+        :data:`MAX_PROBLEMS` listed, the rest counted)."""
         if not self:
             return
         if len(self.items) == 1 and not self.more:
             raise self.items[0].with_traceback(None)
-        raise InputErrors(self.items, self.more)
+        shown = self.items[:MAX_PROBLEMS]
+        raise InputErrors(shown, self.more + len(self.items) - len(shown))
 
 
 class _Collect:

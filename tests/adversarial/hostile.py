@@ -74,17 +74,20 @@ def make_xlsb_like(path: Path) -> Path:
 
 
 def crc_damaged(data: bytes, part: str) -> bytes:
-    """Flip one byte of a stored (uncompressed) part, so its CRC no longer matches."""
+    """Flip one byte inside a stored (uncompressed) part, so its CRC no longer matches."""
     parts = read_parts(data)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for name, content in parts.items():
             z.writestr(zipfile.ZipInfo(name), content, compress_type=zipfile.ZIP_STORED)
     raw = bytearray(buf.getvalue())
-    needle = parts[part][:200]
-    i = bytes(raw).find(needle)
-    assert i > 0
-    raw[i + 100] ^= 0x01
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as z:
+        info = z.getinfo(part)
+    header = info.header_offset
+    name_len = int.from_bytes(raw[header + 26:header + 28], "little")
+    extra_len = int.from_bytes(raw[header + 28:header + 30], "little")
+    start = header + 30 + name_len + extra_len
+    raw[start + min(100, info.file_size - 1)] ^= 0x01
     return bytes(raw)
 
 

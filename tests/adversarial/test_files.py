@@ -8,8 +8,6 @@ Commands: ``run``, ``absence``, ``share`` (they read a workbook) and ``new``, ``
 from __future__ import annotations
 
 import errno
-import io
-import os
 import shutil
 import stat
 import zipfile
@@ -66,6 +64,10 @@ def _crc(src: bytes) -> bytes:
     return crc_damaged(src, "xl/workbook.xml")
 
 
+def _crc_in_a_sheet(src: bytes) -> bytes:
+    return crc_damaged(src, "xl/worksheets/sheet4.xml")
+
+
 def _html(src: bytes) -> bytes:
     return b"<!DOCTYPE html><html><body><table><tr><td>1</td></tr></table></body></html>"
 
@@ -86,6 +88,7 @@ CONTENTS = {
     "damaged_sheet": (_damaged_sheet, ["beskadiget"]),
     "missing_sheet": (_missing_sheet, ["beskadiget", "mangler"]),
     "crc_error": (_crc, ["beskadiget", "CRC"]),
+    "crc_error_in_a_sheet": (_crc_in_a_sheet, ["beskadiget", "CRC", "sheet4.xml"]),
     "html": (_html, ["ikke en excel-projektmappe", "HTML"]),
     "random_bytes": (_random_binary, ["ikke en excel-projektmappe"]),
     "old_xls": (_old_xls, [".xls"]),

@@ -324,7 +324,52 @@ def test_rerun_after_renaming_a_result_sheet(sheet, need_book, cli):
     wb = read_parts(need_book)["xl/workbook.xml"].decode()
     assert f'name="{sheet} 2024"' in wb and f'name="{sheet}"' in wb
     assert "omdøbt" in result.err
+    log = table(need_book, "tblKoerselslog")
+    assert any(f"{sheet} 2024" in str(v) and "omdøbt til" in str(v) for v in log["Værdi"])
     # and the file is still a workbook every reader accepts, a third run too
     assert cli("run", need_book, "--quiet").code == 0
     names = table_names(need_book)
     assert len({n.lower() for n in names}) == len(names), names
+
+
+# ------------------------------------------------------------------------------------------- odd cells
+def test_a_very_long_text_is_cut_in_the_message(need_book, cli):
+    part, ref = table_cell(need_book, "tblElever", "alder", 2)
+    put(need_book, "tblElever", "alder", 2, _text("x" * 100_000))
+    before = digest(need_book)
+    result = cli("run", need_book)
+    assert_refused(result, "kolonne 'alder'", f"række {_row(ref)}", "…")
+    assert len(result.err) < 2_000
+    assert digest(need_book) == before
+
+
+def test_true_and_false_in_a_zero_one_column(need_book, cli):
+    put(need_book, "tblElever", "pige", 1, lambda r: f'<c r="{r}" t="b"><v>1</v></c>')
+    put(need_book, "tblElever", "pige", 2, lambda r: f'<c r="{r}" t="b"><v>0</v></c>')
+    assert cli("run", need_book, "--quiet").code == 0
+
+
+def test_duplicate_column_headers_in_a_table(need_book, cli):
+    """A table whose header names a column twice (zip surgery; Excel itself would refuse)."""
+    def change(parts):
+        for name, data in list(parts.items()):
+            if name.startswith("xl/tables/") and b'displayName="tblDistrikter"' in data:
+                parts[name] = data.replace(b'name="Navn"', b'name="Distrikt"', 1)
+    part, ref = table_cell(need_book, "tblDistrikter", "Navn", 1)
+    header = ref[:-len(str(_row(ref)))] + str(_row(ref) - 1)
+    rewrite(need_book, change)
+    rewrite(need_book, lambda parts: parts.__setitem__(part, set_cell(
+        parts[part], header, f'<c r="{header}" t="inlineStr"><is><t>Distrikt</t></is></c>')))
+    before = digest(need_book)
+    assert_refused(cli("run", need_book), "Arket 'Distrikter'", "'Distrikt' står flere gange")
+    assert digest(need_book) == before
+
+
+def test_error_values_in_result_tables_do_not_stop_a_rerun(need_book, cli):
+    """Only the tables a run reads are checked: a #REF! or an uncalculated formula in a result is replaced."""
+    assert cli("run", need_book, "--quiet").code == 0
+    put(need_book, "tblFordeling", "Budget (kr.)", 1, lambda r: f'<c r="{r}" t="e"><v>#REF!</v></c>')
+    put(need_book, "tblDistriktsbehov", "Indeks", 2, lambda r: f'<c r="{r}"><f>1/0</f></c>')
+    result = cli("run", need_book, "--quiet")
+    assert result.code == 0, result
+    assert table(need_book, "tblFordeling")["Budget (kr.)"].sum() == 10_000_000

@@ -72,10 +72,11 @@ def _rows(src: Source, frame: pd.DataFrame, mask) -> list[int]:
     return src.rows(frame.index.to_numpy()[np.asarray(mask, dtype=bool)])
 
 
-def _num(frame, name, src, *, allow_missing=False) -> np.ndarray:
+def _num(frame, name, src, *, allow_missing=False, allow_bool=False) -> np.ndarray:
     """numeric_column, but with row numbers that survive dropped blank rows."""
     try:
-        return numeric_column(frame.reset_index(drop=True), name, Source(src.label, 0), allow_missing=allow_missing)
+        return numeric_column(frame.reset_index(drop=True), name, Source(src.label, 0), allow_missing=allow_missing,
+                              allow_bool=allow_bool)
     except InputError as exc:
         rows = [int(frame.index[r]) + src.first_row for r in exc.rows]
         raise InputError(exc.message, source=src, column=name, rows=rows) from None
@@ -115,7 +116,7 @@ def _range(values, frame, name, src, lo=None, hi=None, msg="") -> None:
 
 
 def _binary(frame, name, src, *, allow_missing=False) -> np.ndarray:
-    v = _num(frame, name, src, allow_missing=allow_missing)
+    v = _num(frame, name, src, allow_missing=allow_missing, allow_bool=True)
     bad = ~np.isin(v, (0.0, 1.0)) & ~np.isnan(v)
     if bad.any():
         raise InputError("skal være 0 (nej) eller 1 (ja).", source=src, column=name, rows=_rows(src, frame, bad))

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..danish import NumberError, parse_number
-from ..errors import InputError, format_names
+from ..errors import InputError, format_names, shorten
 
 __all__ = ["Condition", "parse_condition", "MAX_CONDITION_LENGTH", "MAX_DEPTH"]
 
@@ -56,7 +56,7 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
-            raise InputError(f"betingelsen '{text}' indeholder tegnet '{text[pos]}' (position {pos + 1}), som ikke "
+            raise InputError(f"betingelsen '{shorten(text, 120)}' indeholder tegnet '{text[pos]}' (position {pos + 1}), som ikke "
                              "er tilladt. Brug kolonnenavne i [ ], tal, tekst i \"\", sammenligninger og "
                              "og/eller/ikke.")
         kind = m.lastgroup
@@ -190,7 +190,7 @@ class _Parser:
             if self.allowed is not None and name not in self.allowed:
                 lower = {a.lower(): a for a in self.allowed}
                 hint = f" Mente du '{lower[name.lower()]}'?" if name.lower() in lower else ""
-                raise InputError(f"betingelsen '{self.text}' bruger den ukendte kolonne '{name}'.{hint} "
+                raise InputError(f"betingelsen '{shorten(self.text, 120)}' bruger den ukendte kolonne '{shorten(name)}'.{hint} "
                                  f"Kendte kolonner: {format_names(list(self.allowed), 40)}.")
             self.columns.append(name)
             return ("col", name)

@@ -62,17 +62,18 @@ def cmd_export(args) -> int:
     from ..io.tables import read_table
     from ..need.delivery import check_threshold
     from ..privacy import DisclosureError
-    from ..workbook.need.delivery import cleared_delivery, write_delivery
+    from ..workbook.need.delivery import cleared_delivery, write_deliveries, write_delivery
 
     say = Progress(args.quiet)
     threshold = check_threshold(args.min_celle)
+    overwrite = bool(getattr(args, "overwrite", False))
     if args.alle_kommuner:
         out = out_path(args.out, (".xlsx",), folder=True)
         if out.suffix.lower() == ".xlsx":
             raise InputError(f"Med --alle-kommuner skal --out være en mappe, ikke '{args.out}': der skrives én "
                              "leverance pr. kommune (fx 217.xlsx).")
     else:
-        out = out_path(args.out, (".xlsx",))
+        out = out_path(args.out, (".xlsx",), overwrite=overwrite)
         if not args.distrikter:
             raise InputError("Angiv kommunens distrikter med --distrikter FIL (kolonnerne Distrikt og Navn).")
     say(f"Læser koefficienter fra {args.koefficienter} …")
@@ -104,7 +105,7 @@ def cmd_export(args) -> int:
         dl = _one(pupils, source, coefs, districts, dsource, plan, psource, code=code, name=name, year=year,
                   threshold=threshold, demo=demo, coef_source=coef_source)
         say("Kontrollerer leverancen for små tal …")
-        write_delivery(dl, out, pupil_ids=_ids(pupils) if "ElevID" in pupils.columns else ())
+        write_delivery(dl, out, pupil_ids=_ids(pupils) if "ElevID" in pupils.columns else (), overwrite=overwrite)
         _report([dl])
         for w in dl.warnings:
             say(w)
@@ -136,6 +137,12 @@ def cmd_export(args) -> int:
     order = np.argsort(mcode, kind="stable")
     codes, starts = np.unique(mcode[order], return_index=True)
     bounds = list(starts) + [len(order)]
+    if not overwrite and out.is_dir():   # before the work: which deliveries would replace existing files
+        there = [f"{code}.xlsx" for code in codes if (out / f"{code}.xlsx").exists()]
+        if there:
+            raise InputError(f"Mappen '{out}' har allerede {'leverancen' if len(there) == 1 else 'leverancerne'} "
+                             f"{', '.join(there[:6])}{' …' if len(there) > 6 else ''}, og de bliver ikke "
+                             "overskrevet. Vælg en anden mappe, eller tilføj --overwrite for at erstatte dem.")
     say(f"{dk.integer(len(pupils))} elever i {len(codes)} kommuner. Anvender modellen kommune for kommune …")
     problems, deliveries = [], []
     for k, code in enumerate(codes):
@@ -168,10 +175,21 @@ def cmd_export(args) -> int:
     if problems:
         raise InputError(f"Ingen leverancer er skrevet – {len(problems)} af {len(codes)} kommuner har fejl:\n"
                          + "\n".join(problems))
-    out.mkdir(exist_ok=True)
+    made = not out.exists()
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"Mappen '{out}' kan ikke oprettes ({exc.strerror or exc}).") from None
     say(f"Skriver {len(deliveries)} leverancer til {out} …")
-    for dl, data in zip(deliveries, cleared):
-        write_delivery(dl, out / f"{dl.municipality}.xlsx", data=data)
+    try:
+        write_deliveries(deliveries, out, overwrite=overwrite, data=cleared)   # all or none
+    except BaseException:
+        if made:
+            try:
+                out.rmdir()                                        # the folder this run made, still empty
+            except OSError:
+                pass
+        raise
     _report(deliveries)
     if demo:
         _demo_warning()
@@ -228,5 +246,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kommunenavn", metavar="NAVN", help="kommunens navn (standard: navnet til koden)")
     p.add_argument("--skoleaar", metavar="ÅR", help="skoleåret, fx 2015/16 (standard: koefficienttabellens)")
     p.add_argument("--ark", metavar="ARK", help="ark i en xlsx-fil med elever")
+    p.add_argument("--overwrite", action="store_true",
+                   help="erstat leverancer, der findes (ellers stopper kommandoen, før der regnes)")
     p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")
     p.set_defaults(func=cmd_export)

@@ -91,7 +91,7 @@ def cmd_share(args) -> int:
 
         threshold = check_threshold(args.min_celle, where="--min-celle")
     source = open_workbook(args.file)
-    if assert_kind(source.data) == "fravaer":
+    if assert_kind(source.data, source.name) == "fravaer":
         from ..workbook.absence import share
 
         say(f"Læser, analyserer og skjuler små tal i {Path(args.file).name} …")

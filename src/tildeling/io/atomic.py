@@ -14,6 +14,8 @@ copies) goes through :func:`save` (or :func:`atomic_write` / :func:`atomic_save`
 * **Leftovers are cleaned.** Temporary files of this target left by an interrupted save (a killed process,
   a power cut) are removed the next time the file is saved (:func:`remove_stale_temporaries`).
 * The new file keeps the old file's permissions.
+* Several files at once (``tildeling export --alle-kommuner``, :func:`save_all`): all are checked and written
+  to temporary files first; only when every one is written are they moved into place.
 
 Every failure is an :class:`~tildeling.errors.InputError` with a Danish message.
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["save", "atomic_save", "atomic_write", "atomic_write_with", "check_target", "remove_stale_temporaries",
+__all__ = ["save", "save_all", "atomic_save", "atomic_write", "atomic_write_with", "check_target", "remove_stale_temporaries",
            "temporary_name_pattern"]
 
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
@@ -145,6 +147,59 @@ def save(path, content, *, overwrite: bool = True, replaces=None) -> Path:
     label = _label(path)
     check_target(path, overwrite=overwrite)
     remove_stale_temporaries(path)
+    tmp = _write_temporary(path, content)
+    try:
+        _check_unchanged(path, label, overwrite=overwrite, replaces=replaces)
+        os.replace(tmp, path)
+    except InputError:
+        _remove(tmp)
+        raise
+    except OSError as exc:
+        _remove(tmp)
+        raise _os_error(exc, label) from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    return path
+
+
+def save_all(items, *, overwrite: bool = True) -> list[Path]:
+    """Write several files so that a failure leaves every one of them as it was.
+
+    ``items``: ``(path, content)`` pairs as for :func:`save`. All targets are checked first, then every file is
+    written to its temporary file; only when all are written are they moved into place (a failure before that –
+    a full disk half-way – removes every temporary file and changes nothing).
+    """
+    items = [(Path(p), content) for p, content in items]
+    for path, _ in items:
+        check_target(path, overwrite=overwrite)
+    for path, _ in items:
+        remove_stale_temporaries(path)
+    written: list[tuple[Path, str]] = []
+    try:
+        for path, content in items:
+            written.append((path, _write_temporary(path, content)))
+        for path, _ in written:
+            _check_unchanged(path, _label(path), overwrite=overwrite, replaces=None)
+        while written:
+            path, tmp = written[0]
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise _os_error(exc, _label(path)) from None
+            written.pop(0)
+    finally:
+        for _, tmp in written:
+            _remove(tmp)
+    return [p for p, _ in items]
+
+
+def _write_temporary(path: Path, content) -> str:
+    """Write ``content`` to a new temporary file next to ``path`` and flush it to disk; its name.
+
+    A failure removes the temporary file and raises a Danish :class:`InputError` (a full disk, no access …).
+    """
+    label = _label(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem, suffix=path.suffix, dir=_folder(path))
     except OSError as exc:
@@ -161,14 +216,6 @@ def save(path, content, *, overwrite: bool = True, replaces=None) -> Path:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
         _copy_mode(path, tmp)
-        if replaces is not None and not replaces.same_as(path):
-            raise InputError(f"Filen {label} er ændret på disken, efter tildeling læste den (er den gemt i Excel "
-                             "imens?). Intet er gemt, så ændringerne i filen er bevaret. Kør igen på den nye "
-                             "udgave.")
-        if not overwrite and path.exists():
-            raise InputError(f"Filen {label} er blevet oprettet, mens tildeling arbejdede, og bliver ikke "
-                             "overskrevet. Vælg et andet filnavn, eller tilføj --overwrite.")
-        os.replace(tmp, path)
     except InputError:
         _remove(tmp)
         raise
@@ -178,7 +225,18 @@ def save(path, content, *, overwrite: bool = True, replaces=None) -> Path:
     except BaseException:
         _remove(tmp)
         raise
-    return path
+    return tmp
+
+
+def _check_unchanged(path: Path, label: str, *, overwrite: bool, replaces) -> None:
+    """Just before the move: the file did not change since it was read, and did not appear meanwhile."""
+    if replaces is not None and not replaces.same_as(path):
+        raise InputError(f"Filen {label} er ændret på disken, efter tildeling læste den (er den gemt i Excel "
+                         "imens?). Intet er gemt, så ændringerne i filen er bevaret. Kør igen på den nye "
+                         "udgave.")
+    if not overwrite and path.exists():
+        raise InputError(f"Filen {label} er blevet oprettet, mens tildeling arbejdede, og bliver ikke "
+                         "overskrevet. Vælg et andet filnavn, eller tilføj --overwrite.")
 
 
 def atomic_save(workbook, path, *, overwrite: bool = True, replaces=None) -> Path:

@@ -109,16 +109,32 @@ def _write_xlsx(coefs: CoefficientTable, path) -> None:
 
 
 def read_coefficients(path) -> CoefficientTable:
-    """Load a coefficient table from ``.xlsx`` or ``.csv``."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"Filen '{path}' findes ikke.")
+    """Load a coefficient table from ``.xlsx`` or ``.csv`` (UTF-8, UTF-16 with BOM or Windows-1252)."""
+    from .files import check_package, check_readable, text_encoding
+
+    path = check_readable(Path(path))
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
+        raise InputError(f"Ukendt filtype '{suffix}' for koefficienttabellen – brug .xlsx eller .csv.")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"Filen {path.name} kan ikke læses ({exc.strerror or exc}).") from None
     if suffix == ".csv":
-        return _read_csv(path)
-    if suffix in (".xlsx", ".xlsm"):
+        encoding = text_encoding(path)
+        try:
+            return _read_csv(path, data, encoding)
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"Filen {path.name} kan ikke læses som en CSV-fil med en koefficienttabel "
+                             f"({type(exc).__name__}). Gem den som CSV (UTF-8, semikolonsepareret).") from None
+    check_package(data, path.name, suffix)
+    try:
         return _read_xlsx(path)
-    raise InputError(f"Ukendt filtype '{suffix}' for koefficienttabellen – brug .xlsx eller .csv.")
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a package the reader trips on
+        raise InputError(f"Filen {path.name} kan ikke læses som en koefficienttabel ({type(exc).__name__}: "
+                         f"{exc}).") from None
 
 
 #: Read every float exactly as written (pandas 3.1 does by default and deprecates the option; pandas 2 and 3.0
@@ -128,8 +144,8 @@ _EXACT_FLOATS = ({} if tuple(int(p) for p in pd.__version__.split(".")[:2]) >= (
                  else {"float_precision": "round_trip"})
 
 
-def _read_csv(path: Path) -> CoefficientTable:
-    text = path.read_bytes().decode("utf-8-sig")
+def _read_csv(path: Path, data: bytes | None = None, encoding: str = "utf-8-sig") -> CoefficientTable:
+    text = (path.read_bytes() if data is None else data).decode(encoding)
     meta, body = {}, []
     for line in text.splitlines(keepends=True):
         if line.startswith("# ") and not body:

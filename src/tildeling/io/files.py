@@ -31,7 +31,7 @@ from pathlib import Path
 from ..errors import InputError
 
 __all__ = ["WorkbookFile", "FileState", "open_workbook", "check_package", "check_readable", "check_not_open",
-           "lock_files", "WORKBOOK_SUFFIXES", "damaged_message", "file_label"]
+           "lock_files", "WORKBOOK_SUFFIXES", "damaged_message", "file_label", "text_encoding", "check_parquet"]
 
 #: Workbook types tildeling reads and writes.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -220,26 +220,20 @@ def check_package(data: bytes, name: str, suffix: str = ".xlsx") -> None:
         contents: dict[str, bytes] = {}
         for info in z.infolist():
             part = info.filename
-            whole = part.endswith((".xml", ".rels")) and not _is_worksheet(part)
+            if _is_worksheet(part):
+                # Worksheets are big: their CRC is checked when they are read (workbook/tables.py), and a
+                # damaged one is reported there; reading them here too would unpack them twice.
+                continue
             try:
-                chunks, tail = [], b""
                 with z.open(info) as fh:
-                    while True:
-                        chunk = fh.read(1 << 20)
-                        if not chunk:
-                            break
-                        if whole:
-                            chunks.append(chunk)
-                        tail = (tail + chunk)[-128:]
+                    content = fh.read()
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
                 crc = "CRC" in str(exc)
                 detail = f"delen '{part}' " + ("har en forkert kontrolsum (CRC-fejl)" if crc else
                                                 "kan ikke pakkes ud")
                 raise InputError(damaged_message(name, detail)) from None
-            if whole:
-                contents[part] = b"".join(chunks)
-            elif _is_worksheet(part) and not tail.rstrip().endswith(b"worksheet>"):
-                raise InputError(damaged_message(name, f"arkdelen '{part}' er afkortet"))
+            if part.endswith((".xml", ".rels")):
+                contents[part] = content
         for part, content in contents.items():
             try:
                 etree.fromstring(content, etree.XMLParser(huge_tree=True))
@@ -288,6 +282,83 @@ def check_package(data: bytes, name: str, suffix: str = ".xlsx") -> None:
             part = targets.get(s.get(ns_r + "id"))
             if part is None or part not in names:
                 raise InputError(damaged_message(name, f"arket '{s.get('name')}' mangler i pakken"))
+
+
+# ----------------------------------------------------------------------------------------------- data files
+def _what_it_is(head: bytes) -> str | None:
+    """What a file that should be CSV or Parquet really is, from its first bytes (None: nothing recognised)."""
+    if head.startswith(_OLE_MAGIC):
+        return ("en krypteret (adgangskodebeskyttet) Excel-projektmappe" if _ENCRYPTED in head
+                else "en Excel-projektmappe i det gamle format (.xls)")
+    if head.startswith(b"PK"):
+        return "en Excel-projektmappe (.xlsx) eller en anden zip-fil"
+    if head.startswith(b"PAR1"):
+        return "en Parquet-fil"
+    text = head.lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "en webside (HTML)"
+    return None
+
+
+def text_encoding(path: Path, name: str | None = None) -> str:
+    """The encoding to read a CSV file with, or a Danish :class:`InputError` when it is no text file.
+
+    UTF-8 (with or without a byte order mark), UTF-16 with a byte order mark (Excel's 'Unicode-tekst'), and
+    otherwise Windows-1252 – what Danish Excel writes when it saves 'CSV (semikolonsepareret)'. An empty file,
+    a workbook, a Parquet file, a web page or binary content renamed to ``.csv`` is refused.
+    """
+    name = name or file_label(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError as exc:
+        raise InputError(f"Filen {name} kan ikke læses ({exc.strerror or exc}).") from None
+    if not head.strip():
+        raise InputError(f"Filen {name} er tom – der er ingen kolonneoverskrifter og ingen rækker. Den er måske "
+                         "ikke gemt færdig; brug en sikkerhedskopi.")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    what = _what_it_is(head)
+    if what is not None:
+        raise InputError(f"Filen {name} er ikke en tekstfil (CSV), men {what}. Brug den rigtige endelse, eller "
+                         "gem data som CSV (semikolonsepareret) i Excel.")
+    if b"\x00" in head:
+        raise InputError(f"Filen {name} er ikke en tekstfil (CSV) – indholdet er binært. Gem data som CSV "
+                         "(semikolonsepareret) i Excel, og prøv igen.")
+    try:
+        head.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:      # a character cut at the end of the sample
+            return "utf-8-sig"
+    if not _looks_like_text(head):
+        raise InputError(f"Filen {name} er ikke en tekstfil (CSV) – indholdet er binært. Gem data som CSV "
+                         "(semikolonsepareret) i Excel, og prøv igen.")
+    return "cp1252"
+
+
+def check_parquet(path: Path, name: str | None = None) -> None:
+    """A Danish :class:`InputError` unless the file starts and ends like a Parquet file."""
+    name = name or file_label(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+            fh.seek(max(0, size - 4))
+            tail = fh.read(4)
+    except OSError as exc:
+        raise InputError(f"Filen {name} kan ikke læses ({exc.strerror or exc}).") from None
+    if size == 0:
+        raise InputError(f"Filen {name} er tom (0 byte) – den er ikke en Parquet-fil. Den er måske ikke gemt "
+                         "færdig; brug en sikkerhedskopi.")
+    if not head.startswith(b"PAR1"):
+        what = _what_it_is(head) or ("en tekstfil (fx CSV)" if _looks_like_text(head) else None)
+        raise InputError(f"Filen {name} er ikke en Parquet-fil" + (f", men {what}" if what else
+                         " – indholdet har et ukendt format") + ". Brug den rigtige endelse (.csv, .xlsx), eller "
+                         "gem data som Parquet igen.")
+    if tail != b"PAR1" or size < 12:
+        raise InputError(f"Filen {name} er beskadiget: Parquet-filen er afkortet (slutningen mangler). Den kan være "
+                         "gemt eller kopieret ufuldstændigt. Brug en sikkerhedskopi, eller gem data som Parquet igen.")
 
 
 # ----------------------------------------------------------------------------------------------- opening

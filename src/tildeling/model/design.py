@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as col
-from ..danish import NumberError, cell_number
-from ..errors import InputError, Problems, Source, format_names, format_rows, is_excel_error
+from ..danish import NumberError, cell_number, uses_decimal_point
+from ..errors import InputError, Problems, Source, format_names, is_excel_error, shorten
 from ..spec import ModelSpec, Variable, VarType
 from ._rows import map_segments
 
@@ -45,7 +45,7 @@ def check_required_columns(frame: pd.DataFrame, required, source: Source) -> Non
 MAX_MAGNITUDE = 1e12
 
 
-def _convert_object(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
+def _convert_object(values: pd.Series, allow_bool: bool = False) -> tuple[np.ndarray, dict[int, str]]:
     """Object column → float64, and the Danish reason for each position that is not a number.
 
     Each distinct value is converted once (:func:`tildeling.danish.cell_number`: numbers as text with a
@@ -54,36 +54,41 @@ def _convert_object(values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
     converted = np.full(len(uniques), np.nan)
     reasons: dict[int, str] = {}
+    point = uses_decimal_point(uniques)   # "15.03" elsewhere in the column: "4.562" is ambiguous, not 4562
     for k, u in enumerate(uniques):
+        if allow_bool and isinstance(u, (bool, np.bool_)):  # TRUE/FALSE in a 0/1 column
+            converted[k] = float(u)
+            continue
         try:
-            x = cell_number(u)
+            x = cell_number(u, point_column=point)
         except NumberError as exc:
-            reasons[k] = str(exc)
+            reasons[k] = shorten(str(exc), 200)
             continue
         converted[k] = np.nan if x is None else x
-    out = np.where(codes >= 0, converted[np.maximum(codes, 0)], np.nan)
+    out = np.append(converted, np.nan)[codes]   # code -1 (a blank cell) picks the NaN at the end
     bad = {int(i): reasons[int(codes[i])] for i in np.flatnonzero(codes >= 0) if int(codes[i]) in reasons} \
         if reasons else {}
     return out.astype("float64"), bad
 
 
-def numeric_column(frame: pd.DataFrame, name: str, source: Source, *, allow_missing: bool = False) -> np.ndarray:
+def numeric_column(frame: pd.DataFrame, name: str, source: Source, *, allow_missing: bool = False,
+                   allow_bool: bool = False) -> np.ndarray:
     """A column as float64; text, Excel errors, dates, huge numbers and (unless allowed) blanks are reported by row.
 
     Text is read by :func:`tildeling.danish.parse_number` (``"36.600"`` is 36600, ``"2,5"`` and ``"2.5"`` are
     2.5); text that is not a number is an error, never a guess.
     """
     s = frame[name]
-    if pd.api.types.is_bool_dtype(s):
+    if pd.api.types.is_bool_dtype(s) and allow_bool:
         s = s.astype("float64")
-    if pd.api.types.is_numeric_dtype(s):
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         values = s.to_numpy(dtype="float64", na_value=np.nan)
         bad: dict[int, str] = {}
     elif pd.api.types.is_datetime64_any_dtype(s) or isinstance(s.dtype, pd.PeriodDtype):
         values = np.full(len(s), np.nan)
         bad = {int(i): "cellen indeholder en dato, ikke et tal" for i in np.flatnonzero(s.notna().to_numpy())}
     else:
-        values, bad = _convert_object(s)
+        values, bad = _convert_object(s, allow_bool)
     if bad:
         pos = np.array(sorted(bad))
         reasons = list(dict.fromkeys(bad[p] for p in pos))
@@ -120,7 +125,7 @@ def _shown(x: float) -> str:
 
 
 def _binary_column(frame, var: Variable, source: Source) -> np.ndarray:
-    values = numeric_column(frame, var.key, source)
+    values = numeric_column(frame, var.key, source, allow_bool=True)
     bad = ~np.isin(values, (0.0, 1.0))
     if bad.any():
         pos = np.flatnonzero(bad)
@@ -233,7 +238,7 @@ def design_matrix(pupils: pd.DataFrame, spec: ModelSpec, source: Source | None =
 def outcome(pupils: pd.DataFrame, source: Source) -> np.ndarray:
     """The 0/1 outcome column ``Segregeret`` as float64."""
     check_required_columns(pupils, [col.OUTCOME], source)
-    y = numeric_column(pupils, col.OUTCOME, source)
+    y = numeric_column(pupils, col.OUTCOME, source, allow_bool=True)
     bad = ~np.isin(y, (0.0, 1.0))
     if bad.any():
         raise InputError("skal være 0 eller 1 (1 = modtager segregeret specialundervisning).",

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as col
-from ..danish import NumberError, cell_number
+from ..danish import NumberError, cell_number, uses_decimal_point
 from ..errors import InputError, Problems, Source, format_names, is_excel_error
 from ..model.design import numeric_column
 
@@ -839,6 +839,7 @@ def options_from_districts(districts: pd.DataFrame | None, *, total: float, head
             return None
         codes = [_district_code(c) for c in districts["Distrikt"]]
         values = {}
+        point = uses_decimal_point(districts[name])   # the column's convention: "36.600" never read as 36,6
         for pos, (code, v) in enumerate(zip(codes, districts[name])):
             if is_excel_error(v):
                 problems.add(InputError(f"fejlværdien '{str(v).strip()}' – ret formlen eller skriv et beløb i "
@@ -846,7 +847,7 @@ def options_from_districts(districts: pd.DataFrame | None, *, total: float, head
                                         rows=source.rows([pos]), kind="excel_error"))
                 continue
             try:
-                amount = cell_number(v)
+                amount = cell_number(v, point_column=point)
             except NumberError as exc:
                 problems.add(InputError(f"skal være et beløb i kroner: {exc}.", source=source, column=name,
                                         rows=source.rows([pos])))

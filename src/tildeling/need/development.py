@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as col
+from ..danish import NumberError, cell_number, uses_decimal_point
 from ..errors import InputError, Source, format_names
 
 __all__ = ["LastYear", "last_year_from_frame", "compare_years", "Development", "LAST_YEAR_COLUMNS",
@@ -125,6 +126,7 @@ def last_year_from_frame(frame: pd.DataFrame | None, source: Source | None = Non
         if column not in frame.columns:
             return [math.nan] * len(frame)
         out, bad, empty = [], [], []
+        point = uses_decimal_point(frame[column])   # the one number parser, the column's convention decided once
         for i, v in enumerate(frame[column]):
             if _missing(v):
                 out.append(math.nan)
@@ -132,11 +134,15 @@ def last_year_from_frame(frame: pd.DataFrame | None, source: Source | None = Non
                     empty.append(i)
                 continue
             try:
-                x = float(v.replace(".", "").replace(",", ".")) if isinstance(v, str) and column.endswith("(kr.)") \
-                    else float(str(v).replace(",", ".")) if isinstance(v, str) else float(v)
-            except ValueError:
+                x = cell_number(v, point_column=point)
+            except NumberError:
                 bad.append(i)
                 out.append(math.nan)
+                continue
+            if x is None:
+                out.append(math.nan)
+                if required:
+                    empty.append(i)
                 continue
             if not math.isfinite(x) or x < 0:
                 bad.append(i)

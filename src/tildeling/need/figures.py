@@ -100,6 +100,8 @@ def _numbers(frame: pd.DataFrame, column: str, source: Source, problems: _Proble
     values = np.full(len(frame), np.nan)
     markers: dict[int, str] = {}
     bad_text, bad_whole, blank, negative = [], [], [], []
+    other: dict[str, list[int]] = {}      # other reasons (an ambiguous "4.562", a date …) by message
+    point = dk.uses_decimal_point(frame[column].tolist())   # the column's convention (the one number parser)
     for i, v in enumerate(frame[column].tolist()):
         if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
             blank.append(i)
@@ -107,23 +109,18 @@ def _numbers(frame: pd.DataFrame, column: str, source: Source, problems: _Proble
         if allow_hidden and is_hidden(v):
             markers[i] = re.sub(r"\s+", "", v)
             continue
-        if isinstance(v, str):
-            text = v.strip().replace(".", "").replace(",", ".") if re.fullmatch(r"-?[\d.]+,\d*", v.strip()) \
-                else v.strip().replace(",", ".")
-            try:
-                x = float(text)
-            except ValueError:
+        try:
+            x = dk.cell_number(v, point_column=point)
+        except dk.NumberError as exc:
+            reason = str(exc)
+            if reason.endswith("er ikke et tal") or isinstance(v, (bool, np.bool_)):
                 bad_text.append(i)
-                continue
-        elif isinstance(v, (bool, np.bool_)):
-            bad_text.append(i)
+            else:
+                other.setdefault(reason, []).append(i)
             continue
-        else:
-            try:
-                x = float(v)
-            except (TypeError, ValueError):
-                bad_text.append(i)
-                continue
+        if x is None:
+            blank.append(i)
+            continue
         if not np.isfinite(x):
             bad_text.append(i)
         elif x < 0:
@@ -133,6 +130,8 @@ def _numbers(frame: pd.DataFrame, column: str, source: Source, problems: _Proble
         else:
             values[i] = x
     hint = " eller '<5'/'..' for et skjult tal" if allow_hidden else ""
+    for reason, rows in other.items():
+        problems.add(source, column, source.rows(rows), reason + ".")
     if bad_text:
         examples = format_names(sorted({str(frame[column].iloc[i]) for i in bad_text[:3]}))
         problems.add(source, column, source.rows(bad_text), f"tekst ({examples}) hvor der skal stå et tal{hint}.")

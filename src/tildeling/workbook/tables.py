@@ -24,7 +24,7 @@ import pandas as pd
 from lxml import etree
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
-from ..errors import EXCEL_ERRORS, ExcelError, InputError, Source, format_rows
+from ..errors import EXCEL_ERRORS, ExcelError, InputError, Source, format_names, format_rows
 from .graft import NS, _Package
 
 __all__ = ["WorkbookTables", "read_tables", "defined_names", "error_value_error", "table_frame", "error_cells",
@@ -53,9 +53,15 @@ class WorkbookTables:
     problems: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     references: dict = field(default_factory=dict)   # defined name → (sheet, cell such as 'B6')
-    #: ``problems`` by table, so a reader can take only those of its input tables (not of result sheets that
-    #: the run replaces anyway).
-    table_problems: dict = field(default_factory=dict)
+    table_problems: dict = field(default_factory=dict)   # table → its problems (also in ``problems``)
+    table_warnings: dict = field(default_factory=dict)   # table → its warnings (also in ``warnings``)
+
+    def problems_of(self, tables) -> list:
+        """The problems of the tables a reader uses (a result table's formulas are none of its business)."""
+        return [p for t in tables for p in self.table_problems.get(t, [])]
+
+    def warnings_of(self, tables) -> list:
+        return [w for t in tables for w in self.table_warnings.get(t, [])]
 
     def require(self, table: str, sheet: str) -> pd.DataFrame:
         if table not in self.frames:
@@ -162,9 +168,8 @@ def scan_sheet(data: bytes) -> SheetCells:
     """
     out = SheetCells()
     p = _prefix(data)
-    has_error = data.find(b't="e"') >= 0 or data.find(b"t='e'") >= 0 or (
-        data.find(b"t =") >= 0 and _ERROR_ATTR.search(data) is not None)
-    has_formula = data.find(b"<" + p + b"f>") >= 0 or data.find(b"<" + p + b"f ") >= 0
+    has_error = data.find(b't="e"') >= 0 or data.find(b"t='e'") >= 0
+    has_formula = data.find(b"</" + p + b"f>") >= 0   # every formula cell with a formula text closes it
     if not (has_error or has_formula):
         return out
     token = re.compile(rb"<(/?)" + re.escape(p) + rb"(row|c|f|v|is)\b([^>]*?)(/?)>")
@@ -261,8 +266,13 @@ def rows_below(data: bytes, last_row: int, min_col: int, max_col: int, shared_st
     cell_re = re.compile(rb"<" + p + rb"c\b([^>]*?)(/?)>(.*?)</" + p + rb"c>|<" + p + rb"c\b([^>]*?)/>", re.S)
     end_tag = b"</" + prefix + b"row>"
     out: list[int] = []
-    pos = 0
     target = last_row + 1
+    last = data.rfind(b"<" + prefix + b"row ")       # rows are in order: the last one is near the end
+    m = re.match(rb"<" + p + rb"row\b[^>]*?\br\s*=\s*[\"'](\d+)[\"']", data[last:last + 512]) if last >= 0 else None
+    if m is None or int(m.group(1)) < target:
+        return out
+    pos = max(0, data.rfind(b'r="%d"' % last_row) - 64)  # start at the table's last row
+    pos = pos if pos > 0 else 0
     while len(out) < limit:
         lt = _find_row(data, prefix, target, pos)
         if lt < 0:
@@ -374,6 +384,9 @@ def damaged_package(data: bytes, name: str, exc: BaseException) -> InputError:
 
     from ..io.files import damaged_message
 
+    crc = re.search(r"Bad CRC-32 for file '([^']+)'", str(exc))
+    if crc:
+        return InputError(damaged_message(name, f"delen '{crc.group(1)}' har en forkert kontrolsum (CRC-fejl)"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             for part in z.namelist():
@@ -418,6 +431,15 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
     strings = _shared_strings(pkg)
     frames, sources, sheets, problems, warnings = {}, {}, {}, [], []
     table_problems: dict[str, list] = {}
+    table_warnings: dict[str, list] = {}
+
+    def add_problem(table: str, problem: InputError) -> None:
+        problems.append(problem)
+        table_problems.setdefault(table, []).append(problem)
+
+    def add_warning(table: str, text: str) -> None:
+        warnings.append(text)
+        table_warnings.setdefault(table, []).append(text)
     try:
         table_names = list(wb.table_names)
     except Exception as exc:  # noqa: BLE001
@@ -431,6 +453,18 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
             raise damaged_package(data, name, exc) from None
         first_row = t.start[0] + 1
         src = Source(f"Arket '{t.sheet}' (tabellen {tname})", first_row=first_row)
+        dup = sorted({c for c in cols if c and cols.count(c) > 1})
+        blank = [i for i, c in enumerate(cols) if not c]
+        if dup or blank:
+            add_problem(tname, InputError(
+                (f"overskriften {format_names(dup)} står flere gange" if dup else "en kolonne har ingen overskrift")
+                + " – hver kolonne i tabellen skal have sit eget navn.", source=src))
+            seen: dict[str, int] = {}
+            for i, c in enumerate(cols):     # unique names, so that the rest of the checks can run
+                seen[c] = seen.get(c, 0) + 1
+                if not c or seen[c] > 1:
+                    cols[i] = f"{c or 'Kolonne'} ({seen[c]})"
+            frame.columns = cols
         bad: dict[int, dict[int, str]] = {}        # column position → {frame position: text}
         if tname in table_refs:
             sheet, ref, part = table_refs[tname]
@@ -449,7 +483,7 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
                             frame.iat[i, j] = text
             below = rows_below(pkg.parts.get(part, b""), max_row, min_col, max_col, strings)
             if below:
-                warnings.append(
+                add_warning(tname,
                     f"Arket '{t.sheet}': {format_rows(below)} lige under tabellen {tname} har data, der ikke er "
                     f"med i tabellen og derfor ikke er brugt. Skal de med, så udvid tabellen (træk i hjørnet "
                     f"nederst til højre, eller Tabeldesign → Tilpas tabelstørrelse til "
@@ -463,9 +497,7 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
             if j >= len(cols):
                 continue
             order = sorted(cells)
-            problem = error_value_error(cells[order[0]], src, cols[j], src.rows(order))
-            problems.append(problem)
-            table_problems.setdefault(tname, []).append(problem)
+            add_problem(tname, error_value_error(cells[order[0]], src, cols[j], src.rows(order)))
         frames[tname], sources[tname], sheets[tname] = frame, src, t.sheet
 
     grids: dict = {}
@@ -495,4 +527,4 @@ def read_tables(data: bytes, name: str = "projektmappen") -> WorkbookTables:
     names = {k: resolve_name(v, cell) for k, v in texts.items()}
     refs = {k: r for k, r in ((k, name_reference(v)) for k, v in texts.items()) if r is not None}
     return WorkbookTables(name, frames, sources, sheets, names, list(wb.sheet_names), problems, warnings, refs,
-                          table_problems)
+                          table_problems, table_warnings)

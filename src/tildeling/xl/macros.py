@@ -165,7 +165,7 @@ def _read(book):
     from .read import read_book_inputs
 
     _status(book, f"{TITLE}: læser tabellerne …")
-    return read_book_inputs(book)
+    return read_book_inputs(book, defer=True)   # compute() reports these with its own problems
 
 
 def _compute(book, inputs, *, shared: bool = False):

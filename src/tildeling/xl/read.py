@@ -53,6 +53,7 @@ def read_book_tables(book) -> WorkbookTables:
     file reader does, so that a run reports them together with every other problem.
     """
     frames, sources, sheets, problems = {}, {}, {}, []
+    by_table: dict[str, list] = {}
     sheet_names = []
     for sheet in book.sheets:
         sheet_names.append(sheet.name)
@@ -66,12 +67,15 @@ def read_book_tables(book) -> WorkbookTables:
             frame, found = mark_text_errors(table_frame(body, columns))
             for j, pos in sorted(found.items()):
                 if j < len(columns):
-                    problems.append(error_value_error(str(frame.iat[pos[0], j]), src, columns[j], src.rows(pos)))
+                    problem = error_value_error(str(frame.iat[pos[0], j]), src, columns[j], src.rows(pos))
+                    problems.append(problem)
+                    by_table.setdefault(t.name, []).append(problem)
             frames[t.name] = frame
             sources[t.name] = src
             sheets[t.name] = sheet.name
     names, refs = _book_names(book)
-    return WorkbookTables(_book_name(book), frames, sources, sheets, names, sheet_names, problems, [], refs)
+    return WorkbookTables(_book_name(book), frames, sources, sheets, names, sheet_names, problems, [], refs,
+                          by_table, {})
 
 
 def _book_names(book) -> tuple[dict[str, object], dict[str, tuple[str, str]]]:
@@ -103,9 +107,9 @@ def _book_names(book) -> tuple[dict[str, object], dict[str, tuple[str, str]]]:
     return out, refs
 
 
-def read_book_inputs(book) -> NeedInputs:
+def read_book_inputs(book, *, defer: bool = False) -> NeedInputs:
     """The need-model inputs of a live workbook (same checks and messages as the file reader)."""
-    return need_inputs_from_tables(read_book_tables(book))
+    return need_inputs_from_tables(read_book_tables(book), defer=defer)
 
 
 def inputs_fingerprint(inputs: NeedInputs) -> str:

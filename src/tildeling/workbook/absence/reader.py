@@ -10,7 +10,6 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from ...absence.inputs import source_for
 from ...errors import InputError
 from . import contract as c
 
@@ -131,6 +130,5 @@ def read_absence_tables(data: bytes, name: str) -> AbsenceTables:
         block.columns = header
         raw[d.key] = block.reset_index(drop=True)
         first_rows[d.key] = tables.sources[d.table].first_row
-    problems = [p for p in tables.problems if any(f"(tabellen {d.table})" in (p.source.label if p.source else "")
-                                                  for d in c.INPUT_DOMAINS)]
-    return AbsenceTables(raw, first_rows, list(tables.warnings), problems)
+    inputs = [d.table for d in c.INPUT_DOMAINS]
+    return AbsenceTables(raw, first_rows, tables.warnings_of(inputs), tables.problems_of(inputs))

@@ -52,8 +52,15 @@ def run_workbook(path, out=None) -> AbsenceResult:
         target = check_target(Path(out))
         check_same_kind(source.path, target)
     new, res = run_package(source.data, source.name)
-    save(target, new, replaces=source.state if out is None else None)
+    save(target, new, replaces=source.state if out is None or _same_file(target, source.path) else None)
     return res
 
 
 #: Input sheets without pupil rows: the shared copy shows them (from the validated tables).
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False

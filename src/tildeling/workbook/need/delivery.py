@@ -184,17 +184,29 @@ def cleared_delivery(dl: Delivery, *, pupil_ids=()) -> bytes:
     return data
 
 
-def write_delivery(dl: Delivery, path, *, pupil_ids=(), data: bytes | None = None) -> Path:
+def write_delivery(dl: Delivery, path, *, pupil_ids=(), data: bytes | None = None, overwrite: bool = True) -> Path:
     """Audit the delivery and only then save it atomically; if the audit fails, nothing is written.
 
-    ``data``: bytes already cleared by :func:`cleared_delivery` (``--alle-kommuner`` clears every delivery
-    before it writes any).
+    ``data``: bytes already cleared by :func:`cleared_delivery`. ``overwrite=False``: an existing file is
+    refused (``tildeling export`` without ``--overwrite``).
     """
     from ...io.atomic import atomic_write
 
     path = Path(path)
-    atomic_write(path, data if data is not None else cleared_delivery(dl, pupil_ids=pupil_ids))
+    atomic_write(path, data if data is not None else cleared_delivery(dl, pupil_ids=pupil_ids), overwrite=overwrite)
     return path
+
+
+def write_deliveries(deliveries, folder, *, overwrite: bool = True, data=None) -> list[Path]:
+    """Audit every delivery, then save one per municipality in ``folder`` (``217.xlsx`` …), all or none
+    (:func:`tildeling.io.atomic.save_all`)."""
+    from ...io.atomic import save_all
+
+    folder = Path(folder)
+    # every delivery audited before any is written (``data``: their bytes, already cleared)
+    cleared = list(data) if data is not None else [cleared_delivery(dl) for dl in deliveries]
+    return save_all([(folder / f"{dl.municipality}.xlsx", data) for dl, data in zip(deliveries, cleared)],
+                    overwrite=overwrite)
 
 
 def read_delivery(data: bytes, name: str = "leverancen") -> tuple[DistrictFigures, dict[str, pd.DataFrame],

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from ... import danish as dk
+from ...danish import NumberError, cell_number
 from ...errors import InputError, Source
 from ...need.development import LAST_YEAR_COLUMNS, last_year_from_frame
 from ..layout import Sheet, TableBlock, Text
@@ -55,19 +56,19 @@ def _number(value, what: str, name: str):
             raise InputError(f"{name}: {what} viser '{DASH}' – fordelingen kunne ikke beregnes, da filen blev gemt. "
                              "Åbn sidste års projektmappe, ret det, den røde linje på arket Fordeling siger, og gem "
                              "den igen.")
-        try:
-            return float(value.replace(".", "").replace(",", "."))
-        except ValueError:
-            raise InputError(f"{name}: {what} indeholder teksten '{value}' i stedet for et tal.") from None
-    return float(value)
+    try:
+        return cell_number(value)   # the one number parser: "2.500.000,75" and "2500000.75" alike
+    except NumberError as exc:
+        raise InputError(f"{name}: {what}: {exc}.") from None
 
 
 def read_last_year(path) -> LastYearImport:
     """Read last year's district figures from a tildeling file (workbook, shared copy or delivery)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"Filen '{path}' findes ikke.")
-    tables = read_tables(path.read_bytes(), path.name)
+    from ...io.files import open_workbook
+
+    source = open_workbook(path)   # missing, open, encrypted, damaged …: a Danish message
+    path = source.path
+    tables = read_tables(source.data, source.name)
     frames, names = tables.frames, tables.names
     year, school = names.get("Budgetaar"), names.get("Skoleaar")
     when = ""

@@ -76,6 +76,9 @@ class NeedInputs:
         p.raise_if_any()
 
 
+#: The tables a run reads: their Excel error values and pasted rows are reported (result tables are not).
+READ_TABLES = c.INPUT_TABLES
+
 #: The largest whole number a setting of kind ``int`` may have (phase-in years and the like).
 MAX_INT_SETTING = 1_000_000
 
@@ -124,9 +127,14 @@ def _setting_value(setting: c.Setting, value, source: Source):
     return number
 
 
-def read_need_inputs(data: bytes, name: str = "projektmappen") -> NeedInputs:
-    """Inputs of a need-model workbook, checked for presence and shape (values are checked by the core)."""
-    return need_inputs_from_tables(read_tables(data, name))
+def read_need_inputs(data: bytes, name: str = "projektmappen", *, defer: bool = False) -> NeedInputs:
+    """Inputs of a need-model workbook, checked for presence and shape (values are checked by the core).
+
+    ``defer=True``: problems in the values are left in :attr:`NeedInputs.problems` for
+    :func:`~tildeling.workbook.need.run.compute` to report together with its own; otherwise they are raised
+    here, all at once.
+    """
+    return need_inputs_from_tables(read_tables(data, name), defer=defer)
 
 
 def coefficients_from_tables(tables: WorkbookTables) -> CoefficientTable:
@@ -148,15 +156,16 @@ def _has_rows(frame: pd.DataFrame | None) -> bool:
     return frame is not None and len(frame) > 0 and bool(frame.notna().to_numpy().any())
 
 
-def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
+def need_inputs_from_tables(tables: WorkbookTables, *, defer: bool = False) -> NeedInputs:
     """:class:`NeedInputs` from a workbook's tables and defined names (a file or a live Excel workbook).
 
     Two routes: with pupil rows on the sheet Elever, the model is applied to them (the coefficient table is
     needed); without pupil rows, the district figures on the sheet Distriktstal are used (a delivery's, or typed
     in), and they are checked here (:func:`~tildeling.need.figures.figures_from_tables`).
 
-    Missing tables or defined names raise at once (nothing else can be checked without them); problems in
-    the values are collected in :attr:`NeedInputs.problems`.
+    Missing tables or defined names raise at once (nothing else can be checked without them), and so does
+    a coefficient table that cannot be read on the pupil route (the pupil data cannot be checked without it).
+    Other problems are raised all at once – or, with ``defer=True``, left in :attr:`NeedInputs.problems`.
     """
     name = tables.name
     kind = tables.names.get(c.KIND_NAME)
@@ -170,12 +179,8 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
     figure_rows = _has_rows(tables.frames.get(c.TBL_DISTRICT_FIGURES))
     by_figures = figure_rows and not pupil_rows
     problems = Problems(limit=10**9)  # all of them: compute() adds its own and applies the limit
-    by_table = getattr(tables, "table_problems", None)
-    if by_table:   # only the input tables' problems: result sheets are replaced by the run anyway
-        problems.extend(p for t in c.INPUT_TABLES for p in by_table.get(t, []))
-    else:
-        problems.extend(getattr(tables, "problems", []) or [])
-    warnings = list(getattr(tables, "warnings", []) or [])
+    problems.extend(tables.problems_of(READ_TABLES))   # result sheets are replaced by the run anyway
+    warnings = tables.warnings_of(READ_TABLES)
     needed = [(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)]
     if not by_figures:
         needed = [(c.TBL_PUPILS, c.SHEET_PUPILS), *needed, (c.TBL_COEFS, c.SHEET_COEFS)]
@@ -224,6 +229,8 @@ def need_inputs_from_tables(tables: WorkbookTables) -> NeedInputs:
         if figures is not None:
             problems.attempt(_check_municipality, settings.get("Kommune") or "", figures, tables)
             problems.attempt(_check_same_districts, districts, dsrc, figures, tables.sources[c.TBL_DISTRICT_FIGURES])
+    if not defer or (coefs is None and not by_figures):
+        problems.raise_if_any()
     return NeedInputs(pupils, pupil_source, districts, dsrc, coefs, settings, tables, warnings=warnings,
                       problems=list(problems.items), plan=tables.frames.get(c.TBL_PLAN),
                       plan_source=tables.sources.get(c.TBL_PLAN), last_year=last_year,

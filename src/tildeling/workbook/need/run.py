@@ -222,7 +222,7 @@ def run_package(data: bytes, name: str, *, progress: Callable[[str], None] | Non
     say = progress or (lambda m: None)
     t0 = time.perf_counter() if t0 is None else t0
     say(f"Læser {name} …")
-    inputs = read_need_inputs(data, name)
+    inputs = read_need_inputs(data, name, defer=True)
     extra: list[Sheet] = []
     if last_year is not None:
         from .last_year import last_year_sheet, read_last_year
@@ -248,7 +248,12 @@ def run_package(data: bytes, name: str, *, progress: Callable[[str], None] | Non
     remove = [] if c.SHEET_PUPIL_RESULTS in names else [c.SHEET_PUPIL_RESULTS]
     notes: list[str] = []
     new = graft_sheets(data, rendered, names, cached, remove=remove, notes=notes, keep_order=True)
-    info.warnings = list(info.warnings) + notes
+    if notes:  # a kept sheet's table was renamed: say so on Kørselslog too (rare; computed once more)
+        inputs.warnings = list(inputs.warnings) + notes
+        result, alloc, sheets = compute(inputs, info=info)
+        sheets = extra + sheets
+        rendered, cached = render_package(sheets)
+        new = graft_sheets(data, rendered, names, cached, remove=remove, keep_order=True)
     if with_inputs:
         return new, result, alloc, sheets, info, inputs
     return new, result, alloc, sheets, info
@@ -275,8 +280,15 @@ def run_workbook(path, out=None, *, last_year=None, progress: Callable[[str], No
         check_same_kind(source.path, target)
     new, result, alloc, sheets, info, inputs = run_package(source.data, source.name, progress=progress, t0=t0,
                                                            last_year=last_year, with_inputs=True)
-    save(target, new, replaces=source.state if out is None else None)
+    save(target, new, replaces=source.state if out is None or _same_file(target, source.path) else None)
     seconds = time.perf_counter() - t0
     outcome = RunOutcome(target, result, alloc, sheets, seconds, demo=inputs.demo)
     outcome.warnings = list(info.warnings)
     return outcome
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False

@@ -55,7 +55,7 @@ def share_workbook(path, out, *, threshold=None, progress=None) -> Path:
     source = path if isinstance(path, WorkbookFile) else open_workbook(path)
     out = Path(out)
     say(f"Læser {source.name} …")
-    inputs = read_need_inputs(source.data, source.name)
+    inputs = read_need_inputs(source.data, source.name, defer=True)
     return share_inputs(inputs, out, fingerprint=fingerprint(source.data), threshold=threshold, progress=progress)
 
 
@@ -142,7 +142,7 @@ def shared_order(sheets: list) -> list:
     return sorted(sheets, key=lambda s: rank.get(s.name, len(rank)))
 
 
-def assert_kind(path) -> str:
+def assert_kind(path, name: str | None = None) -> str:
     """'behovsmodel', 'fravaer' or '' – the workbook's ``Modeltype`` (``path``: a path or the file's bytes)."""
     from ..graft import _Package
     from ..tables import damaged_package, defined_names
@@ -151,6 +151,6 @@ def assert_kind(path) -> str:
     try:
         names = defined_names(_Package(data))
     except Exception as exc:  # noqa: BLE001 - a package we cannot read
-        raise damaged_package(data, "projektmappen" if isinstance(path, (bytes, bytearray)) else Path(path).name,
-                              exc) from None
+        label = name or ("projektmappen" if isinstance(path, (bytes, bytearray)) else Path(path).name)
+        raise damaged_package(data, label, exc) from None
     return names.get(c.KIND_NAME, "").strip('"')

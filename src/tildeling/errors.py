@@ -72,6 +72,24 @@ class Source:
         """Turn 0-based data-row positions into the row numbers the user sees."""
         return [int(p) + self.first_row for p in positions]
 
+    def subset(self, positions) -> Source:
+        """The source of a row subset (``positions``: the subset's rows in this source, 0-based), so that
+        messages about the subset still name the user's rows."""
+        return SubsetSource(self, positions)
+
+
+class SubsetSource(Source):
+    """A :class:`Source` for a row subset: maps subset positions back to the parent's rows."""
+
+    def __init__(self, parent: Source, positions) -> None:
+        object.__setattr__(self, "label", parent.label)
+        object.__setattr__(self, "first_row", parent.first_row)
+        object.__setattr__(self, "_parent", parent)
+        object.__setattr__(self, "_positions", positions)
+
+    def rows(self, positions):
+        return self._parent.rows([int(self._positions[int(p)]) for p in positions])
+
 
 #: The longest value a message quotes in full; a longer one is cut with "…".
 MAX_SHOWN = 60

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import danish as dk
-from ..errors import InputError, Source
+from ..errors import InputError
 from ._common import Progress, out_path
 
 __all__ = ["register", "municipality_name"]
@@ -26,18 +26,6 @@ def municipality_name(code: str) -> str:
     from ..synth._geography import MUNICIPALITIES
 
     return {c: name for c, name, *_ in MUNICIPALITIES}.get(str(code).strip(), "")
-
-
-class _Rows(Source):
-    """Row numbers of a municipality's pupils in the national file."""
-
-    def __init__(self, parent: Source, positions: np.ndarray) -> None:
-        object.__setattr__(self, "label", parent.label)
-        object.__setattr__(self, "first_row", parent.first_row)
-        object.__setattr__(self, "_positions", positions)
-
-    def rows(self, positions):
-        return [int(self._positions[int(p)]) + self.first_row for p in positions]
 
 
 def _codes(series):
@@ -123,7 +111,6 @@ def cmd_export(args) -> int:
     if len(blank):
         raise InputError("tom kommunekode – hver elev skal have en kommune.", source=source, column="Kommune",
                          rows=source.rows(blank))
-    by_muni = {}
     for table, src, what in ((districts, dsource, "distriktsfilen"), (plan, psource, "distriktsplanen")):
         if table is not None and "Kommune" not in table.columns:
             raise InputError(f"Med --alle-kommuner skal {what} have en kolonne 'Kommune' (distriktskoder gælder "
@@ -151,13 +138,13 @@ def cmd_export(args) -> int:
         d_sub = ds = p_sub = ps = None
         if districts is not None:
             dpos = np.flatnonzero(dcodes == code)
-            d_sub, ds = districts.iloc[dpos], _Rows(dsource, dpos)
+            d_sub, ds = districts.iloc[dpos], dsource.subset(dpos)
         if plan is not None:
             ppos = np.flatnonzero(pcodes == code)
-            p_sub, ps = plan.iloc[ppos], _Rows(psource, ppos)
+            p_sub, ps = plan.iloc[ppos], psource.subset(ppos)
         name = municipality_name(code)
         try:
-            deliveries.append(_one(sub, _Rows(source, pos), coefs, d_sub, ds, p_sub, ps, code=code, name=name,
+            deliveries.append(_one(sub, source.subset(pos), coefs, d_sub, ds, p_sub, ps, code=code, name=name,
                                    year=year, threshold=threshold, demo=demo, coef_source=coef_source,
                                    design=X[pos]))
         except InputError as exc:

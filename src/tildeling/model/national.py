@@ -84,7 +84,7 @@ def model_rows(pupils: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, Sour
     excluded = int((~keep).sum())
     if not excluded:
         return pupils, source, 0
-    return pupils.loc[keep], _SubsetSource(source, np.flatnonzero(keep)), excluded
+    return pupils.loc[keep], source.subset(np.flatnonzero(keep)), excluded
 
 
 def fit_columns(spec: ModelSpec) -> list[str]:
@@ -173,15 +173,3 @@ def fit_national(
     coefs = CoefficientTable.from_fit(spec, fit, weights=weights, national_means=means,
                                       display_means=display, metadata=meta)
     return NationalModel(spec, fit, weights, power, coefs, excluded)
-
-
-class _SubsetSource(Source):
-    """A Source for a row subset: maps subset positions back to the user's rows."""
-
-    def __init__(self, parent: Source, positions: np.ndarray) -> None:
-        object.__setattr__(self, "label", parent.label)
-        object.__setattr__(self, "first_row", parent.first_row)
-        object.__setattr__(self, "_positions", positions)
-
-    def rows(self, positions):
-        return [int(self._positions[int(p)]) + self.first_row for p in positions]

@@ -563,9 +563,11 @@ def test_new_need_workbook_builds_the_template_into_a_blank_workbook(no_files, t
     # ... and it is a need-model workbook the readers accept (the file the user saves with Ctrl+S)
     saved = tmp_path / "bygget.xlsx"
     built.save(saved)
-    inputs = read_need_inputs(saved.read_bytes(), saved.name)
+    # (defer=True: the blank template's empty SamletBudget is a problem a run reports, not one that stops reading)
+    inputs = read_need_inputs(saved.read_bytes(), saved.name, defer=True)
     assert inputs.settings["SamletBudget"] == read_need_inputs(
-        (ROOT / "workbook_templates" / "behovsmodel.xlsx").read_bytes(), "behovsmodel.xlsx").settings["SamletBudget"]
+        (ROOT / "workbook_templates" / "behovsmodel.xlsx").read_bytes(), "behovsmodel.xlsx",
+        defer=True).settings["SamletBudget"]
 
 
 def test_new_absence_workbook_builds_the_template_into_a_blank_workbook(no_files, tmp_path, capsys):

@@ -27,6 +27,7 @@ import os
 import re
 import stat
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InputError
@@ -148,18 +149,9 @@ def save(path, content, *, overwrite: bool = True, replaces=None) -> Path:
     check_target(path, overwrite=overwrite)
     remove_stale_temporaries(path)
     tmp = _write_temporary(path, content)
-    try:
+    with _removed_on_failure(tmp, label):
         _check_unchanged(path, label, overwrite=overwrite, replaces=replaces)
         os.replace(tmp, path)
-    except InputError:
-        _remove(tmp)
-        raise
-    except OSError as exc:
-        _remove(tmp)
-        raise _os_error(exc, label) from None
-    except BaseException:
-        _remove(tmp)
-        raise
     return path
 
 
@@ -204,7 +196,7 @@ def _write_temporary(path: Path, content) -> str:
         fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem, suffix=path.suffix, dir=_folder(path))
     except OSError as exc:
         raise _os_error(exc, label) from None
-    try:
+    with _removed_on_failure(tmp, label):
         if isinstance(content, (bytes, bytearray, memoryview)):
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content)
@@ -216,15 +208,6 @@ def _write_temporary(path: Path, content) -> str:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
         _copy_mode(path, tmp)
-    except InputError:
-        _remove(tmp)
-        raise
-    except OSError as exc:
-        _remove(tmp)
-        raise _os_error(exc, label) from None
-    except BaseException:
-        _remove(tmp)
-        raise
     return tmp
 
 
@@ -263,6 +246,22 @@ def _copy_mode(path: Path, tmp: str) -> None:
         os.umask(umask)
         mode = 0o666 & ~umask
     os.chmod(tmp, mode)
+
+
+@contextmanager
+def _removed_on_failure(tmp: str, label: str):
+    """Remove the temporary file ``tmp`` if the block fails; an OS error becomes a Danish :class:`InputError`."""
+    try:
+        yield
+    except InputError:
+        _remove(tmp)
+        raise
+    except OSError as exc:
+        _remove(tmp)
+        raise _os_error(exc, label) from None
+    except BaseException:
+        _remove(tmp)
+        raise
 
 
 def _remove(tmp) -> None:

@@ -102,6 +102,16 @@ def _hamilton_mirror(amounts: np.ndarray, total: int, order: np.ndarray):
     return whole, rest, rank, whole + (rank <= total - whole.sum())
 
 
+def rank_formula(rest_col):
+    """The formula builder of a rank column: 1 + the rows with a larger ``rest_col``, ties broken by ``ORDER`` –
+    the largest-remainder order of :mod:`tildeling.need.budget` (one formula for Fordeling and Scenarier)."""
+    def f(r, b):
+        R, O = b.column_range(rest_col), b.column_range(ORDER)
+        x, o = f"{b.letter(rest_col)}{r}", f"{b.letter(ORDER)}{r}"
+        return f"=1+SUMPRODUCT(--({R}>{x}))+SUMPRODUCT(({R}={x})*({O}<{o}))"
+    return f
+
+
 def _floors_mirror(total: int, mix: np.ndarray, floors: np.ndarray, order: np.ndarray):
     ratio = np.where(floors == 0, 0.0, np.where(mix <= 0, 9.99e307, floors / np.where(mix <= 0, 1, mix)))
     rank = _ranks(ratio, order)
@@ -245,12 +255,7 @@ def allocation_block(ctx: Context, refs: _Refs | None = None) -> TableBlock:
     def L(b, col, r):
         return f"{b.letter(col)}{r}"
 
-    def rank(rest_col):
-        def f(r, b):
-            R, O, x, o = b.column_range(rest_col), b.column_range(ORDER), L(b, rest_col, r), L(b, ORDER, r)
-            return f"=1+SUMPRODUCT(--({R}>{x}))+SUMPRODUCT(({R}={x})*({O}<{o}))"
-        return f
-
+    rank = rank_formula
     def quota(expr):
         return f"ROUND({expr},6)"
 

@@ -23,7 +23,7 @@ from openpyxl.utils import quote_sheetname
 from ....need import budget as B
 from ...layout import Chart, Sheet, TableBlock, Text
 from .. import contract as c
-from .allocation import DASH, HUGE, ORDER, _floors_mirror, _hamilton_mirror
+from .allocation import DASH, HUGE, ORDER, _floors_mirror, _hamilton_mirror, rank_formula
 from .common import KEY, KRONER, Context
 
 __all__ = ["scenarios_sheet", "read_scenarios", "Scenario", "DEFAULT_SCENARIOS", "SETTING_COLUMNS"]
@@ -235,12 +235,7 @@ def _live_table(ctx: Context, frame: pd.DataFrame, sb: TableBlock, allocation: S
     def setting(col, s):
         return f"${sb.letter(col)}${sb.first_row + s - 1}"
 
-    def rank(rest_col):
-        def f(r, b):
-            R, O, x, o = b.column_range(rest_col), b.column_range(ORDER), L(b, rest_col, r), L(b, ORDER, r)
-            return f"=1+SUMPRODUCT(--({R}>{x}))+SUMPRODUCT(({R}={x})*({O}<{o}))"
-        return f
-
+    rank = rank_formula
     formulas = {}
     if A is not None:
         formulas.update({

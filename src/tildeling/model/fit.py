@@ -275,10 +275,10 @@ def _fit_logit(
     _covariance: bool = True,
 ) -> LogitFit:
     """The fit itself; see :func:`fit_logit`."""
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.strides[1] != X.itemsize:   # BLAS needs contiguous rows; every other row (the warm
-        X = np.ascontiguousarray(X)                  # start's X[::8]) is fine and needs no copy
-    y = np.asarray(y, dtype=np.float64)
+    # No copy for the design matrix (C order, float64). The warm start's every 8th row is copied: Newton's six
+    # passes over a contiguous copy take less than half the time of passes over the strided view.
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
     n, K = X.shape
     if _covariance:  # the warm-start fit on a subsample skips the checks
         _precheck(X, y, names)

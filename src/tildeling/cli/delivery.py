@@ -41,7 +41,7 @@ def _one(pupils, source, coefs, districts, dsource, plan, psource, *, code, name
     from ..need.delivery import make_delivery
 
     result = apply_model(pupils, coefs, districts, source=source, district_source=dsource, plan=plan,
-                         plan_source=psource, design=design)
+                         plan_source=psource, design=design, check_outliers=False)   # not shown by export
     return make_delivery(result, municipality=code, name=name, school_year=year, threshold=threshold, demo=demo,
                          coefficient_source=coef_source)
 

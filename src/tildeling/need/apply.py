@@ -207,6 +207,7 @@ def apply_model(
     plan: pd.DataFrame | DistrictPlan | None = None,
     plan_source: Source | None = None,
     design: np.ndarray | None = None,
+    check_outliers: bool = True,
 ) -> NeedResult:
     """Compute every Part 1 result for one municipality.
 
@@ -226,6 +227,9 @@ def apply_model(
     design : ndarray, optional
         The design matrix of ``pupils`` (every row, in order), when the caller has already built and checked
         it – e.g. once for a whole national file before applying the model municipality by municipality.
+    check_outliers : bool, default True
+        Add :func:`~tildeling.model.design.outlier_warnings` to the result's warnings. ``tildeling export`` does
+        not show the result's warnings (a delivery carries its own), so it leaves them out.
     """
     source = source or Source("Elevdata")
     district_source = district_source or Source("Distriktstabellen")
@@ -307,7 +311,8 @@ def apply_model(
         X = design if not excluded else design[numeric_column(pupils, col.GRADE, source) <= 9]
     y = problems.attempt(outcome, data, src)
     problems.raise_if_any()
-    warnings += outlier_warnings(data, coefs.spec, coefs.coefficients, src)
+    if check_outliers:
+        warnings += outlier_warnings(data, coefs.spec, coefs.coefficients, src)
     p = expit(X @ coefs.coefficients)
 
     group = pd.Index(order).get_indexer(dcode.to_numpy())    # each pupil's district in ``order``; -1: none

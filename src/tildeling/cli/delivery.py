@@ -4,6 +4,16 @@ Runs where the pupil data are. Reads the pupils and the coefficient table, appli
 *leverance* workbook of aggregates only (:mod:`tildeling.need.delivery`, :mod:`tildeling.workbook.need.delivery`).
 Everything is computed before anything is written: with ``--alle-kommuner`` a problem in one municipality stops
 the whole export, and every problem is listed at once.
+
+With ``--alle-kommuner`` the main process reads and checks the national file and builds its design matrix once;
+the municipalities are then shared out over worker processes, one per core (``--processer N``; one process in
+xlwings Lite, on one core or for fewer than :data:`MIN_PARALLEL` municipalities). A worker applies the model to a
+municipality, makes its delivery and renders and audits the workbook (:func:`_deliver`), and sends back the
+delivery and its cleared bytes; only the main process writes, all or none (:func:`tildeling.io.atomic.save_all`).
+On Linux the workers are forked after the file is checked and inherit it (nothing is copied or sent but the
+municipality's number); elsewhere (Windows, macOS) they are spawned and get each municipality's rows in memory –
+no pupil row goes through a file. The workers run the same code on the same rows as one process does, so the
+deliveries are the same to the last digit. A worker that dies stops the export with a Danish message.
 """
 
 from __future__ import annotations

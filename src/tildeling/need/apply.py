@@ -112,22 +112,24 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     expected = n * pbar
     total_n = n.sum()
     mean_all = expected.sum() / total_n if total_n else np.nan
-    out = pd.DataFrame({
+    key = expected / expected.sum()
+    # the columns are collected first and made into a frame once (adding them one by one costs more than the sums)
+    out = {
         "Distrikt": agg["Distrikt"].to_numpy(),
         "Navn": agg["Navn"].to_numpy() if "Navn" in agg else agg["Distrikt"].to_numpy(),
         "Elever": n.astype(np.int64),
         "Andel af elever": n / total_n,
-    })
+    }
     if "Faktiske segregerede elever" in agg:
         actual = agg["Faktiske segregerede elever"].to_numpy(dtype=float)
         tot = actual.sum()
-        out["Faktisk andel af segregerede elever"] = actual / tot if tot else np.nan
+        out["Faktisk andel af segregerede elever"] = actual / tot if tot else np.full(len(n), np.nan)
     else:
         actual = None
-        out["Faktisk andel af segregerede elever"] = np.nan
+        out["Faktisk andel af segregerede elever"] = np.full(len(n), np.nan)
     out["Forudsagt sandsynlighed"] = pbar
     out["Indeks"] = pbar / mean_all * 100
-    out["Behovsnøgle"] = expected / expected.sum()
+    out["Behovsnøgle"] = key
     if actual is not None:   # a hidden count (district figures) stays missing
         out["Faktiske segregerede elever"] = actual.astype(np.int64) if np.isfinite(actual).all() else actual
     out["Forventede segregerede elever"] = expected
@@ -136,9 +138,9 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     if KEY_SE in agg:
         se = agg[KEY_SE].to_numpy(dtype=float)
         out[KEY_SE] = se
-        out[KEY_LOW] = out["Behovsnøgle"] - Z95 * se
-        out[KEY_HIGH] = out["Behovsnøgle"] + Z95 * se
-    return out
+        out[KEY_LOW] = key - Z95 * se
+        out[KEY_HIGH] = key + Z95 * se
+    return pd.DataFrame(out)
 
 
 def key_standard_errors(expected, gradients, cov) -> np.ndarray:

@@ -327,6 +327,7 @@ def _warm() -> None:
 @dataclass
 class _Pool:
     executor: object
+    workers: int
     inherit: bool       # forked workers: they inherit the export and are sent the municipality's number only
 
 
@@ -346,45 +347,52 @@ def _start_pool(workers: int, context=None) -> _Pool | None:
                 executor.submit(_warm)
     except (OSError, NotImplementedError, ImportError):   # no processes here: one process does it all
         return None
-    return _Pool(executor, inherit)
+    return _Pool(executor, workers, inherit)
 
 
-WORKER_DIED = ("En af de processer, der laver leverancerne, stoppede uventet{why}. Ingen leverancer er skrevet. "
+WORKER_DIED = ("En af de processer, der laver leverancerne, stoppede uventet (fx fordi hukommelsen slap op). "
+               "Ingen leverancer er skrevet. "
                "Prøv igen – eventuelt med --processer 1 (én proces, mindre hukommelse).")
 
 
 def _deliver_all(export: _Export, pool) -> list[_Outcome]:
-    """Every municipality's outcome, in the order of ``export.codes``; the largest municipalities first, so that
-    the processes finish together."""
+    """Every municipality's outcome, in the order of ``export.codes``. The largest municipalities go first, so
+    that the processes finish together; at most two tasks per worker are handed out at a time (a spawned worker's
+    task holds the municipality's rows: the main process never holds a second copy of the whole file)."""
     n = len(export.codes)
     if pool is None:
         return [_deliver(export.job(k)) for k in range(n)]
-    from concurrent.futures import as_completed
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    biggest = sorted(range(n), key=lambda k: (-export.size(k), k))
+    todo = iter(sorted(range(n), key=lambda k: (-export.size(k), k)))
+    running: set = set()
+
+    def hand_out() -> None:
+        k = next(todo, None)
+        if k is not None:
+            running.add(pool.executor.submit(_deliver, k if pool.inherit else export.job(k)))
+
     _STATE[0] = export if pool.inherit else None
     outcomes: list = [None] * n
     try:
         try:
-            futures = [pool.executor.submit(_deliver, k if pool.inherit else export.job(k)) for k in biggest]
+            for _ in range(2 * pool.workers):
+                hand_out()
         except OSError:          # the processes could not be started (a limit on processes): one process
             pool.executor.shutdown(wait=True, cancel_futures=True)
             return [_deliver(export.job(k)) for k in range(n)]
-        for f in as_completed(futures):
-            o = f.result()
-            outcomes[o.k] = o
-    except BrokenProcessPool as exc:
-        raise InputError(WORKER_DIED.format(why=_why(exc))) from None
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for f in done:
+                o = f.result()
+                outcomes[o.k] = o
+                hand_out()
+    except BrokenProcessPool:
+        raise InputError(WORKER_DIED) from None
     finally:
         _STATE[0] = None
     return outcomes
-
-
-def _why(exc) -> str:
-    """The exit code of a dead worker, in Danish, when known ('' otherwise)."""
-    text = str(exc.__cause__ or "")
-    return f" ({text})" if text else ""
 
 
 def _ids(pupils):

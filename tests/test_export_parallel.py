@@ -83,7 +83,7 @@ def test_the_progress_says_how_many_processes(national, tmp_path, capsys):
     work, _ = national
     args = [a for a in _export(work, tmp_path / "lev", "--processer", "2") if a != "--quiet"]
     assert main(args) == 0
-    assert "Anvender modellen kommune for kommune i 2 processer" in capsys.readouterr().err
+    assert "kontrollerer leverancerne kommune for kommune i 2 processer" in capsys.readouterr().err
 
 
 def test_spawned_workers_give_the_same_deliveries(national, serial, tmp_path, monkeypatch):

@@ -147,8 +147,8 @@ def cmd_export(args) -> int:
                          districts=districts, dsource=dsource, dcodes=dcodes, plan=plan, psource=psource,
                          pcodes=pcodes, coefs=coefs, year=year, threshold=threshold, demo=demo,
                          coef_source=coef_source)
-        say(f"{dk.integer(len(pupils))} elever i {len(codes)} kommuner. Anvender modellen kommune for kommune"
-            + (f" i {workers} processer" if pool is not None else "") + " …")
+        say(f"{dk.integer(len(pupils))} elever i {len(codes)} kommuner. Anvender modellen og kontrollerer "
+            "leverancerne kommune for kommune" + (f" i {workers} processer" if pool is not None else "") + " …")
         outcomes = _deliver_all(export, pool)
     finally:
         if pool is not None:

@@ -181,7 +181,8 @@ def _package_findings(pkg: _Package, *, pupil_ids: Iterable = (), sheets=None) -
                 out.append(Finding("", "dokumentegenskaberne", "egenskab",
                                    f"Dokumentegenskaben '{tag}' er udfyldt ('{el.text.strip()[:40]}'); en delt fil "
                                    "må ikke bære data i egenskaberne."))
-    ids = {str(i).strip() for i in pupil_ids if str(i).strip()}
+    ids = set(map(str.strip, map(str, pupil_ids)))
+    ids.discard("")
     if ids:
         long_ids = {i for i in ids if not (i.isdigit() and len(i) < 6)}
         short_ids = ids - long_ids

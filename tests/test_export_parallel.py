@@ -22,7 +22,6 @@ from tildeling.io.coefficients import demo_coefficients, write_coefficients
 from tildeling.workbook.need import contract as c
 from tildeling.workbook.tables import read_tables
 
-
 #: The municipalities of the small national file: Copenhagen (the largest), Helsingør, and some small ones.
 KOMMUNER = ["101", "147", "217", "219", "400", "741", "825", "860"]
 
@@ -98,7 +97,7 @@ def test_spawned_workers_give_the_same_deliveries(national, serial, tmp_path, mo
 
 
 def test_problems_of_every_municipality_at_once_and_nothing_written(national, tmp_path, capsys):
-    work, pupils = national
+    _, pupils = national
     bad = pupils.copy()
     for code in ("101", "217"):                                     # a district of two pupils in each
         first = bad.index[(bad["Kommune"] == code) & (bad["Klassetrin"] <= 9)][:2]
@@ -167,7 +166,7 @@ def test_the_serial_run_equals_the_pupil_route_per_municipality(national, serial
     district figures equal apply_model on Helsingør's pupils alone."""
     from tildeling.need.apply import apply_model
 
-    work, pupils = national
+    _, pupils = national
     mine = pupils[pupils["Kommune"] == "217"].reset_index(drop=True)
     result = apply_model(mine, demo_coefficients())
     got = _tables(serial / "217.xlsx")[c.TBL_DISTRICT_FIGURES]

@@ -273,6 +273,8 @@ def test_lite_numbers_equal_the_classic_add_in(base_payload, need, capsys):
                     continue
                 if isinstance(vl, str) and (vl.startswith("Diagram:") or re.match(r"\d{4}-\d\d-\d\dT", vl)):
                     continue   # a chart's place; the run's start time
+                if isinstance(vc, str) and isinstance(vl, str):   # the two runs may fall in different minutes
+                    vc, vl = (re.sub(r"kl\. \d{1,2}[.:]\d\d", "kl. TT.MM", v) for v in (vc, vl))
                 assert vc == vl or (isinstance(vc, float) and math.isclose(vc, vl, rel_tol=1e-12)), (key, i, j)
                 compared += 1
     assert compared > 500

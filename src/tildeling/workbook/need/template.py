@@ -67,8 +67,9 @@ def _table(ws, name: str, frame: pd.DataFrame, top: int = TABLE_TOP, left: int =
 def _title(ws, title: str, note: str, style: str = "title") -> None:
     ws["A1"] = title
     ws["A1"].font = STYLES[style]
-    if style == "personal":
-        ws["A1"].fill = PERSONAL_FILL
+    if style == "personal":   # white on red over the first columns: the text runs past column A
+        for j in range(1, 9):
+            ws.cell(row=1, column=j).fill = PERSONAL_FILL
     ws["A2"] = note
     ws["A2"].font = STYLES["note"]
 
@@ -317,10 +318,9 @@ def _pupils(wb, coefs: CoefficientTable, pupils: pd.DataFrame | None, lists: dic
     for j in range(1, len(frame.columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 14
     ws.freeze_panes = f"C{TABLE_TOP + 1}"
-    # personal data, one column per variable: printed as it is wide (not shrunk), the heading and the first two
-    # columns (ElevID, Distrikt) on every page
+    # personal data, one column per variable: printed as it is wide (not shrunk), the heading on every page (no
+    # repeated columns: LibreOffice then cuts the sheet's title at column A)
     page_setup(ws, header=c.SHEET_PUPILS, fit_width=False, title_rows=f"{TABLE_TOP}:{TABLE_TOP}")
-    ws.print_title_cols = "A:B"
 
 
 def _coefficients(wb, coefs: CoefficientTable, demo: bool) -> None:
@@ -344,9 +344,8 @@ def _coefficients(wb, coefs: CoefficientTable, demo: bool) -> None:
     ws.column_dimensions[get_column_letter(left)].width = 30
     ws.column_dimensions[get_column_letter(left + 1)].width = 60
     ws.freeze_panes = f"C{TABLE_TOP + 1}"
-    # wide (a covariance column per coefficient): printed as it is wide, the heading and the variable on every page
+    # wide (a covariance column per coefficient): printed as it is wide, the heading on every page
     page_setup(ws, header=c.SHEET_COEFS, fit_width=False, title_rows=f"{TABLE_TOP}:{TABLE_TOP}")
-    ws.print_title_cols = "A:B"
 
 
 def _delivery_coefficients(wb, frames: dict, demo: bool) -> None:

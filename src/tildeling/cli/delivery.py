@@ -4,12 +4,23 @@ Runs where the pupil data are. Reads the pupils and the coefficient table, appli
 *leverance* workbook of aggregates only (:mod:`tildeling.need.delivery`, :mod:`tildeling.workbook.need.delivery`).
 Everything is computed before anything is written: with ``--alle-kommuner`` a problem in one municipality stops
 the whole export, and every problem is listed at once.
+
+With ``--alle-kommuner`` the main process reads and checks the national file and builds its design matrix once;
+the municipalities are then shared out over worker processes, one per core (``--processer N``; one process in
+xlwings Lite, on one core or for fewer than :data:`MIN_PARALLEL` municipalities). A worker applies the model to a
+municipality, makes its delivery and renders and audits the workbook (:func:`_deliver`), and sends back the
+delivery and its cleared bytes; only the main process writes, all or none (:func:`tildeling.io.atomic.save_all`).
+On Linux the workers are forked after the file is checked and inherit it (nothing is copied or sent but the
+municipality's number); elsewhere (Windows, macOS) they are spawned and get each municipality's rows in memory –
+no pupil row goes through a file. The workers run the same code on the same rows as one process does, so the
+deliveries are the same to the last digit. A worker that dies stops the export with a Danish message.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +51,7 @@ def _one(pupils, source, coefs, districts, dsource, plan, psource, *, code, name
     from ..need.delivery import make_delivery
 
     result = apply_model(pupils, coefs, districts, source=source, district_source=dsource, plan=plan,
-                         plan_source=psource, design=design)
+                         plan_source=psource, design=design, check_outliers=False)   # not shown by export
     return make_delivery(result, municipality=code, name=name, school_year=year, threshold=threshold, demo=demo,
                          coefficient_source=coef_source)
 
@@ -49,8 +60,7 @@ def cmd_export(args) -> int:
     from ..io.coefficients import is_demonstration, read_coefficients
     from ..io.tables import read_table
     from ..need.delivery import check_threshold
-    from ..privacy import DisclosureError
-    from ..workbook.need.delivery import cleared_delivery, write_deliveries, write_delivery
+    from ..workbook.need.delivery import write_deliveries, write_delivery
 
     say = Progress(args.quiet)
     threshold = check_threshold(args.min_celle)
@@ -119,49 +129,38 @@ def cmd_export(args) -> int:
     pcodes = _codes(plan["Kommune"]).to_numpy() if plan is not None else None
     from ..model.design import design_matrix
 
-    say("Kontrollerer elevdata og bygger designmatricen for hele filen …")
-    X = design_matrix(pupils, coefs.spec, source)      # every row checked once, with the file's row numbers
-    order = np.argsort(mcode, kind="stable")
-    codes, starts = np.unique(mcode[order], return_index=True)
-    bounds = list(starts) + [len(order)]
-    if not overwrite and out.is_dir():   # before the work: which deliveries would replace existing files
-        there = [f"{code}.xlsx" for code in codes if (out / f"{code}.xlsx").exists()]
-        if there:
-            raise InputError(f"Mappen '{out}' har allerede {'leverancen' if len(there) == 1 else 'leverancerne'} "
-                             f"{', '.join(there[:6])}{' …' if len(there) > 6 else ''}, og de bliver ikke "
-                             "overskrevet. Vælg en anden mappe, eller tilføj --overwrite for at erstatte dem.")
-    say(f"{dk.integer(len(pupils))} elever i {len(codes)} kommuner. Anvender modellen kommune for kommune …")
-    problems, deliveries = [], []
-    for k, code in enumerate(codes):
-        pos = np.sort(order[bounds[k]:bounds[k + 1]])
-        sub = pupils.iloc[pos]
-        d_sub = ds = p_sub = ps = None
-        if districts is not None:
-            dpos = np.flatnonzero(dcodes == code)
-            d_sub, ds = districts.iloc[dpos], dsource.subset(dpos)
-        if plan is not None:
-            ppos = np.flatnonzero(pcodes == code)
-            p_sub, ps = plan.iloc[ppos], psource.subset(ppos)
-        name = municipality_name(code)
-        try:
-            deliveries.append(_one(sub, source.subset(pos), coefs, d_sub, ds, p_sub, ps, code=code, name=name,
-                                   year=year, threshold=threshold, demo=demo, coef_source=coef_source,
-                                   design=X[pos]))
-        except InputError as exc:
-            problems.append(f"Kommune {code}{f' ({name})' if name else ''}: {exc}")
-    cleared = []
-    if not problems:   # every delivery is audited before any is written
-        say(f"Kontrollerer {len(deliveries)} leverancer for små tal …")
-        ids = _ids(pupils)
-        for dl in deliveries:
-            try:
-                mine = ids[mcode == dl.municipality] if ids is not None else ()
-                cleared.append(cleared_delivery(dl, pupil_ids=mine))
-            except DisclosureError as exc:
-                problems.append(f"Kommune {dl.municipality}{f' ({dl.name})' if dl.name else ''}: {exc}")
+    workers = _workers(args.processer, len(set(mcode)))
+    pool = _start_pool(workers)      # spawned workers import tildeling now, while the file is checked
+    try:
+        say("Kontrollerer elevdata og bygger designmatricen for hele filen …")
+        X = design_matrix(pupils, coefs.spec, source)      # every row checked once, with the file's row numbers
+        order = np.argsort(mcode, kind="stable")
+        codes, starts = np.unique(mcode[order], return_index=True)
+        bounds = list(starts) + [len(order)]
+        if not overwrite and out.is_dir():   # before the work: which deliveries would replace existing files
+            there = [f"{code}.xlsx" for code in codes if (out / f"{code}.xlsx").exists()]
+            if there:
+                raise InputError(f"Mappen '{out}' har allerede {'leverancen' if len(there) == 1 else 'leverancerne'} "
+                                 f"{', '.join(there[:6])}{' …' if len(there) > 6 else ''}, og de bliver ikke "
+                                 "overskrevet. Vælg en anden mappe, eller tilføj --overwrite for at erstatte dem.")
+        export = _Export(pupils=pupils, source=source, design=X, codes=codes, order=order, bounds=bounds,
+                         districts=districts, dsource=dsource, dcodes=dcodes, plan=plan, psource=psource,
+                         pcodes=pcodes, coefs=coefs, year=year, threshold=threshold, demo=demo,
+                         coef_source=coef_source)
+        say(f"{dk.integer(len(pupils))} elever i {len(codes)} kommuner. Anvender modellen og kontrollerer "
+            "leverancerne kommune for kommune" + (f" i {workers} processer" if pool is not None else "") + " …")
+        outcomes = _deliver_all(export, pool)
+    finally:
+        if pool is not None:
+            pool.executor.shutdown(wait=True, cancel_futures=True)
+    problems = [o.problem for o in outcomes if o.problem and o.stage == "beregning"]
+    if not problems:   # every delivery is audited before any is written (in the same step as its computation)
+        problems = [o.problem for o in outcomes if o.problem]
     if problems:
         raise InputError(f"Ingen leverancer er skrevet – {len(problems)} af {len(codes)} kommuner har fejl:\n"
                          + "\n".join(problems))
+    deliveries = [o.delivery for o in outcomes]
+    cleared = [o.data for o in outcomes]
     made = not out.exists()
     try:
         out.mkdir(exist_ok=True)
@@ -182,6 +181,218 @@ def cmd_export(args) -> int:
         _demo_warning()
     say.done(f"{len(deliveries)} leverancer er skrevet til {out}")
     return 0
+
+
+# --- every municipality: the work per municipality, on one core or several --------------------------------------
+#: Below this many municipalities the export runs in one process (starting workers would cost more than it saves).
+MIN_PARALLEL = 4
+
+
+@dataclass
+class _Job:
+    """One municipality's inputs: its pupil rows (in memory), their design rows, its districts and plan."""
+
+    k: int
+    code: str
+    pupils: object
+    source: object
+    design: np.ndarray
+    districts: object
+    dsource: object
+    plan: object
+    psource: object
+    coefs: object
+    year: str
+    threshold: int
+    demo: bool
+    coef_source: str
+
+
+@dataclass
+class _Export:
+    """The national file, checked, and its municipalities (``order[bounds[k]:bounds[k+1]]``: the rows of
+    ``codes[k]``)."""
+
+    pupils: object
+    source: object
+    design: np.ndarray
+    codes: np.ndarray
+    order: np.ndarray
+    bounds: list
+    districts: object
+    dsource: object
+    dcodes: object
+    plan: object
+    psource: object
+    pcodes: object
+    coefs: object
+    year: str
+    threshold: int
+    demo: bool
+    coef_source: str
+
+    def size(self, k: int) -> int:
+        return int(self.bounds[k + 1] - self.bounds[k])
+
+    def job(self, k: int) -> _Job:
+        code = self.codes[k]
+        pos = np.sort(self.order[self.bounds[k]:self.bounds[k + 1]])
+        d_sub = ds = p_sub = ps = None
+        if self.districts is not None:
+            dpos = np.flatnonzero(self.dcodes == code)
+            d_sub, ds = self.districts.iloc[dpos], self.dsource.subset(dpos)
+        if self.plan is not None:
+            ppos = np.flatnonzero(self.pcodes == code)
+            p_sub, ps = self.plan.iloc[ppos], self.psource.subset(ppos)
+        return _Job(k, code, self.pupils.iloc[pos], self.source.subset(pos), self.design[pos], d_sub, ds, p_sub, ps,
+                    self.coefs, self.year, self.threshold, self.demo, self.coef_source)
+
+
+@dataclass
+class _Outcome:
+    """What a municipality's work gives: the delivery and its audited bytes, or a Danish problem (``stage``:
+    "beregning" – the model or the suppression – or "kontrol", the audit of the finished file)."""
+
+    k: int
+    delivery: object = None
+    data: bytes | None = None
+    problem: str = ""
+    stage: str = ""
+
+
+#: The export being worked on, in the process that forks the workers: a forked worker inherits it (nothing is
+#: copied or sent), and is then sent only the municipality's number. A spawned worker (Windows, macOS) gets the
+#: municipality's rows in memory instead.
+_STATE: list = [None]
+
+
+def _deliver(job) -> _Outcome:
+    """Apply the model to one municipality, make its delivery and audit the finished workbook (in a worker or in
+    the main process). Danish problems are returned, not raised, so that every municipality's are reported."""
+    from ..privacy import DisclosureError
+    from ..workbook.need.delivery import cleared_delivery
+
+    if not isinstance(job, _Job):
+        job = _STATE[0].job(job)
+    name = municipality_name(job.code)
+    who = f"Kommune {job.code}{f' ({name})' if name else ''}"
+    try:
+        dl = _one(job.pupils, job.source, job.coefs, job.districts, job.dsource, job.plan, job.psource,
+                  code=job.code, name=name, year=job.year, threshold=job.threshold, demo=job.demo,
+                  coef_source=job.coef_source, design=job.design)
+    except InputError as exc:
+        return _Outcome(job.k, problem=f"{who}: {exc}", stage="beregning")
+    ids = _ids(job.pupils)
+    try:
+        data = cleared_delivery(dl, pupil_ids=ids if ids is not None else ())
+    except DisclosureError as exc:
+        return _Outcome(job.k, dl, problem=f"{who}: {exc}", stage="kontrol")
+    return _Outcome(job.k, dl, data)
+
+
+def _workers(requested, municipalities: int) -> int:
+    """How many processes: ``--processer`` if given, else one per core; one in xlwings Lite (Pyodide has no
+    processes), on one core, or for fewer than :data:`MIN_PARALLEL` municipalities."""
+    import os
+
+    if sys.platform == "emscripten" or municipalities < MIN_PARALLEL:
+        return 1
+    if requested is not None:
+        if requested < 1:
+            raise InputError(f"--processer skal være mindst 1, ikke {requested}.")
+        return min(int(requested), municipalities)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, municipalities))
+
+
+def _context():
+    """Fork where it is safe and the default (Linux): the workers inherit the checked file without a copy.
+    Elsewhere spawn (Windows, macOS): the workers import tildeling afresh and get each municipality's rows."""
+    import multiprocessing as mp
+
+    if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods():
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
+def _warm() -> None:
+    """A spawned worker imports what the work needs while the main process still reads and checks the file."""
+    from ..need import delivery as _a  # noqa: F401
+    from ..workbook.need import delivery as _b  # noqa: F401
+
+
+@dataclass
+class _Pool:
+    executor: object
+    workers: int
+    inherit: bool       # forked workers: they inherit the export and are sent the municipality's number only
+
+
+def _start_pool(workers: int, context=None) -> _Pool | None:
+    """A process pool of ``workers`` (None for one process). A spawned pool is started at once, so that its
+    workers import tildeling while the file is read; a forked one at its first task, after the file is read."""
+    if workers < 2:
+        return None
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = context or _context()
+    inherit = ctx.get_start_method() == "fork"
+    try:
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        if not inherit:
+            for _ in range(workers):
+                executor.submit(_warm)
+    except (OSError, NotImplementedError, ImportError):   # no processes here: one process does it all
+        return None
+    return _Pool(executor, workers, inherit)
+
+
+WORKER_DIED = ("En af de processer, der laver leverancerne, stoppede uventet (fx fordi hukommelsen slap op). "
+               "Ingen leverancer er skrevet. "
+               "Prøv igen – eventuelt med --processer 1 (én proces, mindre hukommelse).")
+
+
+def _deliver_all(export: _Export, pool) -> list[_Outcome]:
+    """Every municipality's outcome, in the order of ``export.codes``. The largest municipalities go first, so
+    that the processes finish together; at most two tasks per worker are handed out at a time (a spawned worker's
+    task holds the municipality's rows: the main process never holds a second copy of the whole file)."""
+    n = len(export.codes)
+    if pool is None:
+        return [_deliver(export.job(k)) for k in range(n)]
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    todo = iter(sorted(range(n), key=lambda k: (-export.size(k), k)))
+    running: set = set()
+
+    def hand_out() -> None:
+        k = next(todo, None)
+        if k is not None:
+            running.add(pool.executor.submit(_deliver, k if pool.inherit else export.job(k)))
+
+    _STATE[0] = export if pool.inherit else None
+    outcomes: list = [None] * n
+    try:
+        try:
+            for _ in range(2 * pool.workers):
+                hand_out()
+        except OSError:          # the processes could not be started (a limit on processes): one process
+            pool.executor.shutdown(wait=True, cancel_futures=True)
+            return [_deliver(export.job(k)) for k in range(n)]
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for f in done:
+                o = f.result()
+                outcomes[o.k] = o
+                hand_out()
+    except BrokenProcessPool:
+        raise InputError(WORKER_DIED) from None
+    finally:
+        _STATE[0] = None
+    return outcomes
 
 
 def _ids(pupils):
@@ -233,6 +444,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kommunenavn", metavar="NAVN", help="kommunens navn (standard: navnet til koden)")
     p.add_argument("--skoleaar", metavar="ÅR", help="skoleåret, fx 2015/16 (standard: koefficienttabellens)")
     p.add_argument("--ark", metavar="ARK", help="ark i en xlsx-fil med elever")
+    p.add_argument("--processer", type=int, metavar="N",
+                   help="med --alle-kommuner: antal processer, der laver leverancerne samtidig (standard: én pr. "
+                        "kerne; 1 = én proces, mindst hukommelse)")
     p.add_argument("--overwrite", action="store_true",
                    help="erstat leverancer, der findes (ellers stopper kommandoen, før der regnes)")
     p.add_argument("--quiet", action="store_true", help="vis ingen fremdrift")

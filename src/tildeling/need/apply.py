@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from .. import columns as col
 from .. import danish as dk
 from ..errors import InputError, Problems, Source, format_names
+from ..model._math import expit
 from ..model.coefficients import CoefficientTable
 from ..model.design import check_required_columns, design_matrix, numeric_column, outcome, outlier_warnings
 from ..model.national import model_rows
@@ -112,22 +112,24 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     expected = n * pbar
     total_n = n.sum()
     mean_all = expected.sum() / total_n if total_n else np.nan
-    out = pd.DataFrame({
+    key = expected / expected.sum()
+    # the columns are collected first and made into a frame once (adding them one by one costs more than the sums)
+    out = {
         "Distrikt": agg["Distrikt"].to_numpy(),
         "Navn": agg["Navn"].to_numpy() if "Navn" in agg else agg["Distrikt"].to_numpy(),
         "Elever": n.astype(np.int64),
         "Andel af elever": n / total_n,
-    })
+    }
     if "Faktiske segregerede elever" in agg:
         actual = agg["Faktiske segregerede elever"].to_numpy(dtype=float)
         tot = actual.sum()
-        out["Faktisk andel af segregerede elever"] = actual / tot if tot else np.nan
+        out["Faktisk andel af segregerede elever"] = actual / tot if tot else np.full(len(n), np.nan)
     else:
         actual = None
-        out["Faktisk andel af segregerede elever"] = np.nan
+        out["Faktisk andel af segregerede elever"] = np.full(len(n), np.nan)
     out["Forudsagt sandsynlighed"] = pbar
     out["Indeks"] = pbar / mean_all * 100
-    out["Behovsnøgle"] = expected / expected.sum()
+    out["Behovsnøgle"] = key
     if actual is not None:   # a hidden count (district figures) stays missing
         out["Faktiske segregerede elever"] = actual.astype(np.int64) if np.isfinite(actual).all() else actual
     out["Forventede segregerede elever"] = expected
@@ -136,9 +138,9 @@ def district_table(agg: pd.DataFrame) -> pd.DataFrame:
     if KEY_SE in agg:
         se = agg[KEY_SE].to_numpy(dtype=float)
         out[KEY_SE] = se
-        out[KEY_LOW] = out["Behovsnøgle"] - Z95 * se
-        out[KEY_HIGH] = out["Behovsnøgle"] + Z95 * se
-    return out
+        out[KEY_LOW] = key - Z95 * se
+        out[KEY_HIGH] = key + Z95 * se
+    return pd.DataFrame(out)
 
 
 def key_standard_errors(expected, gradients, cov) -> np.ndarray:
@@ -207,6 +209,7 @@ def apply_model(
     plan: pd.DataFrame | DistrictPlan | None = None,
     plan_source: Source | None = None,
     design: np.ndarray | None = None,
+    check_outliers: bool = True,
 ) -> NeedResult:
     """Compute every Part 1 result for one municipality.
 
@@ -226,6 +229,9 @@ def apply_model(
     design : ndarray, optional
         The design matrix of ``pupils`` (every row, in order), when the caller has already built and checked
         it – e.g. once for a whole national file before applying the model municipality by municipality.
+    check_outliers : bool, default True
+        Add :func:`~tildeling.model.design.outlier_warnings` to the result's warnings. ``tildeling export`` does
+        not show the result's warnings (a delivery carries its own), so it leaves them out.
     """
     source = source or Source("Elevdata")
     district_source = district_source or Source("Distriktstabellen")
@@ -307,7 +313,8 @@ def apply_model(
         X = design if not excluded else design[numeric_column(pupils, col.GRADE, source) <= 9]
     y = problems.attempt(outcome, data, src)
     problems.raise_if_any()
-    warnings += outlier_warnings(data, coefs.spec, coefs.coefficients, src)
+    if check_outliers:
+        warnings += outlier_warnings(data, coefs.spec, coefs.coefficients, src)
     p = expit(X @ coefs.coefficients)
 
     group = pd.Index(order).get_indexer(dcode.to_numpy())    # each pupil's district in ``order``; -1: none

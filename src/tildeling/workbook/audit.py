@@ -181,7 +181,8 @@ def _package_findings(pkg: _Package, *, pupil_ids: Iterable = (), sheets=None) -
                 out.append(Finding("", "dokumentegenskaberne", "egenskab",
                                    f"Dokumentegenskaben '{tag}' er udfyldt ('{el.text.strip()[:40]}'); en delt fil "
                                    "må ikke bære data i egenskaberne."))
-    ids = {str(i).strip() for i in pupil_ids if str(i).strip()}
+    ids = set(map(str.strip, map(str, pupil_ids)))
+    ids.discard("")
     if ids:
         long_ids = {i for i in ids if not (i.isdigit() and len(i) < 6)}
         short_ids = ids - long_ids
@@ -191,10 +192,10 @@ def _package_findings(pkg: _Package, *, pupil_ids: Iterable = (), sheets=None) -
                 text = blob.decode("utf-8")
             except UnicodeDecodeError:
                 text = blob.decode("latin-1")
-            found = sorted({t for t in token.findall(text) if t in long_ids})
+            found = sorted(long_ids.intersection(token.findall(text)))
             if short_ids and ("sharedStrings" in name or "<is>" in text or 't="str"' in text):
                 strings = re.findall(r"<t[^>]*>([^<]*)</t>", text)
-                found += sorted({s.strip() for s in strings if s.strip() in short_ids})
+                found += sorted(short_ids.intersection(map(str.strip, strings)))
             if found:
                 out.append(Finding("", name, "elev-id",
                                    f"Pakkedelen {name} indeholder ElevID ({', '.join(found[:3])}"

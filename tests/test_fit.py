@@ -240,3 +240,45 @@ def test_capture_rates_and_deciles_ignore_row_order_with_ties():
         sims.append(explanatory_power(y, p + jitter).lowest)
     assert a.lowest == pytest.approx(np.mean(sims), abs=3 * np.std(sims) / np.sqrt(400) + 1e-12)
     assert a.deciles["Faktiske"].sum() == pytest.approx(y.sum())
+
+
+def test_special_functions_match_scipy():
+    # the fit avoids importing scipy (half a second of `tildeling fit`); its own functions must agree with it
+    from scipy import special
+
+    from tildeling.model import _math
+
+    x = np.linspace(-40, 40, 20001)
+    np.testing.assert_allclose(_math.expit(x), special.expit(x), rtol=1e-15, atol=0)
+    z = np.linspace(-30, 8, 3801)
+    np.testing.assert_allclose(_math.ndtr(z), special.ndtr(z), rtol=1e-12, atol=0)
+    for q in (0.5, 0.9, 0.975, 0.995, 1 - 1e-10):
+        assert abs(_math.ndtri(q) - special.ndtri(q)) < 1e-12
+    rng = np.random.default_rng(9)
+    A = rng.normal(size=(30, 12))
+    H = A.T @ A
+    L = _math.cholesky(H)
+    np.testing.assert_allclose(_math.spd_inverse(L), np.linalg.inv(H), rtol=1e-10)
+    b = rng.normal(size=12)
+    np.testing.assert_allclose(H @ _math.spd_solve(L, b), b, rtol=1e-10)
+
+
+def test_cluster_scores_do_not_depend_on_row_order():
+    # sorted by municipality (a product per run of rows) and shuffled (many short runs): the same covariance
+    rng = np.random.default_rng(12)
+    n = 30_000
+    g = np.sort(rng.integers(0, 40, n))
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.random(n) < 0.3, rng.random(n) < 0.1])
+    y = (rng.random(n) < 0.2).astype(float)
+    a = fit_logit(X, y, g)
+    order = rng.permutation(n)
+    b = fit_logit(X[order], y[order], g[order])
+    np.testing.assert_allclose(b.params, a.params, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b.cov_params, a.cov_params, rtol=1e-10)
+    # and both equal the sum over clusters written out
+    p = a.fitted
+    S = np.array([((y - p)[g == k, None] * X[g == k]).sum(axis=0) for k in np.unique(g)])
+    Hi = np.linalg.inv((X * (p * (1 - p))[:, None]).T @ X)
+    G, K = 40, 4
+    c = G / (G - 1) * (n - 1) / (n - K)
+    np.testing.assert_allclose(a.cov_params, c * Hi @ (S.T @ S) @ Hi, rtol=1e-9)

@@ -61,3 +61,9 @@ COV_PREFIX = "Kov. "
 def covariance_column(variable: str, category: str = "") -> str:
     """The header of the covariance column of one design column."""
     return f"{COV_PREFIX}{variable}" + (f" = {category}" if category else "")
+
+
+def fit_columns(spec) -> list[str]:
+    """The pupil columns ``tildeling fit`` reads for ``spec`` (a file reader may skip the rest)."""
+    extra = [v.display_key for v in spec if v.display_key]
+    return list(dict.fromkeys([MUNICIPALITY, GRADE, OUTCOME, *spec.keys, *extra]))

@@ -51,19 +51,27 @@ def _write_frame(frame, path: Path) -> None:
 # ------------------------------------------------------------------- fit
 def cmd_fit(args) -> int:
     from ..catalogue import NATIONAL_SPEC
-    from ..io.tables import read_table, release_memory
-    from ..io.coefficients import read_coefficients
-    from ..io.coefficients import write_coefficients
-    from ..model.national import fit_columns, fit_national, model_rows
+    from ..columns import fit_columns
 
     say = Progress(args.quiet)
     out = out_path(args.out, (".xlsx", ".csv"))
+    prefetch = None
+    if not args.spec and Path(args.data).suffix.lower() == ".parquet":
+        # Arrow reads the file in the background while pandas and the model are imported (io/parquet.py)
+        from ..io.parquet import Prefetch
+
+        prefetch = Prefetch(args.data, fit_columns(NATIONAL_SPEC))
+    from ..io.tables import read_table, release_memory
+    from ..io.coefficients import read_coefficients
+    from ..io.coefficients import write_coefficients
+    from ..model.national import fit_national, model_rows
+
     spec = NATIONAL_SPEC
     if args.spec:
         spec = read_coefficients(args.spec).spec
         say(f"Bruger variablerne fra {args.spec} ({len(spec)} variable).")
     say(f"Læser {args.data} …")
-    pupils, source = read_table(args.data, sheet=args.ark, columns=fit_columns(spec))
+    pupils, source = read_table(args.data, sheet=args.ark, columns=fit_columns(spec), prefetched=prefetch)
     # Take the rows of grades 0-9 here and let go of the full table before the design matrix is
     # built: on the national data that keeps the whole command under 1 GB.
     pupils, source, excluded = model_rows(pupils, source)

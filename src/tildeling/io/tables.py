@@ -33,13 +33,16 @@ def release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def read_table(path, sheet: str | None = None, columns=None) -> tuple[pd.DataFrame, Source]:
+def read_table(path, sheet: str | None = None, columns=None, prefetched=None) -> tuple[pd.DataFrame, Source]:
     """Read a data file; returns the frame and a :class:`Source` for messages.
 
     ``columns``: read only these (compared without case and surrounding spaces, so
     that the validation can still say "'Alder' skal hedde 'alder'"; a missing one is
     reported by the validation that needs it). Parquet and CSV skip the other columns while
     reading, which is what keeps ``tildeling fit`` on the national data small.
+
+    ``prefetched``: a :class:`tildeling.io.parquet.Prefetch` that has started reading the same Parquet file and
+    columns in the background (``tildeling fit`` does, while pandas is imported).
     """
     from .files import check_package, check_parquet, check_readable, text_encoding
 
@@ -57,11 +60,11 @@ def read_table(path, sheet: str | None = None, columns=None) -> tuple[pd.DataFra
     try:
         if suffix == ".parquet":
             if columns is not None:
-                import pyarrow.parquet as pq
+                from .parquet import read_arrow
 
-                wanted = {str(c).strip().lower() for c in columns}
-                present = pq.read_schema(path).names
-                table = pq.read_table(path, columns=[c for c in present if str(c).strip().lower() in wanted])
+                table = prefetched.result(path, columns) if prefetched is not None else None
+                if table is None:
+                    table = read_arrow(path, columns)
                 # column by column, freeing each Arrow column once converted: half the peak memory
                 frame = table.to_pandas(self_destruct=True, split_blocks=True)
                 del table

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from .. import columns as col
 from ..danish import NumberError, cell_number, parse_number
 from ..errors import InputError, Source, format_names, is_excel_error
 from ..spec import INTERCEPT, Category, ModelSpec, Variable, VarType
+from ._math import expit
 from .design import design_matrix
 
 __all__ = ["CoefficientTable"]

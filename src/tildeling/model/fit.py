@@ -3,8 +3,8 @@
 Why not ``statsmodels.Logit`` directly? On the national data (668,338 × 76) it
 takes ~11 s on two cores, and the cluster covariance more; the issue's target is
 ≤ 5 s. The estimator here is plain Newton–Raphson on the exact Hessian with the
-symmetric rank-k BLAS update (``dsyrk``), and the cluster scores through one sparse
-product. Each Newton step is one pass over the design matrix in cache-sized row
+symmetric rank-k BLAS update (``syrk``, which numpy uses for ``Aᵀ @ A``), and the
+cluster scores summed over runs of rows of the same municipality. Each Newton step is one pass over the design matrix in cache-sized row
 blocks (η, log L, score and Hessian from the same block), on every core
 (:mod:`._rows`). It computes exactly what ``statsmodels`` (``Logit``
 with ``cov_type="cluster"``) and R (``glm`` + ``sandwich::vcovCL(type="HC1")``)
@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from scipy import sparse
-from scipy.linalg import blas, cho_factor, cho_solve, LinAlgError
-from scipy.special import expit, ndtr, ndtri
+from numpy.linalg import LinAlgError
 
 from ..errors import ModelError
+from ._math import cholesky, expit, ndtr, ndtri, spd_inverse, spd_solve
 from ._rows import BLOCK, map_segments, one_blas_thread
 
 __all__ = ["LogitFit", "fit_logit", "stars"]
@@ -63,19 +62,21 @@ def _evaluate(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, hessian: bool) 
 
     def segment(s0: int, s1: int):
         grad = np.zeros(K)
-        H = np.zeros((K, K), order="F") if hessian else None
-        llf = 0.0
+        H = np.zeros((K, K)) if hessian else None
+        A = np.empty((min(BLOCK, s1 - s0), K)) if hessian else None   # reused: a fresh block each time costs
+        llf = 0.0                                                      # page faults
         for start in range(s0, s1, BLOCK):
             stop = min(start + BLOCK, s1)
             Xc, yc = X[start:stop], y[start:stop]
-            e = Xc @ beta
-            eta[start:stop] = e
+            e = eta[start:stop]
+            np.dot(Xc, beta, out=e)
             llf += float(np.dot(yc, e) - np.logaddexp(0.0, e).sum())
             p = expit(e)
             grad += (yc - p) @ Xc
             if hessian:
-                A = Xc * np.sqrt(p * (1.0 - p))[:, None]
-                H = blas.dsyrk(1.0, A, beta=1.0, c=H, trans=1, lower=0, overwrite_c=1)
+                Ab = A[:stop - start]
+                np.multiply(Xc, np.sqrt(p * (1.0 - p))[:, None], out=Ab)
+                H += Ab.T @ Ab        # numpy calls BLAS syrk for a matrix times its own transpose
         return llf, grad, H
 
     parts = map_segments(segment, n)
@@ -84,7 +85,7 @@ def _evaluate(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, hessian: bool) 
     H = None
     if hessian:
         H = np.sum([part[2] for part in parts], axis=0)
-        H = np.triu(H) + np.triu(H, 1).T
+        H = (H + H.T) / 2     # exactly symmetric (syrk fills one triangle and mirrors it)
     return _Point(beta, eta, llf, grad, H)
 
 
@@ -169,21 +170,26 @@ def _precheck(X: np.ndarray, y: np.ndarray, names) -> None:
 
     def segment(s0: int, s1: int):
         lo, hi = np.full(K, np.inf), np.full(K, -np.inf)
-        binary = np.ones(K, dtype=bool)
+        spread = np.zeros(K)          # Σ x(1 − x): in [0, 1] each term is ≥ 0, so the sum is 0 only if all are 0 or 1
         ones, y_ones = np.zeros(K), np.zeros(K)
+        buf = np.empty((min(BLOCK, s1 - s0), K))    # reused: a fresh block each time costs page faults
+        unit = np.ones(len(buf))
         for start in range(s0, s1, BLOCK):
-            block, yc = X[start:min(start + BLOCK, s1)], y[start:min(start + BLOCK, s1)]
+            stop = min(start + BLOCK, s1)
+            block, yc, b = X[start:stop], y[start:stop], buf[:stop - start]
             np.minimum(lo, block.min(axis=0), out=lo)
             np.maximum(hi, block.max(axis=0), out=hi)
-            binary &= ((block == 0.0) | (block == 1.0)).all(axis=0)
-            ones += block.sum(axis=0)
+            np.subtract(1.0, block, out=b)
+            np.multiply(b, block, out=b)
+            spread += b.sum(axis=0)    # only read where all values are in [0, 1], where no term is negative
+            ones += unit[:stop - start] @ block
             y_ones += yc @ block
-        return lo, hi, binary, ones, y_ones
+        return lo, hi, spread, ones, y_ones
 
     parts = map_segments(segment, n)
     lo = np.min([q[0] for q in parts], axis=0)
     hi = np.max([q[1] for q in parts], axis=0)
-    binary = np.logical_and.reduce([q[2] for q in parts])
+    binary = (lo >= 0.0) & (hi <= 1.0) & (np.sum([q[2] for q in parts], axis=0) == 0.0)
     ones = np.sum([q[3] for q in parts], axis=0)
     y_ones = np.sum([q[4] for q in parts], axis=0)
     for j in range(1, K):
@@ -269,7 +275,9 @@ def _fit_logit(
     _covariance: bool = True,
 ) -> LogitFit:
     """The fit itself; see :func:`fit_logit`."""
-    X = np.ascontiguousarray(X, dtype=np.float64)  # no copy for the design matrix (C order, float64)
+    # No copy for the design matrix (C order, float64). The warm start's every 8th row is copied: Newton's six
+    # passes over a contiguous copy take less than half the time of passes over the strided view.
+    X = np.ascontiguousarray(X, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     n, K = X.shape
     if _covariance:  # the warm-start fit on a subsample skips the checks
@@ -279,18 +287,10 @@ def _fit_logit(
     beta[0] = np.log(ybar / (1 - ybar))
     # intercept-only log-likelihood at the start value is exact
     llnull = float(y.sum() * beta[0] - n * np.logaddexp(0.0, beta[0]))
-    if n >= _WARM_START_ROWS and start is None:
-        # Warm start: Newton on every 8th row (to 1e-3: its own optimum is a few standard
-        # errors from the full one anyway) gets close to the optimum; from there the
-        # full-data Newton steps converge quadratically (4 steps instead of 7). The optimum
-        # itself is unchanged.
-        try:
-            sub = _fit_logit(X[::_SUB], y[::_SUB], maxiter=maxiter, tol=1e-3, _covariance=False)
-            start = sub.params
-        except ModelError:
-            start = None
     point = None
-    if start is not None:
+    if n >= _WARM_START_ROWS and start is None:
+        point = _warm_start(X, y, maxiter, llnull)
+    elif start is not None:
         cand = _evaluate(X, y, np.asarray(start, dtype=float).copy(), hessian=True)
         if cand.llf > llnull:
             point = cand
@@ -301,9 +301,15 @@ def _fit_logit(
     H = point.hessian
     for it in range(1, maxiter + 1):
         try:
-            step = cho_solve(cho_factor(H, lower=False, check_finite=False), point.grad, check_finite=False)
+            step = spd_solve(cholesky(H), point.grad)
         except (LinAlgError, ValueError):
             raise ModelError(_rank_problem(H, names)) from None
+        if point.hessian is not None and np.max(np.abs(step)) < tol:
+            # The Newton step from here, with this point's own Hessian, is below `tol`: the point is the optimum
+            # to within `tol` (the step itself would change the estimates by less). No further pass over X.
+            delta = float(np.max(np.abs(step)))
+            converged = True
+            break
         t = 1.0
         while True:  # step halving keeps the likelihood increasing
             new_beta = point.beta + t * step
@@ -329,8 +335,8 @@ def _fit_logit(
         )
     beta, llf = point.beta, point.llf
     p = expit(point.eta)
-    if not _covariance:
-        return LogitFit(params=beta, cov_params=np.full((K, K), np.nan), names=list(names or range(K)), nobs=n,
+    if not _covariance:   # the warm start's fit on a subsample: its last Hessian instead of a covariance
+        return LogitFit(params=beta, cov_params=H, names=list(names or range(K)), nobs=n,
                         llf=llf, llnull=llnull, iterations=it, converged=True, cov_type="", n_clusters=None,
                         fitted=p)
     # The Hessian of the last step was taken at a point within `tol` of the optimum;
@@ -339,7 +345,7 @@ def _fit_logit(
     if delta >= tol:
         H = point.hessian if point.hessian is not None else _evaluate(X, y, beta, hessian=True).hessian
     try:
-        Hinv = cho_solve(cho_factor(H, check_finite=False), np.eye(K), check_finite=False)
+        Hinv = spd_inverse(cholesky(H))
     except LinAlgError:
         raise ModelError(_rank_problem(H, names)) from None
     warnings: list[str] = []
@@ -348,8 +354,7 @@ def _fit_logit(
         G = len(uniq)
         if G < 2:
             raise ModelError("Klyngerobuste standardfejl kræver mindst to kommuner.")
-        M = sparse.csr_matrix((y - p, (codes, np.arange(n))), shape=(G, n))
-        S = np.asarray(M @ X)
+        S = _cluster_scores(X, y - p, codes, G)
         meat = S.T @ S
         c = G / (G - 1) * (n - 1) / (n - K)
         cov = c * Hinv @ meat @ Hinv
@@ -370,6 +375,62 @@ def _fit_logit(
         nobs=n, llf=llf, llnull=llnull, iterations=it, converged=converged, cov_type=cov_type,
         n_clusters=G, fitted=p, warnings=warnings,
     )
+
+
+def _warm_start(X: np.ndarray, y: np.ndarray, maxiter: int, llnull: float) -> _Point | None:
+    """A start close to the optimum for large data, or None (then Newton starts from the intercept-only model).
+
+    Newton on every 8th row (until a step is below 0,1: its own optimum is a few standard errors from the full
+    one anyway, and Newton's last step there has already brought it much closer than that), then one step on all
+    rows with that fit's Hessian scaled to the full data (a "chord" step: one pass over X for
+    the score only, a third of the cost of a pass that also forms the Hessian). On the national data the step
+    takes the start from 0,33 to 0,04 from the optimum – as far as a full Newton step would – and the full Newton
+    steps from there converge quadratically. The optimum itself is the same; only the path is shorter.
+    """
+    n = len(X)
+    try:
+        sub = _fit_logit(X[::_SUB], y[::_SUB], maxiter=maxiter, tol=0.1, _covariance=False)
+    except ModelError:
+        return None
+    point = _evaluate(X, y, sub.params.copy(), hessian=False)
+    if not point.llf > llnull:
+        return None
+    try:
+        step = spd_solve(cholesky(sub.cov_params * (n / sub.nobs)), point.grad)
+    except (LinAlgError, ValueError):
+        step = None
+    if step is not None and np.all(np.isfinite(step)):
+        chord = _evaluate(X, y, point.beta + step, hessian=True)
+        if chord.llf > point.llf:
+            return chord
+    # the chord step did not improve the likelihood: Newton from the subsample's optimum
+    return _evaluate(X, y, point.beta, hessian=True)
+
+
+def _cluster_scores(X: np.ndarray, resid: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
+    """S (G × K): each cluster's score Σ_{i in g} (y_i − p_i)·x_i, in one pass over X in row blocks.
+
+    Within a block the rows are summed over runs of the same cluster: national data sorted by municipality has
+    one or two runs per block (a matrix-vector product each), unsorted data many short runs (``np.add.reduceat``);
+    either way the result is the same.
+    """
+    K = X.shape[1]
+
+    def segment(s0: int, s1: int) -> np.ndarray:
+        S = np.zeros((G, K))
+        for start in range(s0, s1, BLOCK):
+            stop = min(start + BLOCK, s1)
+            c = codes[start:stop]
+            runs = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+            if len(runs) <= 8:       # sorted by municipality: a product per run, no copy of the block
+                for a, b in zip(runs, np.r_[runs[1:], stop - start]):
+                    S[c[a]] += resid[start + a:start + b] @ X[start + a:start + b]
+            else:
+                sums = np.add.reduceat(X[start:stop] * resid[start:stop, None], runs, axis=0)
+                np.add.at(S, c[runs], sums)
+        return S
+
+    return np.sum(map_segments(segment, len(X)), axis=0)
 
 
 def _codes(groups):

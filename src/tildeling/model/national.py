@@ -89,8 +89,7 @@ def model_rows(pupils: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, Sour
 
 def fit_columns(spec: ModelSpec) -> list[str]:
     """The pupil columns :func:`fit_national` reads (a file reader may skip the rest)."""
-    extra = [v.display_key for v in spec if v.display_key]
-    return list(dict.fromkeys([col.MUNICIPALITY, col.GRADE, col.OUTCOME, *spec.keys, *extra]))
+    return col.fit_columns(spec)
 
 
 def _cluster_codes(values: pd.Series, source: Source) -> np.ndarray:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import blas
 
 from ._rows import BLOCK, map_segments, one_blas_thread
 from .fit import LogitFit
@@ -56,14 +55,17 @@ def relative_weights(X: np.ndarray, fit: LogitFit, y: np.ndarray | None = None) 
         mean = np.sum(map_segments(lambda a, b: X[a:b, 1:].sum(axis=0), n), axis=0) / n
 
         def cross(a: int, b: int) -> np.ndarray:   # Σ (x − x̄)(x − x̄)ᵀ over a segment, upper triangle
-            C = np.zeros((K - 1, K - 1), order="F")
+            C = np.zeros((K - 1, K - 1))
+            buf = np.empty((min(BLOCK, b - a), K - 1))   # reused: a fresh block each time costs page faults
             for start in range(a, b, BLOCK):
-                A = X[start:min(start + BLOCK, b), 1:] - mean
-                C = blas.dsyrk(1.0, A, beta=1.0, c=C, trans=1, lower=0, overwrite_c=1)
+                stop = min(start + BLOCK, b)
+                A = buf[:stop - start]
+                np.subtract(X[start:stop, 1:], mean, out=A)
+                C += A.T @ A          # numpy calls BLAS syrk for a matrix times its own transpose
             return C
 
         C = np.sum(map_segments(cross, n), axis=0)
-    C = np.triu(C) + np.triu(C, 1).T
+    C = (C + C.T) / 2
     sd = np.sqrt(np.diag(C) / (n - 1))
     R = C / (n - 1) / np.outer(sd, sd)
     lam, Q = np.linalg.eigh(R)

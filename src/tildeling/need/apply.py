@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from .. import columns as col
 from .. import danish as dk
 from ..errors import InputError, Problems, Source, format_names
+from ..model._math import expit
 from ..model.coefficients import CoefficientTable
 from ..model.design import check_required_columns, design_matrix, numeric_column, outcome, outlier_warnings
 from ..model.national import model_rows

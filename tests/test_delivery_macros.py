@@ -68,12 +68,19 @@ def test_load_delivery_fills_figures_districts_and_settings(files):
     assert figures is not None
     acts = actions(book)
     order = [s["name"] for s in payload["sheets"]]
-    # the sheet Distriktstal is replaced where it was, with the delivery's tables
+    # the sheet Distriktstal is replaced where it was, with the delivery's tables; so is Koefficienter, which held
+    # the template's demonstration table (no pupils: the figures are used, and they were made at the analyst's)
     added = [a for a in acts if a["func"] == "addSheet"]
-    assert [a["args"][1] for a in added] == [c.SHEET_DISTRICT_FIGURES]
+    assert [a["args"][1] for a in added] == [c.SHEET_DISTRICT_FIGURES, c.SHEET_COEFS]
     assert added[0]["args"][0] == order.index(c.SHEET_DISTRICT_FIGURES)
+    assert added[1]["args"][0] == order.index(c.SHEET_COEFS)
     tables = {a["args"][3] for a in acts if a["func"] == "addTable"}
     assert {c.TBL_DISTRICT_FIGURES, c.TBL_MUNICIPAL_FIGURES, c.TBL_DELIVERY, c.TBL_SUPPRESSED} <= tables
+    assert c.TBL_MODEL_INFO in tables and c.TBL_COEFS not in tables
+    cpos = order.index(c.SHEET_COEFS)
+    info = next(a["values"] for a in acts if a["func"] == "setValues" and a["sheet_position"] == cpos
+                and len(a["values"]) == 3 and a["values"][0][0] == "Koefficientkilde")
+    assert info[1] == ["Koefficienternes fingeraftryk", demo_coefficients().fingerprint()]
     # tblDistrikter gets the delivery's six districts; district 3 keeps its current budget; the table shrinks
     pos = order.index(c.SHEET_DISTRICTS)
     body = next(a["values"] for a in acts if a["func"] == "setValues" and a["sheet_position"] == pos
@@ -90,6 +97,31 @@ def test_load_delivery_fills_figures_districts_and_settings(files):
     text = [a for a in acts if a["func"] == "alert"][0]["args"][0]
     assert "Leverancen for Helsingør (217) er indlæst: 6 distrikter" in text
     assert c.DEMO_BANNER in text
+
+
+@pytest.mark.parametrize("case", ["own coefficients", "pupils"])
+def test_load_delivery_keeps_a_coefficient_table_that_may_be_used(files, tmp_path, case):
+    """The municipality's own coefficient table, or any table when the sheet Elever has pupils, stays as it is."""
+    from wbtools import municipality
+
+    coefs = demo_coefficients()
+    if case == "own coefficients":
+        coefs.table["Koefficient"] = coefs.table["Koefficient"] * 1.01
+        coefs.metadata.update({"Datakilde": "Kommunens egen model", "Bemærk": ""})
+        write_template(tmp_path / "b.xlsx", coefs=coefs, settings={"Kommune": "Helsingør"})
+    else:
+        pupils, districts = municipality(60)
+        write_template(tmp_path / "b.xlsx", pupils=pupils.drop(columns=["Kommune"], errors="ignore"),
+                       districts=districts, settings={"Kommune": "Helsingør"})
+    book = xw.Book(json=_payload(tmp_path / "b.xlsx"))
+    assert macros.load_delivery(book, path=files / "lev.xlsx") is not None
+    acts = actions(book)
+    assert [a["args"][1] for a in acts if a["func"] == "addSheet"] == [c.SHEET_DISTRICT_FIGURES]
+    text = [a for a in acts if a["func"] == "alert"][0]["args"][0]
+    if case == "own coefficients":
+        assert "Arket Koefficienter har en koefficienttabel, som ikke er ændret" in text
+    else:
+        assert "arket Elever har elever" in text and "koefficienttabel, som ikke er ændret" not in text
 
 
 def test_load_delivery_into_another_municipality_writes_nothing(files):

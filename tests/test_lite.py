@@ -406,8 +406,9 @@ def test_load_delivery_in_lite_takes_the_delivery_from_lites_files(files, lite_f
     out = capsys.readouterr().out
     assert out.startswith("Tildeling: Leverancen for Helsingør (217) er indlæst: 6 distrikter"), out
     assert_lite_only(acts)
-    assert [a["args"][1] for a in acts if a["func"] == "addSheet"] == [c.SHEET_DISTRICT_FIGURES]
-    assert c.TBL_DISTRICT_FIGURES in {a["args"][3] for a in acts if a["func"] == "addTable"}
+    # Distriktstal; and Koefficienter, which held the template's demonstration table (see test_delivery_macros)
+    assert [a["args"][1] for a in acts if a["func"] == "addSheet"] == [c.SHEET_DISTRICT_FIGURES, c.SHEET_COEFS]
+    assert {c.TBL_DISTRICT_FIGURES, c.TBL_MODEL_INFO} <= {a["args"][3] for a in acts if a["func"] == "addTable"}
 
 
 def test_load_delivery_in_lite_without_a_file_says_where_to_put_it(files, lite_files, capsys):

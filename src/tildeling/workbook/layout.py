@@ -71,6 +71,8 @@ class TableBlock:
     unlocked: tuple[str, ...] = ()
     #: Data validation of columns: column → keyword arguments of openpyxl's ``DataValidation``.
     validations: dict[str, dict] = field(default_factory=dict)
+    #: Columns whose long texts wrap inside the column (the rows grow) instead of running over the next cells.
+    wrap: tuple[str, ...] = ()
     # filled in by place():
     top: int = 0
     left: int = 1
@@ -168,6 +170,11 @@ class Sheet:
     print_title_table: str | None = None
     #: Charts start on a new printed page (so no chart is split by a page break).
     chart_page_break: bool = False
+    #: Printed page breaks keep each table with its heading: a table (with its title and the notes right above
+    #: it) that would not fit on the rest of a page starts on a new one (for sheets that stack several tables).
+    keep_tables: bool = False
+    #: Tables (with their title and the notes right above them) that always start a new printed page.
+    page_breaks_before: tuple[str, ...] = ()
 
     def tables(self) -> dict[str, "TableBlock"]:
         return {b.name: b for b in self.blocks if isinstance(b, TableBlock)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -13,7 +15,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyl
 from .layout import Chart, Sheet, TableBlock, Text, cell_value, resolve
 
 __all__ = ["render_sheets", "STYLES", "INPUT_FILL", "PERSONAL_FILL", "BANNER_COLUMNS", "RESULT_TAB", "protect_sheet",
-           "print_setup"]
+           "print_setup", "page_setup"]
 
 #: Tab colour of result sheets (blue); input sheets are yellow, the guide green.
 RESULT_TAB = "2E75B6"
@@ -78,6 +80,7 @@ def render_sheets(wb, sheets: list[Sheet]) -> dict[tuple[str, str], object]:
         for letter, w in widths.items():
             ws.column_dimensions[letter].width = w
         _wrap_long_lines(ws, sheet, tables, widths)
+        _wrap_cells(ws, tables, widths)
         for b in tables.values():  # rounding helpers: grouped and hidden (the + above the sheet shows them)
             if b.helper_columns:
                 ws.column_dimensions.group(get_column_letter(b.visible_right + 1), get_column_letter(b.right),
@@ -137,6 +140,126 @@ def _text_right(tables: dict[str, TableBlock]) -> int:
     return max([b.visible_right for b in tables.values()] + [BANNER_COLUMNS])
 
 
+def _wrap_cells(ws, tables: dict[str, TableBlock], widths: dict[str, float]) -> None:
+    """Cells of a table's ``wrap`` columns wrap inside their column; each row is made as tall as its longest
+    text needs (set, not left to the viewer, so that the printed pages are what :func:`print_setup` plans)."""
+    for b in tables.values():
+        if not b.wrap:
+            continue
+        cols = [(j, name) for j, name in enumerate(b.frame.columns) if name in b.wrap]
+        values = b.frame.to_numpy(dtype=object)
+        for i in range(len(b.frame)):
+            lines = 1
+            for j, name in cols:
+                cell = ws.cell(row=b.first_row + i, column=b.left + j)
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                text = "" if cell_value(values[i, j]) is None else str(values[i, j])
+                width = widths.get(get_column_letter(b.left + j), 8.43)
+                lines = max(lines, len(textwrap.wrap(text, width=max(int((width - 1) * 1.15), 1))) or 1)
+            if lines > 1:
+                ws.row_dimensions[b.first_row + i].height = 15 * lines
+                for j in range(len(b.frame.columns)):   # the other cells of a tall row sit at its top
+                    cell = ws.cell(row=b.first_row + i, column=b.left + j)
+                    if not cell.alignment.wrap_text:
+                        cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="top")
+
+
+#: Printable width of an A4 page in cm (landscape, portrait), with the margins of :func:`page_setup`.
+PAGE_WIDTH_CM = {True: 29.7 - 2.54, False: 21.0 - 2.54}
+
+
+def _row_cm(ws, row: int) -> float:
+    """The height of a row in cm (15 pt unless set)."""
+    return (ws.row_dimensions[row].height or 15) * 2.54 / 72
+
+
+def _print_scale(ws, last_col: int, landscape: bool) -> float:
+    """The scale that fitting ``A:last_col`` to the page's width gives (at most 1)."""
+    cm = sum(0.19 * (ws.column_dimensions[get_column_letter(j)].width or 8.43) + 0.13 for j in range(1, last_col + 1))
+    return min(1.0, PAGE_WIDTH_CM[landscape] / cm)
+
+
+def _table_breaks(ws, sheet: Sheet, tables: dict[str, TableBlock], last_col: int, last_row: int,
+                  title: TableBlock | None) -> list[int]:
+    """Rows after which a page break starts a table of ``Sheet.page_breaks_before`` on a new page, and keeps every
+    table with its heading (``Sheet.keep_tables``).
+
+    The pages are laid out as a printer would at the scale fitting the width (Calibri's column widths; a viewer
+    with a wider font shrinks more, so the pages hold more than planned): a table that does not fit on the rest
+    of the page starts on a new page if it fits on one; a longer table starts on a new page unless its heading
+    and its first three rows fit. A table starts at its title or at the notes right above it. Where a long
+    table runs over pages the viewer's own breaks may fall elsewhere, so sheets that stack several long tables
+    start them on pages of their own (``page_breaks_before``)."""
+    scale = _print_scale(ws, last_col, sheet.landscape) * 0.97       # a little room for the viewer's rounding
+    room = PAGE_CM[sheet.landscape] / scale
+    starts: dict[int, TableBlock] = {}
+    previous = None
+    first_table = True
+    for block in sheet.blocks:
+        if isinstance(block, TableBlock):
+            first = block.__dict__.get("title_row", block.top)
+            if isinstance(previous, int):
+                first = previous
+            if not first_table:       # the first table stays under the sheet's title
+                starts[first] = block
+            first_table = False
+            previous = None
+        elif isinstance(block, Text) and block.style in ("note", "normal", "subtitle"):
+            previous = previous if isinstance(previous, int) else block.row
+        else:
+            previous = None
+    repeated = _row_cm(ws, title.top) if title is not None else 0.0
+
+    def height(a: int, b: int) -> float:
+        return sum(_row_cm(ws, r) for r in range(a, b + 1))
+
+    breaks: list[int] = []
+    used = 0.0
+    for row in range(1, last_row + 1):
+        block = starts.get(row)
+        if block is not None and used > 0:
+            again = repeated if title is not None and row > title.top else 0.0
+            whole = height(row, block.bottom)
+            head = height(row, min(block.bottom, block.top + 3))
+            if block.name in sheet.page_breaks_before or (
+                    sheet.keep_tables and ((whole > room - used and whole <= room - again) or head > room - used)):
+                breaks.append(row - 1)
+                used = again
+        h = _row_cm(ws, row)
+        if used + h > room:    # the printer's own break
+            used = repeated if title is not None and row > title.top else 0.0
+        used += h
+    return breaks
+
+
+def page_setup(ws, *, header: str, landscape: bool = True, pages_tall: int = 0, fit_width: bool = True,
+               area: str | None = None, title_rows: str | None = None, breaks=(), centered: bool = True) -> None:
+    """The printed page of every sheet tildeling writes: A4, ``landscape`` or portrait, one page wide (unless
+    ``fit_width`` is False), ``pages_tall`` pages tall (0 = as many as needed), ``title_rows`` (``"3:3"``)
+    repeated on every page, page breaks after the rows ``breaks``, centred on the page (``centered``; not for a
+    sheet of one wide column of text, which LibreOffice then cuts at the left), the sheet's name at the top and
+    "Side x af y" at the bottom."""
+    if area:
+        ws.print_area = area
+    if title_rows:
+        ws.print_title_rows = title_rows
+    for row in breaks:
+        ws.row_breaks.append(Break(id=row))
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    if fit_width:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = pages_tall
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.print_options.horizontalCentered = centered
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.oddHeader.center.text = header
+    ws.oddFooter.right.text = "Side &P af &N"
+
+
 def print_setup(ws, sheet: Sheet, tables: dict[str, TableBlock]) -> None:
     """A4, one page wide: the print area leaves out hidden helper columns' neighbours beyond the content, the
     header of the longest table repeats on every page, and charts can start on a page of their own."""
@@ -153,13 +276,13 @@ def print_setup(ws, sheet: Sheet, tables: dict[str, TableBlock]) -> None:
         last_row = max(last_row, ch.__dict__.get("row", 1) + int(ch.height_cm * 2) + 1)
     if any(b.helper_columns for b in tables.values()) and not charts:
         last_col = max(b.visible_right for b in tables.values())
-    ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
     title = tables.get(sheet.print_title_table) if sheet.print_title_table else None
     if title is None and tables:
         longest = max(tables.values(), key=lambda b: len(b.frame))
         title = longest if len(longest.frame) > LONG_TABLE else None
-    if title is not None and sheet.pages_tall != 1:
-        ws.print_title_rows = f"{title.top}:{title.top}"
+    if sheet.pages_tall == 1:
+        title = None
+    breaks = []
     if sheet.chart_page_break and not sheet.charts_right:
         # a page break before the first chart, and before a chart that would not fit on the page with the one
         # before it: no chart is cut by a page break
@@ -169,21 +292,17 @@ def print_setup(ws, sheet: Sheet, tables: dict[str, TableBlock]) -> None:
             row = ch.__dict__.get("row", 1)
             if used is None or used + ch.height_cm + 1 > room:
                 if row > 2:
-                    ws.row_breaks.append(Break(id=row - 2))
+                    breaks.append(row - 2)
                 used = 0.0
             used += ch.height_cm + 1
-    ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = sheet.pages_tall
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.gridLines = False
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.75
-    ws.page_margins.header = ws.page_margins.footer = 0.3
-    ws.oddHeader.center.text = sheet.name
-    ws.oddFooter.right.text = "Side &P af &N"
+    if sheet.keep_tables or sheet.page_breaks_before:
+        for row in range(1, last_row + 1):   # every row's height set, so that every viewer pages as planned
+            if not ws.row_dimensions[row].height:
+                ws.row_dimensions[row].height = 15
+        breaks += _table_breaks(ws, sheet, tables, last_col, last_row, title)
+    page_setup(ws, header=sheet.name, landscape=sheet.landscape, pages_tall=sheet.pages_tall,
+               area=f"A1:{get_column_letter(last_col)}{last_row}",
+               title_rows=f"{title.top}:{title.top}" if title is not None else None, breaks=breaks)
 
 
 def _render_table(ws, sheet_name: str, b: TableBlock, cached: dict, widths: dict) -> None:

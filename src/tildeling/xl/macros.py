@@ -452,7 +452,7 @@ def load_delivery(book, path=None):
     does not add up, or one from another municipality than the workbook's changes nothing.
     """
     from ..need.figures import same_municipality
-    from ..workbook.need.delivery import figures_sheet, read_delivery, workbook_settings
+    from ..workbook.need.delivery import delivery_coefficients_sheet, figures_sheet, read_delivery, workbook_settings
     from .read import read_book_tables
     from .render import render_sheet
 
@@ -480,6 +480,9 @@ def load_delivery(book, path=None):
                          f"kommunen på arket {c.SHEET_SETTINGS} først.")
     districts = tables.require(c.TBL_DISTRICTS, c.SHEET_DISTRICTS)
     rows = _district_rows(districts, figures.districts)
+    pupils = tables.frames.get(c.TBL_PUPILS)
+    has_pupils = pupils is not None and len(pupils) > 0 and bool(pupils.notna().to_numpy().any())
+    coefficients = _delivery_coefficients(tables, has_pupils)
     # --- everything is checked: write -----------------------------------------------------------------------
     _status(book, f"{TITLE}: skriver arket {c.SHEET_DISTRICT_FIGURES} …")
     names = [s.name for s in book.sheets]
@@ -487,6 +490,8 @@ def load_delivery(book, path=None):
     if c.SHEET_DISTRICT_FIGURES not in names and c.SHEET_DISTRICTS in names:
         position = names.index(c.SHEET_DISTRICTS) + 1
     render_sheet(book, figures_sheet(frames, demo=figures.demo), position)
+    if coefficients == "replace":   # the demonstration table (or none): which coefficients made the figures
+        render_sheet(book, delivery_coefficients_sheet(frames, demo=figures.demo))
     _write_districts(book, districts, rows)
     for name, value in workbook_settings(figures).items():
         try:
@@ -496,14 +501,38 @@ def load_delivery(book, path=None):
     text = (f"Leverancen for {who} er indlæst: {len(figures.districts)} distrikter på arket "
             f"{c.SHEET_DISTRICT_FIGURES}, og arket {c.SHEET_DISTRICTS} har fået distrikterne. Skriv det samlede "
             "budget på arket Indstillinger, og tryk Beregn fordeling.")
-    pupils = tables.frames.get(c.TBL_PUPILS)
-    if pupils is not None and len(pupils) and pupils.notna().to_numpy().any():
+    if coefficients == "keep":
+        text += (f"\n\nArket {c.SHEET_COEFS} har en koefficienttabel, som ikke er ændret. Den bruges kun, når arket "
+                 f"{c.SHEET_PUPILS} har elever; distriktstallene er beregnet hos analytikeren med den koefficienttabel, "
+                 f"som leverancen nævner (arket {c.SHEET_DISTRICT_FIGURES}, Om leverancen).")
+    if has_pupils:
         text += (f"\n\nBemærk: arket {c.SHEET_PUPILS} har elever. Beregningen bruger eleverne, ikke distriktstallene, "
                  "så længe de står der.")
     if figures.demo:
         text += f"\n\n{c.DEMO_BANNER}: leverancen er lavet med demonstrationskoefficienterne."
     _alert(book, text)
     return figures
+
+
+def _delivery_coefficients(tables, has_pupils: bool) -> str:
+    """What *Indlæs leverance* does with the sheet Koefficienter: ``"replace"`` it with the delivery's coefficient
+    source and fingerprint when the figures will be used (no pupils) and it holds no coefficient table or the
+    demonstration table (the template's placeholder: nothing of the user's is lost); ``"keep"`` a coefficient
+    table of the user's own (never deleted); ``""`` when the pupils are used or there is no such sheet."""
+    from ..io.coefficients import is_demonstration
+    from ..model.coefficients import CoefficientTable
+    from ..workbook.need.reader import model_info
+
+    if has_pupils or c.SHEET_COEFS not in tables.sheet_names:
+        return ""
+    frame = tables.frames.get(c.TBL_COEFS)
+    if frame is None or not len(frame) or not frame.notna().to_numpy().any():
+        return "replace"
+    try:
+        demo = is_demonstration(CoefficientTable.from_frame(frame, model_info(tables)))
+    except TildelingError:      # a table that cannot be read: the user's, left as it is
+        demo = False
+    return "replace" if demo else "keep"
 
 
 def _district_rows(districts, figures_districts) -> list[list]:

@@ -261,7 +261,38 @@ def render_sheet(book, sheet: Sheet, position: int | None = None):
                 pass
     _cosmetic(_tab_color, ws, sheet.tab_color or RESULT_TAB)
     _cosmetic(_print_and_protect, ws, sheet, tables)
+    if sheet.keep_tables or sheet.page_breaks_before:
+        _cosmetic(_planned_pages, ws, sheet)
     return ws
+
+
+def _planned_pages(ws, sheet: Sheet) -> None:
+    """Desktop Excel: the printed pages of a sheet that stacks tables (Distriktstal) as the file renderer plans
+    them (:func:`tildeling.workbook.render_xlsx.print_setup`): the same row heights, print titles and page
+    breaks, taken from the sheet rendered into a scratch openpyxl workbook."""
+    if isinstance(ws.api, dict):  # the remote engine has no page setup actions
+        return
+    from openpyxl import Workbook
+
+    from ..workbook.render_xlsx import render_sheets as render_file
+
+    wb = Workbook()
+    render_file(wb, [sheet])
+    plan = wb[sheet.name]
+    for row, dim in plan.row_dimensions.items():
+        if dim.height:
+            ws.range(f"{row}:{row}").row_height = dim.height
+    for b in sheet.blocks:
+        if isinstance(b, TableBlock):
+            for name in b.wrap:
+                j = list(b.frame.columns).index(name)
+                ws.range((b.first_row, b.left + j), (b.last_row, b.left + j)).wrap_text = True
+    setup = ws.api.PageSetup
+    if plan.print_title_rows:
+        setup.PrintTitleRows = "$" + plan.print_title_rows.replace("$", "").replace(":", ":$")
+    ws.api.ResetAllPageBreaks()
+    for brk in plan.row_breaks.brk:
+        ws.api.HPageBreaks.Add(Before=ws.range((brk.id + 1, 1)).api)
 
 
 def _print_and_protect(ws, sheet: Sheet, tables: dict[str, TableBlock]) -> None:
@@ -276,6 +307,8 @@ def _print_and_protect(ws, sheet: Sheet, tables: dict[str, TableBlock]) -> None:
     setup.Zoom = False
     setup.FitToPagesWide = 1
     setup.FitToPagesTall = sheet.pages_tall or False
+    setup.CenterHeader = sheet.name          # as the file renderer's page_setup
+    setup.RightFooter = "Side &P af &N"
     title = tables.get(sheet.print_title_table) if sheet.print_title_table else None
     if title is not None:
         setup.PrintTitleRows = f"${title.top}:${title.top}"

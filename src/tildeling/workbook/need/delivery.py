@@ -27,7 +27,7 @@ from ..tables import read_tables
 from . import contract as c
 
 __all__ = ["delivery_sheets", "write_delivery", "delivery_package", "delivery_bytes", "cleared_delivery", "read_delivery", "figures_sheet",
-           "delivery_frames", "new_from_delivery", "workbook_settings", "DELIVERY_SHEETS", "MARKER_NOTE"]
+           "delivery_frames", "new_from_delivery", "delivery_coefficients_sheet", "workbook_settings", "DELIVERY_SHEETS", "MARKER_NOTE"]
 
 #: Sheets of a delivery workbook.
 DELIVERY_SHEETS = ("Leverance", c.SHEET_DISTRICT_FIGURES, "Forklaringskraft", "Beskrivende", "Skjulte tal")
@@ -229,6 +229,11 @@ def read_delivery(data: bytes, name: str = "leverancen") -> tuple[DistrictFigure
     return figures_from_tables(frames, sources), frames, sources
 
 
+#: Widths of the sheet Distriktstal's columns where its stacked tables need room for text (the rest fit their
+#: headings): together one landscape A4 page wide at about 85 %, the long texts wrapped inside them.
+FIGURES_WIDTHS = {"A": 22.0, "B": 30.0, "C": 18.0, "E": 26.0}
+
+
 def _empty(columns, rows: int) -> pd.DataFrame:
     return pd.DataFrame([[None] * len(columns)] * rows, columns=list(columns))
 
@@ -251,30 +256,85 @@ def figures_sheet(frames: dict[str, pd.DataFrame] | None = None, *, demo: bool =
         Text("Pr. distrikt: Elever (0.-9. klasse), Forventede elever (summen af sandsynlighederne) og Faktiske elever "
              f"(i segregeret specialundervisning; '<{N}' eller '..' = skjult).", "note"),
         TableBlock(c.TBL_DISTRICT_FIGURES, districts if districts is not None else _empty(DISTRICT_FIGURES_COLUMNS, 6),
-                   _FORMATS[c.TBL_DISTRICT_FIGURES], widths={"Navn": 30}),
+                   _FORMATS[c.TBL_DISTRICT_FIGURES], widths={"Navn": FIGURES_WIDTHS["B"]}, wrap=("Navn",)),
         Text("Kommunen samlet (Tabel 4.1), også elever uden distrikt. Valgfri: uden den er kommunen summen af "
              "distrikterne.", "note"),
         TableBlock(c.TBL_MUNICIPAL_FIGURES, frames.get(c.TBL_MUNICIPAL_FIGURES, _empty(MUNICIPAL_FIGURES_COLUMNS, 1)),
-                   _FORMATS[c.TBL_MUNICIPAL_FIGURES]),
+                   _FORMATS[c.TBL_MUNICIPAL_FIGURES], wrap=("Navn",)),
     ]
+    # The rest of a delivery, below the figures, each table kept with its heading on the printed pages; the
+    # longest (the districts' descriptives) last, so that its repeated heading row is above its own rows only.
+    extra = []
     if c.TBL_DELIVERY in frames:
-        blocks.append(TableBlock(c.TBL_DELIVERY, frames[c.TBL_DELIVERY], {}, title="Om leverancen",
-                                 widths={"Nøgle": 30, "Værdi": 60}))
+        extra.append(TableBlock(c.TBL_DELIVERY, frames[c.TBL_DELIVERY], {}, title="Om leverancen",
+                                widths={"Nøgle": FIGURES_WIDTHS["A"], "Værdi": FIGURES_WIDTHS["B"]},
+                                wrap=("Nøgle", "Værdi")))
     if c.TBL_DELIVERY_POWER in frames:
-        blocks.append(TableBlock(c.TBL_DELIVERY_POWER, frames[c.TBL_DELIVERY_POWER], _FORMATS[c.TBL_DELIVERY_POWER],
-                                 title="Forklaringskraft (Tabel 3.2)"))
+        extra.append(TableBlock(c.TBL_DELIVERY_POWER, frames[c.TBL_DELIVERY_POWER], _FORMATS[c.TBL_DELIVERY_POWER],
+                                title="Forklaringskraft (Tabel 3.2)", widths={"Population": FIGURES_WIDTHS["A"]},
+                                wrap=("Population",)))
     if c.TBL_DELIVERY_DESCRIPTIVES in frames:
         f = frames[c.TBL_DELIVERY_DESCRIPTIVES]
-        blocks.append(TableBlock(c.TBL_DELIVERY_DESCRIPTIVES, f, _descriptive_formats(f),
-                                 title="Beskrivende statistik (Tabel 3.3)", widths={"Beskrivelse": 50}))
-    if c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES in frames:
-        blocks.append(TableBlock(c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES, frames[c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES],
-                                 _FORMATS[c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES], title="Pr. distrikt (Bilag 3)"))
+        extra.append(TableBlock(c.TBL_DELIVERY_DESCRIPTIVES, f, _descriptive_formats(f),
+                                title="Beskrivende statistik (Tabel 3.3)",
+                                widths={"Variabel": FIGURES_WIDTHS["A"], "Kategori": FIGURES_WIDTHS["B"],
+                                        "Beskrivelse": FIGURES_WIDTHS["C"]},
+                                wrap=("Variabel", "Kategori", "Beskrivelse", "Enhed")))
     if c.TBL_SUPPRESSED in frames:
-        blocks.append(TableBlock(c.TBL_SUPPRESSED, frames[c.TBL_SUPPRESSED], {}, title="Skjulte tal",
-                                 widths={"Regel": 60}))
-    return place(Sheet(c.SHEET_DISTRICT_FIGURES, blocks, tab_color="FFC000"))
+        extra.append(TableBlock(c.TBL_SUPPRESSED, frames[c.TBL_SUPPRESSED], {}, title="Skjulte tal",
+                                widths={"Tabel": FIGURES_WIDTHS["A"], "Række": FIGURES_WIDTHS["B"],
+                                        "Kolonne": FIGURES_WIDTHS["C"], "Regel": FIGURES_WIDTHS["E"]},
+                                wrap=("Tabel", "Række", "Kolonne", "Regel")))
+    if c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES in frames:
+        extra.append(TableBlock(c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES, frames[c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES],
+                                _FORMATS[c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES], title="Pr. distrikt (Bilag 3)",
+                                widths={"Navn": FIGURES_WIDTHS["B"], "Variabel": FIGURES_WIDTHS["C"],
+                                        "Beskrivelse": FIGURES_WIDTHS["E"]},
+                                wrap=("Navn", "Variabel", "Kategori", "Beskrivelse")))
+    extra.sort(key=lambda b: b.name == c.TBL_DELIVERY_DISTRICT_DESCRIPTIVES)
+    blocks += extra
+    # One row range repeats on printed pages (Excel's print titles): the district figures' heading, or with a
+    # delivery the heading of the last table (the only one that can continue past the pages of the others)
+    title = extra[-1].name if extra else c.TBL_DISTRICT_FIGURES
+    # Printed: the figures on the first page; the delivery's metadata (with the capture rates), its descriptives,
+    # the hidden cells and the districts' descriptives each from the top of a page
+    breaks = tuple(b.name for b in extra if b.name != c.TBL_DELIVERY_POWER)
+    return place(Sheet(c.SHEET_DISTRICT_FIGURES, blocks, tab_color="FFC000", keep_tables=True,
+                       print_title_table=title, protect=False, page_breaks_before=breaks))
 
+
+#: The rows of tblLeverance that say which coefficient table made the district figures.
+DELIVERY_COEFFICIENT_KEYS = ("Koefficientkilde", "Koefficienternes fingeraftryk", "Demonstrationskoefficienter")
+
+
+def delivery_coefficients_sheet(frames: dict[str, pd.DataFrame], *, demo: bool = False) -> Sheet:
+    """The sheet Koefficienter of a workbook on a delivery's district figures: no coefficient table (the figures
+    were computed with one at the analyst's, not in this workbook), but which one it was – the delivery's
+    coefficient source and fingerprint from tblLeverance, in ``tblModelinfo`` (Nøgle, Værdi).
+
+    *Indlæs koefficienter* replaces the sheet with a coefficient table, for a municipality that computes on
+    pupils itself."""
+    meta = frames.get(c.TBL_DELIVERY)
+    values = {}
+    if meta is not None and {"Nøgle", "Værdi"} <= set(meta.columns):
+        values = {str(k): ("" if v is None else str(v)) for k, v in zip(meta["Nøgle"], meta["Værdi"]) if k}
+    info = pd.DataFrame({"Nøgle": list(DELIVERY_COEFFICIENT_KEYS),
+                         "Værdi": [values.get(k, "") for k in DELIVERY_COEFFICIENT_KEYS]})
+    who = values.get("Kommunenavn") or values.get("Kommune") or ""
+    blocks = [
+        Text("Koefficienter", "title"),
+        *_banner(demo),
+        Text("Distriktstallene på arket Distriktstal er beregnet af analytikeren med den nationale models "
+             "koefficienttabel. Koefficienterne bruges hos analytikeren, dér hvor elevdataene er – ikke i denne "
+             "projektmappe. Her står derfor ingen koefficienttabel, kun hvilken tabel leverancen"
+             + (f" for {who}" if who else "") + " er lavet med (fra leverancens tabel Om leverancen).", "normal"),
+        TableBlock(c.TBL_MODEL_INFO, info, {}, title="Leverancens koefficienttabel",
+                   widths={"Nøgle": FIGURES_WIDTHS["A"] + 8, "Værdi": 70}, wrap=("Værdi",)),
+        Text("Fingeraftrykket er en kontrolsum af koefficienttabellen: samme fingeraftryk = samme koefficienter. "
+             "Regner kommunen selv på elever (arket Elever, kun med hjemmel), indlæses koefficienttabellen med "
+             "Tildeling → Indlæs koefficienter; den erstatter dette ark.", "note"),
+    ]
+    return place(Sheet(c.SHEET_COEFS, blocks, landscape=False, tab_color="FFC000", protect=False))
 
 
 def workbook_settings(figures: DistrictFigures) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from ...spec import VarType
 from . import contract as c
 from ..layout import cell_value
 from ..layout import TableBlock
-from ..render_xlsx import HEADER_FILL, INPUT_FILL, PERSONAL_FILL, STYLES, render_sheets
+from ..render_xlsx import HEADER_FILL, INPUT_FILL, PERSONAL_FILL, STYLES, page_setup, render_sheets
 
 __all__ = ["demo_coefficients", "build_template", "write_template", "category_lists", "list_reference",
            "TABLE_TOP"]
@@ -66,8 +67,9 @@ def _table(ws, name: str, frame: pd.DataFrame, top: int = TABLE_TOP, left: int =
 def _title(ws, title: str, note: str, style: str = "title") -> None:
     ws["A1"] = title
     ws["A1"].font = STYLES[style]
-    if style == "personal":
-        ws["A1"].fill = PERSONAL_FILL
+    if style == "personal":   # white on red over the first columns: the text runs past column A
+        for j in range(1, 9):
+            ws.cell(row=1, column=j).fill = PERSONAL_FILL
     ws["A2"] = note
     ws["A2"].font = STYLES["note"]
 
@@ -125,13 +127,15 @@ def _guide(wb, municipality: str) -> None:
         ("note", "Metoden følger VIVE's socioøkonomiske behovsmodel (2017); formlerne står i docs/metode.md."),
     ]
     for i, (style, text) in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=text or None).font = STYLES[style]
+        cell = ws.cell(row=i, column=1, value=text or None)
+        cell.font = STYLES[style]
+        wrapped = len(textwrap.wrap(text, width=140)) if text and style != "title" else 1
+        if wrapped > 1:   # a long line wraps inside the printed width
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            ws.row_dimensions[i].height = 15 * wrapped
     ws.column_dimensions["A"].width = 130
     ws.sheet_view.showGridLines = False
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    page_setup(ws, header=c.SHEET_GUIDE, centered=False)
 
 
 def _settings(wb, values: dict) -> None:
@@ -159,7 +163,12 @@ def _settings(wb, values: dict) -> None:
     wb.defined_names[c.KIND_NAME] = DefinedName(c.KIND_NAME, attr_text=f'"{c.KIND}"')
     for col, w in zip("ABCD", (34, 22, 70, 22)):
         ws.column_dimensions[col].width = w
+    for i, s in enumerate(c.SETTINGS):    # the help texts wrap inside column C (printed one page wide)
+        ws.cell(row=TABLE_TOP + 1 + i, column=3).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[TABLE_TOP + 1 + i].height = 15 * max(1, len(textwrap.wrap(s.help or "", width=78)))
     ws.freeze_panes = f"A{TABLE_TOP + 1}"
+    page_setup(ws, header=c.SHEET_SETTINGS, area=f"A1:D{TABLE_TOP + len(c.SETTINGS)}",
+               title_rows=f"{TABLE_TOP}:{TABLE_TOP}")
 
 
 def _setting_validation(s: c.Setting) -> DataValidation:
@@ -257,10 +266,7 @@ def _districts(wb, districts: pd.DataFrame | None, plan: pd.DataFrame | None = N
         ws.add_data_validation(dv)
         dv.add(f"{letter}{first}:{letter}{last}")
     ws.freeze_panes = f"A{TABLE_TOP + 1}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    page_setup(ws, header=c.SHEET_DISTRICTS, title_rows=f"{TABLE_TOP}:{TABLE_TOP}")
 
 
 def _pupils(wb, coefs: CoefficientTable, pupils: pd.DataFrame | None, lists: dict[str, str]) -> None:
@@ -312,7 +318,9 @@ def _pupils(wb, coefs: CoefficientTable, pupils: pd.DataFrame | None, lists: dic
     for j in range(1, len(frame.columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 14
     ws.freeze_panes = f"C{TABLE_TOP + 1}"
-    ws.print_title_rows = f"{TABLE_TOP}:{TABLE_TOP}"
+    # personal data, one column per variable: printed as it is wide (not shrunk), the heading on every page (no
+    # repeated columns: LibreOffice then cuts the sheet's title at column A)
+    page_setup(ws, header=c.SHEET_PUPILS, fit_width=False, title_rows=f"{TABLE_TOP}:{TABLE_TOP}")
 
 
 def _coefficients(wb, coefs: CoefficientTable, demo: bool) -> None:
@@ -336,6 +344,16 @@ def _coefficients(wb, coefs: CoefficientTable, demo: bool) -> None:
     ws.column_dimensions[get_column_letter(left)].width = 30
     ws.column_dimensions[get_column_letter(left + 1)].width = 60
     ws.freeze_panes = f"C{TABLE_TOP + 1}"
+    # wide (a covariance column per coefficient): printed as it is wide, the heading on every page
+    page_setup(ws, header=c.SHEET_COEFS, fit_width=False, title_rows=f"{TABLE_TOP}:{TABLE_TOP}")
+
+
+def _delivery_coefficients(wb, frames: dict, demo: bool) -> None:
+    """The sheet Koefficienter of a workbook made from a delivery: which coefficient table made its figures."""
+    from .delivery import delivery_coefficients_sheet
+
+    render_sheets(wb, [delivery_coefficients_sheet(frames, demo=demo)])
+    wb[c.SHEET_COEFS].sheet_properties.tabColor = INPUT_TAB
 
 
 def _last_year(wb) -> None:
@@ -393,7 +411,10 @@ def build_template(*, coefs: CoefficientTable | None = None, pupils: pd.DataFram
     _figures(wb, figures, figures_demo)
     lists = _lists(wb, coefs)
     _pupils(wb, coefs, pupils, lists)
-    _coefficients(wb, coefs, demo)
+    if figures and c.TBL_DELIVERY in figures:   # a delivery's figures: the coefficients were applied at the analyst's
+        _delivery_coefficients(wb, figures, figures_demo)
+    else:
+        _coefficients(wb, coefs, demo)
     _last_year(wb)
     wb.move_sheet(c.SHEET_LISTS, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(c.SHEET_LISTS))
     _placeholders(wb)

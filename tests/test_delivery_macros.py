@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tildeling.cli import main
-from tildeling.io.coefficients import demo_coefficients, write_coefficients
+from tildeling.io.coefficients import demo_coefficients
 from tildeling.workbook.need import contract as c
 from tildeling.workbook.need.reader import read_need_inputs
 from tildeling.workbook.need.template import TABLE_TOP, write_template
@@ -32,15 +32,10 @@ def _licence(monkeypatch):
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    from wbtools import municipality
+    from wbtools import delivery_file
 
     tmp = tmp_path_factory.mktemp("levmacro")
-    pupils, districts = municipality(900)
-    pupils.to_parquet(tmp / "elever.parquet", index=False)
-    districts.to_csv(tmp / "distrikter.csv", sep=";", index=False)
-    write_coefficients(demo_coefficients(), tmp / "koef.csv")
-    assert main(["export", str(tmp / "elever.parquet"), str(tmp / "koef.csv"), "--distrikter",
-                 str(tmp / "distrikter.csv"), "--kommune", "217", "--out", str(tmp / "lev.xlsx"), "--quiet"]) == 0
+    delivery_file(tmp)
     # an empty workbook whose district table has other rows and a current budget for district 3
     old = pd.DataFrame({"Distrikt": ["3", "9", "10", "11", "12", "13", "14"], "Navn": ["Hornbæk", "X", "Y", "Z", "Æ",
                                                                                        "Ø", "Å"],

@@ -13,21 +13,16 @@ import openpyxl
 import pytest
 
 from tildeling.cli import main
-from tildeling.io.coefficients import demo_coefficients, write_coefficients
+from tildeling.io.coefficients import demo_coefficients
 from tildeling.workbook.need import contract as c
 
-from wbtools import municipality, table
+from wbtools import delivery_file, table
 
 
 @pytest.fixture(scope="module")
 def workbook(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("print")
-    pupils, districts = municipality(900)
-    pupils.to_parquet(tmp / "elever.parquet", index=False)
-    districts.to_csv(tmp / "distrikter.csv", sep=";", index=False)
-    write_coefficients(demo_coefficients(), tmp / "koef.csv")
-    assert main(["export", str(tmp / "elever.parquet"), str(tmp / "koef.csv"), "--distrikter",
-                 str(tmp / "distrikter.csv"), "--kommune", "217", "--out", str(tmp / "lev.xlsx"), "--quiet"]) == 0
+    delivery_file(tmp)
     assert main(["new", "behovsmodel", "--leverance", str(tmp / "lev.xlsx"), "--out", str(tmp / "bud.xlsx"),
                  "--quiet"]) == 0
     return tmp / "bud.xlsx"

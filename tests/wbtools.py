@@ -30,6 +30,21 @@ def municipality(n: int | None = None, seed: int = 2016):
     return pupils, districts
 
 
+def delivery_file(tmp: Path, n: int = 900) -> Path:
+    """``tmp/lev.xlsx``: the analyst's delivery for a synthetic Helsingør of ``n`` pupils (demonstration
+    coefficients), made by ``tildeling export`` as a user would; its inputs are left in ``tmp``."""
+    from tildeling.cli import main
+    from tildeling.io.coefficients import demo_coefficients, write_coefficients
+
+    pupils, districts = municipality(n)
+    pupils.to_parquet(tmp / "elever.parquet", index=False)
+    districts.to_csv(tmp / "distrikter.csv", sep=";", index=False)
+    write_coefficients(demo_coefficients(), tmp / "koef.csv")
+    assert main(["export", str(tmp / "elever.parquet"), str(tmp / "koef.csv"), "--distrikter",
+                 str(tmp / "distrikter.csv"), "--kommune", "217", "--out", str(tmp / "lev.xlsx"), "--quiet"]) == 0
+    return tmp / "lev.xlsx"
+
+
 def make_workbook(path: Path, n: int | None = 400, pupils: pd.DataFrame | None = None, districts=None,
                   settings=None) -> Path:
     p, d = municipality(n)

@@ -19,9 +19,8 @@ import pytest
 
 from tildeling.workbook.need import contract as c
 from tildeling.workbook.need.run import run_workbook
-from tildeling.workbook.need.template import TABLE_TOP
 
-from wbtools import error_cells, make_workbook, municipality, recalculate_many, soffice, table
+from wbtools import edit_inputs, error_cells, make_workbook, municipality, recalculate_many, soffice, table
 
 pytestmark = pytest.mark.skipif(soffice() is None, reason="LibreOffice mangler")
 
@@ -52,15 +51,7 @@ STALE = {"floors_above_total", "more_years_than_columns"}
 
 def _edit(path: Path, settings: dict, districts: dict) -> None:
     wb = openpyxl.load_workbook(path)
-    for name, value in settings.items():
-        sheet, cell = wb.defined_names[name].attr_text.split("!")
-        wb[sheet.strip("'")][cell.replace("$", "")] = value
-    ws = wb[c.SHEET_DISTRICTS]
-    header = {cell.value: cell.column for cell in ws[TABLE_TOP]}
-    for row in ws.iter_rows(min_row=TABLE_TOP + 1):
-        code = str(row[0].value)
-        for column, value in districts.get(code, {}).items():
-            ws.cell(row=row[0].row, column=header[column]).value = value
+    edit_inputs(wb, settings, districts)
     wb.save(path)
 
 

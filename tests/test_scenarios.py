@@ -20,9 +20,8 @@ from tildeling.need import budget as B
 from tildeling.workbook.need import contract as c
 from tildeling.workbook.need.run import run_workbook
 from tildeling.workbook.need.sheets.scenarios import budget_col, change_col
-from tildeling.workbook.need.template import TABLE_TOP
 
-from wbtools import error_cells, make_workbook, municipality, recalculate_many, soffice, table
+from wbtools import edit_inputs, error_cells, make_workbook, municipality, recalculate_many, soffice, table
 
 pytestmark = pytest.mark.skipif(soffice() is None, reason="LibreOffice mangler")
 
@@ -38,14 +37,7 @@ DISTRICT_CHANGES = {"2": {"Gulv (kr.)": 1_500_000}, "4": {"Nuværende budget (kr
 
 def _edit(path: Path, scenarios, settings: dict, districts: dict) -> None:
     wb = openpyxl.load_workbook(path)
-    for name, value in settings.items():
-        sheet, cell = wb.defined_names[name].attr_text.split("!")
-        wb[sheet.strip("'")][cell.replace("$", "")] = value
-    ws = wb[c.SHEET_DISTRICTS]
-    header = {cell.value: cell.column for cell in ws[TABLE_TOP]}
-    for row in ws.iter_rows(min_row=TABLE_TOP + 1):
-        for column, value in districts.get(str(row[0].value), {}).items():
-            ws.cell(row=row[0].row, column=header[column]).value = value
+    edit_inputs(wb, settings, districts)
     ws = wb[c.SHEET_SCENARIOS]
     ref = ws.tables[c.TBL_SCENARIO_SETTINGS].ref
     top = int("".join(ch for ch in ref.split(":")[0] if ch.isdigit()))

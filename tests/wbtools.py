@@ -30,6 +30,22 @@ def municipality(n: int | None = None, seed: int = 2016):
     return pupils, districts
 
 
+def edit_inputs(wb, settings: dict, districts: dict) -> None:
+    """As a budget officer would in Excel: set named settings (``{"SamletBudget": 50_000_000}``) and cells of
+    tblDistrikter (``{"2": {"Gulv (kr.)": 1_500_000}}``, by district code) in an openpyxl workbook."""
+    from tildeling.workbook.need import contract as c
+    from tildeling.workbook.need.template import TABLE_TOP
+
+    for name, value in settings.items():
+        sheet, cell = wb.defined_names[name].attr_text.split("!")
+        wb[sheet.strip("'")][cell.replace("$", "")] = value
+    ws = wb[c.SHEET_DISTRICTS]
+    header = {cell.value: cell.column for cell in ws[TABLE_TOP]}
+    for row in ws.iter_rows(min_row=TABLE_TOP + 1):
+        for column, value in districts.get(str(row[0].value), {}).items():
+            ws.cell(row=row[0].row, column=header[column]).value = value
+
+
 def delivery_file(tmp: Path, n: int = 900) -> Path:
     """``tmp/lev.xlsx``: the analyst's delivery for a synthetic Helsingør of ``n`` pupils (demonstration
     coefficients), made by ``tildeling export`` as a user would; its inputs are left in ``tmp``."""

@@ -7,6 +7,7 @@ message on stderr, that no traceback was printed, and that the file on disk is b
 from __future__ import annotations
 
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,17 @@ def cli(capsys):
     return run
 
 
+@pytest.fixture
+def read_only():
+    """chmod a path read-only (files and folders); restored afterwards so tmp_path can be cleaned."""
+    changed = []
+
+    def make(path: Path) -> Path:
+        mode = path.stat().st_mode
+        changed.append((path, mode))
+        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        return path
+
+    yield make
+    for path, mode in reversed(changed):
+        path.chmod(mode)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import shutil
-import stat
 import zipfile
 from pathlib import Path
 
@@ -177,20 +176,6 @@ def test_cannot_write_xlsb_or_xls(cmd, need_book, tmp_path, cli):
 
 
 # ------------------------------------------------------------------------------------------- permissions
-@pytest.fixture
-def read_only(request):
-    """chmod a path read-only (files and folders); restored afterwards so tmp_path can be cleaned."""
-    changed = []
-
-    def make(path: Path) -> Path:
-        mode = path.stat().st_mode
-        changed.append((path, mode))
-        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-        return path
-
-    yield make
-    for path, mode in reversed(changed):
-        path.chmod(mode)
 
 
 @pytest.mark.parametrize("cmd", ["run", "absence"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import shutil
-import stat
 from pathlib import Path
 
 import pandas as pd
@@ -137,21 +136,6 @@ def test_an_existing_delivery_is_not_overwritten_without_the_option(work, cli):
     assert folder_state(work) == before
     assert cli(*_export(work, extra=["--overwrite"])).code == 0
     assert read_parts(out)["xl/workbook.xml"]
-
-
-@pytest.fixture
-def read_only():
-    changed = []
-
-    def make(path: Path) -> Path:
-        mode = path.stat().st_mode
-        changed.append((path, mode))
-        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-        return path
-
-    yield make
-    for path, mode in reversed(changed):
-        path.chmod(mode)
 
 
 @pytest.mark.parametrize("case, words", [
